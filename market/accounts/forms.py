@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (DateField, DecimalField, EmailField, IntegerField, PasswordField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from market.accounts.models import OPERATIONS
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _required():
+    return DataRequired(message=_l("This field is required."))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[_required(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[_required(), Length(max=200)])
+
+
+class RegistrationForm(FlaskForm):
+    name = StringField(_l("Organisation name"), validators=[_required(), Length(max=200)])
+    credit_code = StringField(_l("Unified social credit code"), validators=[_required(), Length(max=18)])
+    types = MultiCheckboxField(_l("Organisation type"), choices=[
+        ("generator", _l("generator")), ("operator", _l("operator")),
+        ("carrier", _l("carrier")), ("lab", _l("lab"))],
+        validators=[_required()])
+    region_code = StringField(_l("Region code"), validators=[_required(), Length(min=6, max=6)])
+    address = StringField(_l("Address"), validators=[_required(), Length(max=300)])
+    latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(-90, 90)])
+    longitude = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(-180, 180)])
+    user_name = StringField(_l("Your name"), validators=[_required(), Length(max=100)])
+    email = EmailField(_l("E-mail"), validators=[_required(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[_required(), Length(min=10, max=200)])
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Organisation name"), validators=[_required(), Length(max=200)])
+    region_code = StringField(_l("Region code"), validators=[_required(), Length(min=6, max=6)])
+    address = StringField(_l("Address"), validators=[_required(), Length(max=300)])
+    latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(-90, 90)])
+    longitude = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(-180, 180)])
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[_required(), Email(), Length(max=254)])
+
+
+class AcceptInvitationForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[_required(), Length(max=100)])
+    password = PasswordField(_l("Password"), validators=[_required(), Length(min=10, max=200)])
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[_required(), Email(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[_required(), Length(min=10, max=200)])
+
+
+class LicenceForm(FlaskForm):
+    number = StringField(_l("Licence number"), validators=[_required(), Length(max=60)])
+    kind = SelectField(_l("Kind"), choices=[("comprehensive", _l("comprehensive (5 years)")),
+                                            ("collection", _l("collection only (3 years)"))])
+    valid_from = DateField(_l("Valid from"), validators=[_required()])
+    valid_to = DateField(_l("Valid to"), validators=[_required()])
+    scan = FileField(_l("Scanned copy (PDF, JPEG or PNG, at most 10 MB)"))
+
+
+class LicenceItemForm(FlaskForm):
+    category_code = SelectField(_l("Waste category"), validators=[_required()])
+    codes = StringField(_l("Waste codes (optional, comma separated)"), validators=[Length(max=2000)])
+    operations = MultiCheckboxField(_l("Operations"), choices=[(o, o) for o in OPERATIONS],
+                                    validators=[_required()])
+    method_codes = MultiCheckboxField(_l("Methods"))
+    approved_t_per_year = DecimalField(_l("Approved scale (t/year)"), places=3,
+                                       validators=[_required(), NumberRange(min=0.001, max=10_000_000)])
+
+
+class PermitForm(FlaskForm):
+    number = StringField(_l("Number"), validators=[_required(), Length(max=60)])
+    valid_from = DateField(_l("Valid from"), validators=[_required()])
+    valid_to = DateField(_l("Valid to"), validators=[_required()])
+    scan = FileField(_l("Scanned copy (PDF, JPEG or PNG, at most 10 MB)"))
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
+
+
+class EmptyForm(FlaskForm):
+    """CSRF token only, for buttons that post."""
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=80)])
+    object_type = StringField(_l("Object"), validators=[Optional(), Length(max=60)])
+    actor = IntegerField(_l("Actor user id"), validators=[Optional(), NumberRange(min=1)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])

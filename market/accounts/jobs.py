@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from market import db
+from market.accounts.models import ExpiryReminder, Licence, Permit
+from market.jobs import job
+from market.jobs.schedule import TZ
+from market.notifications.services import notify_org
+from market.uow import transaction
+
+
+def today_local() -> date:
+    from market.db import utcnow
+    return utcnow().astimezone(TZ).date()
+
+
+@job(queue="notifications")
+def send_expiry_reminders(on: str | None = None) -> int:
+    """Notify holders of licences and permits expiring in 60, 30 or 7 days (each reminder once)."""
+    today = date.fromisoformat(on) if on else today_local()
+    sent = 0
+    for days in current_app.config["EXPIRY_REMINDER_DAYS"]:
+        target = today + timedelta(days=days)
+        for model, doc_type in ((Licence, "licence"), (Permit, "permit")):
+            docs = db.session.scalars(select(model).where(model.valid_to == target,
+                                                          model.status == "verified")).all()
+            for doc in docs:
+                with transaction():
+                    claimed = db.session.execute(
+                        insert(ExpiryReminder).values(document_type=doc_type, document_id=doc.id,
+                                                      days_before=days)
+                        .on_conflict_do_nothing().returning(ExpiryReminder.document_id)).first()
+                    if not claimed:
+                        continue
+                    with force_locale("zh_CN"):
+                        title = _("%(doc)s %(number)s expires in %(days)d days (%(date)s)",
+                                  doc=_(doc_type), number=doc.number, days=days,
+                                  date=doc.valid_to.isoformat())
+                    notify_org(doc.org_id, "document.expiring", title,
+                               link="/account/licences" if doc_type == "licence" else "/account/permits")
+                    sent += 1
+    return sent

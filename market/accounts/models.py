@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer,
+                        Numeric, SmallInteger, String, Text, UniqueConstraint)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.db import Base, Timestamped
+
+ORG_TYPES = ("generator", "operator", "carrier", "lab")
+ORG_KINDS = ("enterprise", "regulator", "platform")
+ORG_STATUSES = ("pending", "verified", "rejected", "suspended")
+PLATFORM_ROLES = ("admin", "finance")
+OPERATIONS = ("收集", "贮存", "利用", "处置")
+LICENCE_KINDS = {"comprehensive": 5, "collection": 3}  # kind → maximum validity in years
+DOC_STATUSES = ("pending", "verified", "rejected")
+PERMIT_KINDS = ("transport", "cma")  # dangerous-goods road transport permit; lab accreditation
+
+
+class Organisation(Timestamped, Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="enterprise")
+    types: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    latitude: Mapped[float | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[float | None] = mapped_column(Numeric(9, 6))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    credit_score: Mapped[int] = mapped_column(SmallInteger, default=100)
+    # Regulators see every record whose region code starts with this prefix.
+    scope_prefix: Mapped[str | None] = mapped_column(String(6))
+
+    users: Mapped[list["User"]] = relationship(back_populates="org")
+    licences: Mapped[list["Licence"]] = relationship(back_populates="org", order_by="Licence.id")
+    permits: Mapped[list["Permit"]] = relationship(back_populates="org", order_by="Permit.id")
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('enterprise','regulator','platform')", name="kind"),
+        CheckConstraint("status IN ('pending','verified','rejected','suspended')", name="status"),
+        CheckConstraint("kind <> 'regulator' OR scope_prefix IS NOT NULL", name="regulator_scope"),
+    )
+
+    def has_type(self, t: str) -> bool:
+        return t in (self.types or [])
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == "verified"
+
+    @property
+    def coordinates(self) -> tuple[float, float] | None:
+        if self.latitude is None or self.longitude is None:
+            return None
+        return float(self.latitude), float(self.longitude)
+
+
+class User(Timestamped, Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    platform_role: Mapped[str | None] = mapped_column(String(20))
+    is_org_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    org: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("platform_role IS NULL OR platform_role IN ('admin','finance')",
+                        name="platform_role"),
+    )
+
+    # flask-login protocol
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_regulator(self) -> bool:
+        return self.org.kind == "regulator"
+
+    @property
+    def is_platform(self) -> bool:
+        return self.org.kind == "platform"
+
+    @property
+    def role(self) -> str:
+        """The role that decides the user's dashboard (DESIGN.md §1)."""
+        if self.platform_role:
+            return self.platform_role
+        if self.is_regulator:
+            return "regulator"
+        for t in ORG_TYPES:
+            if self.org.has_type(t):
+                return t
+        return "generator"
+
+
+class Invitation(Timestamped, Base):
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    org: Mapped[Organisation] = relationship()
+
+
+class Licence(Timestamped, Base):
+    """危险废物经营许可证."""
+    __tablename__ = "licence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    scan_file: Mapped[str | None] = mapped_column(String(80))
+    scan_mime: Mapped[str | None] = mapped_column(String(40))
+
+    org: Mapped[Organisation] = relationship(back_populates="licences")
+    items: Mapped[list["LicenceItem"]] = relationship(back_populates="licence",
+                                                      order_by="LicenceItem.id",
+                                                      cascade="all, delete-orphan")
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('comprehensive','collection')", name="kind"),
+        CheckConstraint("status IN ('pending','verified','rejected')", name="status"),
+        CheckConstraint("valid_to >= valid_from", name="validity"),
+    )
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.status == "verified" and self.valid_from <= day <= self.valid_to
+
+
+class LicenceItem(Base):
+    """One approved line of a licence: category, optional codes, operations, methods, annual scale."""
+    __tablename__ = "licence_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licence.id", ondelete="CASCADE"), index=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("waste_category.code"), index=True)
+    codes: Mapped[list[str]] = mapped_column(ARRAY(String(10)), default=list)
+    operations: Mapped[list[str]] = mapped_column(ARRAY(String(4)))
+    method_codes: Mapped[list[str]] = mapped_column(ARRAY(String(4)), default=list)
+    approved_kg_per_year: Mapped[int] = mapped_column(BigInteger)
+
+    licence: Mapped[Licence] = relationship(back_populates="items")
+
+    __table_args__ = (
+        CheckConstraint("approved_kg_per_year > 0", name="approved_positive"),
+        CheckConstraint("cardinality(operations) > 0", name="operations_present"),
+    )
+
+    def covers(self, category: str, code: str | None = None) -> bool:
+        """True when this item licenses the category and, if it lists codes, the code."""
+        if category != self.category_code:
+            return False
+        if self.codes and code is not None:
+            return code in self.codes
+        return True
+
+
+class Permit(Timestamped, Base):
+    """A carrier's dangerous-goods road transport permit or a lab's CMA accreditation."""
+    __tablename__ = "permit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(60))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    scan_file: Mapped[str | None] = mapped_column(String(80))
+    scan_mime: Mapped[str | None] = mapped_column(String(40))
+
+    org: Mapped[Organisation] = relationship(back_populates="permits")
+
+    __table_args__ = (
+        UniqueConstraint("kind", "number", name="uq_permit_kind_number"),
+        CheckConstraint("kind IN ('transport','cma')", name="kind"),
+        CheckConstraint("status IN ('pending','verified','rejected')", name="status"),
+        CheckConstraint("valid_to >= valid_from", name="validity"),
+    )
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.status == "verified" and self.valid_from <= day <= self.valid_to
+
+
+class ExpiryReminder(Base):
+    """Marks a reminder as sent, so the daily job never repeats one."""
+    __tablename__ = "expiry_reminder"
+
+    document_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    document_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    days_before: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class ApiToken(Timestamped, Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -1,0 +1,36 @@
+"""Storing scanned documents outside static/, under random names, typed by content."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from market.accounts.policies import sniff_scan_type
+from market.errors import ValidationFailed
+
+
+def store_scan(stream, field: str = "scan") -> tuple[str, str]:
+    """Validate and store an uploaded scan; return (stored name, MIME type)."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    data = stream.read(limit + 1)
+    if not data:
+        raise ValidationFailed(_("The file is empty."), field=field)
+    if len(data) > limit:
+        raise ValidationFailed(_("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)),
+                               field=field)
+    mime = sniff_scan_type(data[:16])
+    if mime is None:
+        raise ValidationFailed(_("Only PDF, JPEG or PNG files are accepted (judged by content)."),
+                               field=field)
+    name = secrets.token_hex(16) + {"application/pdf": ".pdf", "image/jpeg": ".jpg",
+                                    "image/png": ".png"}[mime]
+    folder = Path(current_app.config["UPLOAD_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    return name, mime
+
+
+def scan_path(name: str) -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / name

@@ -1,0 +1,103 @@
+"""Platform administration: verification queues, audit browser, e-mail outbox."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from market import db
+from market.accounts import licences as licence_services
+from market.accounts import services
+from market.accounts.forms import AuditFilterForm, ReasonForm
+from market.accounts.models import Licence, Organisation, Permit
+from market.audit.models import AuditEvent
+from market.errors import NotFound, ValidationFailed
+from market.jobs.schedule import TZ
+from market.notifications.queries import email_outbox
+from market.web.security import require_platform_role
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+@require_platform_role("admin")
+def only_admins():
+    return None
+
+
+@bp.get("/organisations")
+def organisations():
+    status = request.args.get("status", "pending")
+    stmt = select(Organisation).where(Organisation.kind == "enterprise").order_by(Organisation.id)
+    if status != "all":
+        stmt = stmt.where(Organisation.status == status)
+    return render_template("admin/organisations.html", orgs=db.session.scalars(stmt).all(),
+                           status=status)
+
+
+@bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
+def organisation(org_id):
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound(_("No such organisation."))
+    form = ReasonForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            services.decide_organisation(current_user, org.id, request.form.get("action", ""),
+                                         form.reason.data)
+        except ValidationFailed as exc:
+            form.reason.errors = [exc.message]
+        else:
+            flash(_("Decision recorded."), "success")
+            return redirect(url_for("admin.organisation", org_id=org.id))
+    return render_template("admin/organisation.html", org=org, form=form), 422 if form.errors else 200
+
+
+@bp.get("/documents")
+def documents():
+    licences = db.session.scalars(select(Licence).where(Licence.status == "pending").order_by(Licence.id)).all()
+    permits = db.session.scalars(select(Permit).where(Permit.status == "pending").order_by(Permit.id)).all()
+    return render_template("admin/documents.html", licences=licences, permits=permits, form=ReasonForm())
+
+
+@bp.post("/documents/<kind>/<int:doc_id>")
+def decide_document(kind, doc_id):
+    model = {"licence": Licence, "permit": Permit}.get(kind)
+    if model is None:
+        raise NotFound(_("Not found."))
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        raise ValidationFailed(form.reason.errors[0] if form.reason.errors else _("Invalid form."),
+                               field="reason")
+    licence_services.decide_document(current_user, model, doc_id,
+                                     request.form.get("action") == "verify", form.reason.data)
+    flash(_("Decision recorded."), "success")
+    return redirect(url_for("admin.documents"))
+
+
+@bp.get("/audit")
+def audit():
+    form = AuditFilterForm(request.args)
+    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(500)
+    if form.validate():
+        if form.action.data:
+            stmt = stmt.where(AuditEvent.action.startswith(form.action.data, autoescape=True))
+        if form.object_type.data:
+            stmt = stmt.where(AuditEvent.object_type == form.object_type.data)
+        if form.actor.data:
+            stmt = stmt.where(AuditEvent.actor_user_id == form.actor.data)
+        if form.date_from.data:
+            stmt = stmt.where(AuditEvent.at >= datetime.combine(form.date_from.data, time(), TZ))
+        if form.date_to.data:
+            stmt = stmt.where(AuditEvent.at < datetime.combine(form.date_to.data + timedelta(days=1), time(), TZ))
+    events = db.session.scalars(stmt).all()
+    return render_template("admin/audit.html", form=form, events=events), 422 if form.errors else 200
+
+
+@bp.get("/emails")
+def emails():
+    return render_template("admin/emails.html", messages=email_outbox())

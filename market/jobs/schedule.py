@@ -1,0 +1,50 @@
+"""A small cron-style runner for daily jobs; safe with several schedulers running."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from market import db
+from market.jobs.core import _spec, enqueue_after_commit
+from market.jobs.models import ScheduledRun
+from market.uow import transaction
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Daily:
+    name: str
+    at: time
+    job: str  # dotted path of a @job function
+
+
+DAILY: tuple[Daily, ...] = (
+    Daily("licence_expiry_reminders", time(8, 0), "market.accounts.jobs.send_expiry_reminders"),
+)
+
+
+def run_due(now: datetime, schedule: tuple[Daily, ...] = DAILY) -> list[str]:
+    """Enqueue each daily job whose time has come today and that has not run today."""
+    local = now.astimezone(TZ)
+    started = []
+    for entry in schedule:
+        if local.time() < entry.at:
+            continue
+        with transaction() as s:
+            claimed = s.execute(insert(ScheduledRun).values(name=entry.name, run_on=local.date())
+                                .on_conflict_do_nothing().returning(ScheduledRun.name)).first()
+            if claimed:
+                enqueue_after_commit(_spec(entry.job).fn)
+                started.append(entry.name)
+    return started
+
+
+def last_runs() -> dict[str, str]:
+    rows = db.session.execute(select(ScheduledRun.name, ScheduledRun.run_on)
+                              .order_by(ScheduledRun.run_on)).all()
+    return {name: day.isoformat() for name, day in rows}

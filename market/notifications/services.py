@@ -1,0 +1,50 @@
+"""Notifying users: an inbox row each, and an e-mail sent by a job after commit."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from market import db
+from market.accounts.models import User
+from market.db import utcnow
+from market.jobs import enqueue_after_commit
+from market.notifications.jobs import send_email
+from market.notifications.models import EmailMessage, Notification
+from market.uow import transaction
+
+
+def notify_user(user: User, kind: str, title: str, body: str = "", link: str | None = None,
+                email: bool = True) -> Notification:
+    """Add an inbox entry (and an e-mail) for one user; call inside a transaction."""
+    note = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link)
+    db.session.add(note)
+    if email and user.active:
+        queue_email(user.email, title, body + (f"\n\n{link}" if link else ""))
+    return note
+
+
+def notify_org(org_id: int, kind: str, title: str, body: str = "", link: str | None = None) -> int:
+    """Notify every active user of an organisation; call inside a transaction."""
+    users = db.session.scalars(select(User).where(User.org_id == org_id, User.active.is_(True)))
+    count = 0
+    for user in users:
+        notify_user(user, kind, title, body, link)
+        count += 1
+    return count
+
+
+def queue_email(to: str, subject: str, body: str) -> EmailMessage:
+    msg = EmailMessage(to_address=to, subject=subject, body=body)
+    db.session.add(msg)
+    db.session.flush([msg])
+    enqueue_after_commit(send_email, msg.id)
+    return msg
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    """Mark one (or all) of the user's notifications read."""
+    with transaction():
+        stmt = update(Notification).where(Notification.user_id == user.id,
+                                          Notification.read_at.is_(None))
+        if notification_id is not None:
+            stmt = stmt.where(Notification.id == notification_id)
+        return db.session.execute(stmt.values(read_at=utcnow())).rowcount

@@ -1,0 +1,43 @@
+"""Unit of work: one use case, one commit; hooks that run only after the commit."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from sqlalchemy.orm import Session
+
+from market import db
+
+_DEPTH = "uow_depth"
+_HOOKS = "uow_after_commit"
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """Run a use case; commit once at the end of the outermost block, roll back on error."""
+    s = db.session()
+    depth = s.info.get(_DEPTH, 0)
+    s.info[_DEPTH] = depth + 1
+    try:
+        yield s
+        if depth == 0:
+            s.commit()
+    except BaseException:
+        if depth == 0:
+            s.rollback()
+            s.info.pop(_HOOKS, None)
+        raise
+    finally:
+        s.info[_DEPTH] = depth
+    if depth == 0:
+        hooks = s.info.pop(_HOOKS, [])
+        for hook in hooks:
+            hook()
+
+
+def after_commit(fn: Callable[[], None]) -> None:
+    """Run fn once the current transaction has committed; dropped if it rolls back."""
+    s = db.session()
+    if not s.info.get(_DEPTH):
+        raise RuntimeError("after_commit() needs an open transaction()")
+    s.info.setdefault(_HOOKS, []).append(fn)
