@@ -32,6 +32,8 @@ def create_app(config: dict | None = None, **overrides) -> Flask:
 def _resolve_services(app: Flask) -> None:
     """Use DATABASE_URL / REDIS_URL when given; otherwise start the embedded servers."""
     instance = Path(app.config["INSTANCE_PATH"])
+    if _managing_services():
+        return
     if not app.config.get("DATABASE_URL") or not app.config.get("REDIS_URL"):
         if app.config["HAZEX_ENV"] == "production":
             raise RuntimeError("production needs DATABASE_URL and REDIS_URL")
@@ -40,6 +42,12 @@ def _resolve_services(app: Flask) -> None:
             app.config["DATABASE_URL"] = embedded.start_postgres(instance)
         if not app.config.get("REDIS_URL"):
             app.config["REDIS_URL"] = embedded.start_redis(instance)
+
+
+def _managing_services() -> bool:
+    """True under `flask services …`, which must not start what it is asked to stop."""
+    import sys
+    return Path(sys.argv[0]).name == "flask" and "services" in sys.argv[1:]
 
 
 def _import_models() -> None:

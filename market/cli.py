@@ -12,39 +12,47 @@ from flask.cli import AppGroup
 
 from market.config import ROOT
 
-services_cli = AppGroup("services", help="Embedded PostgreSQL and Redis (used when no URLs are set).")
+services_cli = click.Group("services", help="Embedded PostgreSQL and Redis (used when no URLs are set).")
 db_cli = AppGroup("db", help="Database schema migrations (Alembic).")
 catalog_cli = AppGroup("catalog", help="Reference data: categories, methods, regions, waste codes.")
 demo_cli = AppGroup("demo", help="Demo market data.")
 jobs_cli = AppGroup("jobs", help="Background jobs: worker, scheduler, outbox.")
 
 
-def _instance() -> Path:
-    return Path(current_app.config["INSTANCE_PATH"])
+def _configured_instance() -> tuple[dict, Path]:
+    from market.config import load_config
+    cfg = load_config()
+    return cfg, Path(cfg["INSTANCE_PATH"])
 
 
+# The services commands do not build the app: building it would start what `down` should stop.
 @services_cli.command("up")
 def services_up():
     """Start the embedded services that no URL replaces, and print the URLs in use."""
-    # create_app() already started whatever was missing; report what is in use.
-    click.echo(f"DATABASE_URL={current_app.config['DATABASE_URL']}")
-    click.echo(f"REDIS_URL={current_app.config['REDIS_URL']}")
+    from market import embedded
+    cfg, instance = _configured_instance()
+    db_url = cfg["DATABASE_URL"] or embedded.start_postgres(instance)
+    redis_url = cfg["REDIS_URL"] or embedded.start_redis(instance)
+    click.echo(f"DATABASE_URL={db_url}")
+    click.echo(f"REDIS_URL={redis_url}")
 
 
 @services_cli.command("down")
 def services_down():
     """Stop the embedded PostgreSQL and Redis of this checkout."""
-    from market import db, embedded
-    db.engine().dispose()
-    embedded.stop_postgres(_instance())
-    embedded.stop_redis(_instance())
+    from market import embedded
+    _, instance = _configured_instance()
+    embedded.stop_postgres(instance)
+    embedded.stop_redis(instance)
     click.echo("embedded services stopped")
 
 
 @services_cli.command("status")
 def services_status():
+    """Say which embedded services of this checkout are running."""
     from market import embedded
-    for name, url in embedded.status(_instance()).items():
+    _, instance = _configured_instance()
+    for name, url in embedded.status(instance).items():
         click.echo(f"{name}: {url or 'not running'}")
 
 

@@ -58,7 +58,8 @@ def engine() -> Engine:
 
 
 def init_app(app) -> None:
-    init_engine(app.config["DATABASE_URL"])
+    if app.config.get("DATABASE_URL"):
+        init_engine(app.config["DATABASE_URL"])
 
     @app.teardown_appcontext
     def remove_session(exc=None):

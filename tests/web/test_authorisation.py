@@ -1,0 +1,149 @@
+"""The authorisation matrix: every HTML route × every role, cross-tenant and cross-region access.
+
+Routes are enumerated from the application's URL map, so a new route that takes an id without a
+builder here, or that forgets its scoping, makes these tests fail.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import current_app
+from sqlalchemy import func, select
+
+from market import db
+from market.audit.models import AuditEvent
+from tests.factories import (LicenceFactory, LicenceItemFactory, OrganisationFactory, PermitFactory,
+                             UserFactory)
+from tests.fixtures import login
+
+ROLES = ["generator", "operator", "carrier", "lab", "regulator", "finance", "admin"]
+# Routes anyone may reach without logging in.
+PUBLIC = {"static", "pages.index", "pages.set_language", "accounts.login", "accounts.register",
+          "accounts.reset_request", "accounts.reset_password", "accounts.accept_invitation",
+          "health.healthz"}
+TOKEN_ARGS = {"token"}
+
+
+def _scan(doc):
+    name = f"{doc.__tablename__}-{doc.id}.pdf"
+    Path(current_app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    (Path(current_app.config["UPLOAD_DIR"]) / name).write_bytes(b"%PDF-1.4\n%test\n")
+    doc.scan_file, doc.scan_mime = name, "application/pdf"
+    db.session.flush()
+    return doc
+
+
+def owned_objects(org) -> dict[str, int]:
+    """One object of each id-taking kind, owned by `org` (pending, so items can still change)."""
+    licence = _scan(LicenceFactory(org=org, status="pending"))
+    item = LicenceItemFactory(licence=licence)
+    permit = _scan(PermitFactory(org=org))
+    return {"licence_id": licence.id, "item_id": item.id, "permit_id": permit.id,
+            "org_id": org.id, "doc_id": licence.id, "kind": "licence"}
+
+
+def html_rules():
+    return [r for r in current_app.url_map.iter_rules()
+            if not r.endpoint.startswith("api.") and r.endpoint != "static"]
+
+
+def build(rule, objects) -> str:
+    path = rule.rule
+    for arg in rule.arguments:
+        path = re.sub(rf"<(?:\w+:)?{arg}>", str(objects[arg]), path)
+    return path
+
+
+def request(client, rule, path):
+    if "GET" in rule.methods:
+        return client.get(path)
+    return client.post(path, data={"action": "verify", "reason": "x"})
+
+
+def test_every_id_route_has_an_object_builder(app):
+    objects = owned_objects(OrganisationFactory(types=["operator", "carrier"]))
+    missing = {arg for r in html_rules() for arg in r.arguments
+               if arg not in objects and arg not in TOKEN_ARGS}
+    assert not missing, f"add builders for route arguments {missing} to this test"
+
+
+def test_anonymous_is_sent_to_login_on_every_private_route(client):
+    objects = owned_objects(OrganisationFactory(types=["operator", "carrier"]))
+    for rule in html_rules():
+        if rule.endpoint in PUBLIC:
+            continue
+        resp = request(client, rule, build(rule, objects))
+        assert resp.status_code in (302, 401), (rule.rule, resp.status_code)
+        if resp.status_code == 302:
+            assert "/login" in resp.headers["Location"], rule.rule
+
+
+def test_another_organisations_records_are_404_on_every_scoped_route(client):
+    mine = OrganisationFactory(types=["generator", "operator", "carrier", "lab"])
+    theirs = OrganisationFactory(types=["generator", "operator", "carrier", "lab"])
+    me = UserFactory(org=mine)
+    own, foreign = owned_objects(mine), owned_objects(theirs)
+    login(client, me)
+    checked = 0
+    for rule in html_rules():
+        if not rule.arguments or rule.arguments <= TOKEN_ARGS or rule.endpoint.startswith("admin."):
+            continue
+        before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+        resp = request(client, rule, build(rule, foreign))
+        assert resp.status_code == 404, (rule.rule, resp.status_code)
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
+        # the same route works on the user's own record, so the 404 is scoping, not a broken route
+        assert request(client, rule, build(rule, own)).status_code in (200, 302), rule.rule
+        checked += 1
+    assert checked >= 4
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "admin"])
+def test_admin_pages_refuse_every_other_role(client, role, request):
+    user = request.getfixturevalue(role)
+    objects = owned_objects(OrganisationFactory(types=["operator", "carrier"], status="pending"))
+    login(client, user)
+    for rule in html_rules():
+        if rule.endpoint.startswith("admin."):
+            resp = globals()["request"](client, rule, build(rule, objects))
+            assert resp.status_code == 403, (role, rule.rule, resp.status_code)
+
+
+def test_admin_reaches_every_admin_page(client, admin):
+    objects = owned_objects(OrganisationFactory(types=["operator", "carrier"]))
+    login(client, admin)
+    for rule in html_rules():
+        if rule.endpoint.startswith("admin.") and "GET" in rule.methods:
+            assert client.get(build(rule, objects)).status_code == 200, rule.rule
+
+
+def test_regulator_reads_inside_its_region_and_not_outside(client, regulator):
+    inside = OrganisationFactory(types=["operator", "carrier"], region_code="440306")
+    outside = OrganisationFactory(types=["operator", "carrier"], region_code="441900")
+    login(client, regulator)
+    seen = 0
+    for rule in html_rules():
+        if not rule.arguments or "GET" not in rule.methods or rule.endpoint.startswith("admin.") \
+                or rule.arguments <= TOKEN_ARGS:
+            continue
+        assert client.get(build(rule, owned_objects(inside))).status_code == 200, rule.rule
+        assert client.get(build(rule, owned_objects(outside))).status_code == 404, rule.rule
+        seen += 1
+    assert seen >= 2
+
+
+def test_regulators_cannot_write_anywhere(client, regulator):
+    objects = owned_objects(OrganisationFactory(types=["operator", "carrier"], region_code="440306"))
+    login(client, regulator)
+    allowed = {"accounts.logout", "pages.set_language", "notifications.mark_read"}
+    before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    for rule in current_app.url_map.iter_rules():
+        writes = rule.methods - {"GET", "HEAD", "OPTIONS"}
+        if not writes or rule.endpoint in allowed or rule.endpoint.startswith("api."):
+            continue
+        resp = client.open(build(rule, {**objects, "token": "x"}), method=sorted(writes)[0],
+                           data={"action": "verify", "reason": "x"})
+        assert resp.status_code == 403, (rule.rule, resp.status_code)
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
