@@ -131,7 +131,20 @@ class Invitation(Timestamped, Base):
     org: Mapped[Organisation] = relationship()
 
 
-class Licence(Timestamped, Base):
+class VerifiedDocument:
+    """A licence or permit: validity, admin verification and a scanned copy."""
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    scan_file: Mapped[str | None] = mapped_column(String(80))
+    scan_mime: Mapped[str | None] = mapped_column(String(40))
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.status == "verified" and self.valid_from <= day <= self.valid_to
+
+
+class Licence(VerifiedDocument, Timestamped, Base):
     """危险废物经营许可证."""
     __tablename__ = "licence"
 
@@ -139,12 +152,6 @@ class Licence(Timestamped, Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     number: Mapped[str] = mapped_column(String(60), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
-    valid_from: Mapped[date] = mapped_column(Date)
-    valid_to: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    status_reason: Mapped[str | None] = mapped_column(Text)
-    scan_file: Mapped[str | None] = mapped_column(String(80))
-    scan_mime: Mapped[str | None] = mapped_column(String(40))
 
     org: Mapped[Organisation] = relationship(back_populates="licences")
     items: Mapped[list["LicenceItem"]] = relationship(back_populates="licence",
@@ -156,9 +163,6 @@ class Licence(Timestamped, Base):
         CheckConstraint("status IN ('pending','verified','rejected')", name="status"),
         CheckConstraint("valid_to >= valid_from", name="validity"),
     )
-
-    def is_valid_on(self, day: date) -> bool:
-        return self.status == "verified" and self.valid_from <= day <= self.valid_to
 
 
 class LicenceItem(Base):
@@ -189,7 +193,7 @@ class LicenceItem(Base):
         return True
 
 
-class Permit(Timestamped, Base):
+class Permit(VerifiedDocument, Timestamped, Base):
     """A carrier's dangerous-goods road transport permit or a lab's CMA accreditation."""
     __tablename__ = "permit"
 
@@ -197,12 +201,6 @@ class Permit(Timestamped, Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     number: Mapped[str] = mapped_column(String(60))
-    valid_from: Mapped[date] = mapped_column(Date)
-    valid_to: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    status_reason: Mapped[str | None] = mapped_column(Text)
-    scan_file: Mapped[str | None] = mapped_column(String(80))
-    scan_mime: Mapped[str | None] = mapped_column(String(40))
 
     org: Mapped[Organisation] = relationship(back_populates="permits")
 
@@ -212,9 +210,6 @@ class Permit(Timestamped, Base):
         CheckConstraint("status IN ('pending','verified','rejected')", name="status"),
         CheckConstraint("valid_to >= valid_from", name="validity"),
     )
-
-    def is_valid_on(self, day: date) -> bool:
-        return self.status == "verified" and self.valid_from <= day <= self.valid_to
 
 
 class ExpiryReminder(Base):

@@ -11,7 +11,7 @@ from market.accounts import licences as licence_services
 from market.accounts import services
 from market.accounts.forms import (AcceptInvitationForm, InviteForm, LicenceForm, LicenceItemForm,
                                    LoginForm, PermitForm, ProfileForm, RegistrationForm,
-                                   ResetPasswordForm, ResetRequestForm, EmptyForm)
+                                   ResetPasswordForm, ResetRequestForm)
 from market.accounts.models import Licence, Permit, User
 from market.accounts.uploads import scan_path
 from market.catalog import queries as catalog
@@ -207,7 +207,7 @@ def licence(licence_id):
         else:
             flash(_("Item added."), "success")
             return redirect(url_for("accounts.licence", licence_id=lic.id))
-    return render_template("accounts/licence.html", licence=lic, form=form, remove_form=EmptyForm()), \
+    return render_template("accounts/licence.html", licence=lic, form=form), \
         422 if form.errors or form.form_errors else 200
 
 

@@ -47,47 +47,32 @@ def acting_user() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 
-def require_platform_role(*roles: str):
-    """View decorator: only platform staff with one of these roles."""
+def _require(allowed, refusal):
+    """View decorator factory: 401 when anonymous, PermissionDenied when allowed(user) is false."""
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             user = acting_user()
             if user is None:
                 abort(401)
-            if user.platform_role not in roles:
-                raise PermissionDenied(str(_l("This page is for platform staff.")))
+            if not allowed(user):
+                raise PermissionDenied(str(refusal()))
             return view(*args, **kwargs)
         return wrapper
     return decorate
+
+
+def require_platform_role(*roles: str):
+    """Only platform staff with one of these roles."""
+    return _require(lambda u: u.platform_role in roles,
+                    lambda: _l("This page is for platform staff."))
 
 
 def require_org_type(*types: str):
-    """View decorator: only members of a verified-or-pending organisation of one of these types."""
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            user = acting_user()
-            if user is None:
-                abort(401)
-            if not any(user.org.has_type(t) for t in types):
-                raise PermissionDenied(str(_l("This page is for %(types)s organisations.",
-                                              types=", ".join(str(_l(t)) for t in types))))
-            return view(*args, **kwargs)
-        return wrapper
-    return decorate
-
-
-def require_org_admin(view):
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        user = acting_user()
-        if user is None:
-            abort(401)
-        if not user.is_org_admin:
-            raise PermissionDenied(str(_l("Only your organisation's administrators may do this.")))
-        return view(*args, **kwargs)
-    return wrapper
+    """Only members of an organisation of one of these types."""
+    return _require(lambda u: any(u.org.has_type(t) for t in types),
+                    lambda: _l("This page is for %(types)s organisations.",
+                               types=", ".join(str(_l(t)) for t in types)))
 
 
 def scope(stmt: Select, model, user: User, *, org_column=None, region_column=None) -> Select:
