@@ -134,7 +134,17 @@ def jobs_worker(burst, no_scheduler):
     app = current_app._get_current_object()
     if not no_scheduler and not burst:
         threading.Thread(target=_scheduler_loop, args=(app,), daemon=True).start()
-    worker = SimpleWorker([get_queue(q) for q in QUEUES], connection=get_queue("default").connection)
+    class SessionPerJobWorker(SimpleWorker):
+        """Every job starts with a fresh database session, as every request does."""
+
+        def perform_job(self, *args, **kwargs):
+            try:
+                return super().perform_job(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+    from market import db
+    worker = SessionPerJobWorker([get_queue(q) for q in QUEUES], connection=get_queue("default").connection)
     worker.work(burst=burst, with_scheduler=True)
 
 

@@ -60,6 +60,11 @@ LICENCES = {
         ("HW50", ["R8"], ["收集", "贮存", "利用"], 3_000_000)]),
 }
 
+# Fictional staff names for the demo logins.
+PEOPLE = {"gen1": "陈志强", "gen2": "黄少华", "gen3": "林晓敏", "op1": "刘建国", "op2": "张丽娟",
+          "op3": "梁永辉", "carrier": "何国栋", "lab": "吴静怡", "reg-sz": "郑海燕", "reg-gd": "王立新",
+          "finance": "周敏 (finance)", "admin": "李涛 (admin)"}
+
 PLATFORM = [("reg-sz", "深圳市生态环境局", "regulator", "440300", "4403"),
             ("reg-gd", "广东省生态环境厅", "regulator", "440000", "44"),
             ("finance", "Hazex platform", "platform", "440300", None),
@@ -118,7 +123,7 @@ def seed() -> list[tuple[str, str, str]]:
             email = f"{key}@demo.hazex.cn"
             if db.session.scalar(select(User).where(User.email == email)) is None:
                 role = key if key in ("admin", "finance") else None
-                db.session.add(User(org_id=org.id, email=email, name=org.name if not role else key,
+                db.session.add(User(org_id=org.id, email=email, name=PEOPLE[key],
                                     password_hash=password_hash, is_org_admin=True,
                                     platform_role=role))
             logins.append((email, org.name, _role_label(key, org)))

@@ -1,12 +1,15 @@
 """Unit of work: one use case, one commit; hooks that run only after the commit."""
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from sqlalchemy.orm import Session
 
 from market import db
+
+log = logging.getLogger(__name__)
 
 _DEPTH = "uow_depth"
 _HOOKS = "uow_after_commit"
@@ -30,9 +33,12 @@ def transaction() -> Iterator[Session]:
     finally:
         s.info[_DEPTH] = depth
     if depth == 0:
-        hooks = s.info.pop(_HOOKS, [])
-        for hook in hooks:
-            hook()
+        for hook in s.info.pop(_HOOKS, []):
+            try:
+                hook()
+            except Exception:
+                # The commit stands; a lost push is re-sent by the outbox dispatcher.
+                log.exception("after-commit hook failed")
 
 
 def after_commit(fn: Callable[[], None]) -> None:

@@ -1,12 +1,12 @@
 """Test fixtures: a real PostgreSQL and Redis for every run, isolation by rollback.
 
-URLs: TEST_DATABASE_URL, else DATABASE_URL with "_test" appended to the database name, else the
-embedded PostgreSQL (database hazex_test). Redis: REDIS_URL (or the embedded one) at db 15.
+Each run gets its own database, hazex_test_<pid>, created on the server of TEST_DATABASE_URL (used
+as is), DATABASE_URL, or the embedded PostgreSQL, and dropped at the end; so runs side by side
+never meet. Redis: REDIS_URL at db 15, or a private redis-server started for the run.
 """
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -20,31 +20,45 @@ TEST_INSTANCE = ROOT / "instance"
 REFERENCE_TABLES = {"waste_category", "waste_code", "disposal_method", "region", "alembic_version"}
 
 
-def _test_urls() -> tuple[str, str]:
-    db_url = os.environ.get("TEST_DATABASE_URL")
-    if not db_url and os.environ.get("DATABASE_URL"):
-        u = make_url(db.sqlalchemy_url(os.environ["DATABASE_URL"]))
-        db_url = u.set(database=f"{u.database}_test").render_as_string(hide_password=False)
-    if not db_url:
-        base = embedded.start_postgres(TEST_INSTANCE)
-        db_url = make_url(base).set(database="hazex_test").render_as_string(hide_password=False)
-    redis_url = os.environ.get("REDIS_URL") or embedded.start_redis(TEST_INSTANCE)
-    redis_url = redis_url.rsplit("/", 1)[0] + "/15" if redis_url.count("/") > 2 else redis_url + "/15"
-    return db.sqlalchemy_url(db_url), redis_url
+def _database_url() -> tuple[str, bool]:
+    """The test database URL, and whether this run owns (and drops) it."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return db.sqlalchemy_url(os.environ["TEST_DATABASE_URL"]), False
+    server = os.environ.get("DATABASE_URL") or embedded.start_postgres(TEST_INSTANCE)
+    u = make_url(db.sqlalchemy_url(server)).set(database=f"hazex_test_{os.getpid()}")
+    return u.render_as_string(hide_password=False), True
+
+
+def _redis_url(private_dir) -> tuple[str, bool]:
+    if os.environ.get("REDIS_URL"):
+        base = os.environ["REDIS_URL"]
+        return (base.rsplit("/", 1)[0] if base.count("/") > 2 else base) + "/15", False
+    return embedded.start_redis(private_dir).rsplit("/", 1)[0] + "/0", True
+
+
+def _admin_url(url: str) -> str:
+    return make_url(url).set(database="postgres", drivername="postgresql").render_as_string(
+        hide_password=False)
 
 
 def _reset_database(url: str) -> None:
     u = make_url(url)
-    admin = u.set(database="postgres", drivername="postgresql").render_as_string(hide_password=False)
-    embedded.ensure_database(admin, u.database)
+    embedded.ensure_database(_admin_url(url), u.database)
     plain = u.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
 
 
+def _drop_database(url: str) -> None:
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    db_url, redis_url = _test_urls()
+    db_url, owns_db = _database_url()
+    redis_dir = tmp_path_factory.mktemp("redis")
+    redis_url, owns_redis = _redis_url(redis_dir)
     _reset_database(db_url)
     application = create_app(DATABASE_URL=db_url, REDIS_URL=redis_url, TESTING=True,
                              WTF_CSRF_ENABLED=False, UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads")),
@@ -56,7 +70,12 @@ def app(tmp_path_factory):
         from market.catalog.services import load_reference_data
         load_reference_data()
         db.session.remove()
-    return application
+    yield application
+    db.engine().dispose()
+    if owns_db:
+        _drop_database(db_url)
+    if owns_redis:
+        embedded.stop_redis(redis_dir)
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +109,7 @@ def db_session(request, app, _app_context):
         db.session.remove()
         outer.rollback()
         connection.close()
-        db.SessionFactory.configure(bind=db.engine(), join_transaction_mode="conservative_savepoint")
+        db.SessionFactory.configure(bind=db.engine(), join_transaction_mode="conditional_savepoint")
 
 
 def truncate_all() -> None:

@@ -19,7 +19,8 @@ class _Base(SQLAlchemyModelFactory):
     class Meta:
         abstract = True
         sqlalchemy_session_factory = lambda: db.session  # noqa: E731
-        sqlalchemy_session_persistence = "flush"
+        # commit = release the test's savepoint: the rows survive a use case that rolls back
+        sqlalchemy_session_persistence = "commit"
 
 
 class OrganisationFactory(_Base):

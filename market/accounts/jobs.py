@@ -28,8 +28,10 @@ def send_expiry_reminders(on: str | None = None) -> int:
     for days in current_app.config["EXPIRY_REMINDER_DAYS"]:
         target = today + timedelta(days=days)
         for model, doc_type in ((Licence, "licence"), (Permit, "permit")):
-            docs = db.session.scalars(select(model).where(model.valid_to == target,
-                                                          model.status == "verified")).all()
+            # read inside a transaction too, so a long-lived worker is not left idle in one
+            with transaction():
+                docs = db.session.scalars(select(model).where(model.valid_to == target,
+                                                              model.status == "verified")).all()
             for doc in docs:
                 with transaction():
                     claimed = db.session.execute(

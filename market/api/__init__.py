@@ -3,4 +3,9 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from market.api import views  # noqa: E402,F401  (registers the routes on bp)
+from market.api import auth  # noqa: E402
+
+bp.record_once(auth.install)
+
+# Importing the view modules registers their routes on bp.
+from market.api import catalog, openapi, views  # noqa: E402,F401

@@ -1,1 +1,138 @@
-"""API routes; filled in by the API work."""
+"""API routes of the account: bearer tokens, who am I, the notification inbox."""
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+
+from market.accounts import services as accounts
+from market.accounts.models import User
+from market.accounts.tokens import issue_api_token
+from market.api import bp
+from market.api.auth import api_user
+from market.api.idempotency import idempotent
+from market.api.parsing import json_body, optional_int, require_str
+from market.notifications import services as notifications
+from market.web.errors import error_response
+from market.web.limiter import limiter
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _token_email_key() -> str:
+    """Rate-limit key per e-mail, so guessing one account's password from many IPs is slow too."""
+    body = request.get_json(force=True, silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return "api-token-account:" + (email.strip().lower() if isinstance(email, str) else "")
+
+
+def org_json(org) -> dict:
+    """The public face of an organisation."""
+    return {"id": org.id, "name": org.name, "types": list(org.types or []),
+            "region_code": org.region_code}
+
+
+def me_json(user: User) -> dict:
+    """The authenticated user and their organisation."""
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
+            "org": {**org_json(user.org), "status": user.org.status}}
+
+
+@bp.post("/auth/token")
+@limiter.limit(_login_limit)
+@limiter.limit(_login_limit, key_func=_token_email_key)
+def issue_token():
+    """Exchange an e-mail and password for a bearer token.
+    ---
+    post:
+      tags: [auth]
+      summary: Get a bearer token
+      description: >
+        Rate-limited per IP and per e-mail like the login form. The token expires
+        after API_TOKEN_HOURS hours; send it as `Authorization: Bearer <token>`.
+      security: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/TokenRequest'}
+      responses:
+        200:
+          description: A new token
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Token'}
+        400: BadRequest
+        401: Unauthorized
+        422: ValidationFailed
+        429: RateLimited
+    """
+    body = json_body()
+    email = require_str(body, "email", 254)
+    password = require_str(body, "password", 200, strip=False)
+    user = accounts.authenticate(email, password)
+    if user is None:
+        return error_response(401, "unauthorized", _("E-mail or password is wrong."))
+    token, expires_at = issue_api_token(user)
+    return jsonify(token=token, expires_at=expires_at.isoformat())
+
+
+@bp.get("/me")
+def me():
+    """The authenticated user.
+    ---
+    get:
+      tags: [auth]
+      summary: Who am I
+      responses:
+        200:
+          description: The user behind the token, with their organisation
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Me'}
+        401: Unauthorized
+    """
+    return jsonify(me_json(api_user()))
+
+
+@bp.post("/notifications/read")
+@idempotent
+def mark_notifications_read():
+    """Mark one or all of the caller's notifications read.
+    ---
+    post:
+      tags: [notifications]
+      summary: Mark notifications read
+      description: >
+        With `id`, marks that notification; without, every unread one of the caller.
+        Notifications of other users are never touched (they count as not marked).
+      parameters:
+        - IdempotencyKey
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                id: {type: integer, minimum: 1, description: One notification; omit for all}
+      responses:
+        200:
+          description: How many notifications changed from unread to read
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [marked]
+                properties:
+                  marked: {type: integer}
+        400: BadRequest
+        401: Unauthorized
+        403: Forbidden
+        409: Conflict
+        422: ValidationFailed
+    """
+    body = json_body()
+    note_id = optional_int(body, "id", 1, 2**31 - 1)
+    return jsonify(marked=notifications.mark_read(api_user(), note_id))

@@ -45,7 +45,8 @@ def record(action: str, obj=None, *, object_type: str | None = None, object_id=N
     if obj is not None:
         object_type = object_type or obj.__tablename__
         if object_id is None:
-            db.session.flush([obj]) if inspect(obj).pending else None
+            if inspect(obj).pending:
+                db.session.flush()
             object_id = getattr(obj, "id", None)
     event = AuditEvent(
         action=action,

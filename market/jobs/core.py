@@ -67,7 +67,7 @@ def enqueue_after_commit(fn, *args) -> OutboxJob:
             raise TypeError(f"job {spec.name} takes ids and scalars, got {type(a).__name__}")
     row = OutboxJob(queue=spec.queue, name=spec.name, args=list(args))
     db.session.add(row)
-    db.session.flush([row])
+    db.session.flush()
     outbox_id = row.id
     after_commit(lambda: push(outbox_id))
     return row

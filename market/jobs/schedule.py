@@ -18,6 +18,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 @dataclass(frozen=True)
 class Daily:
+    """A job run once a day at `at` (Asia/Shanghai); it receives that day as 'YYYY-MM-DD'."""
     name: str
     at: time
     job: str  # dotted path of a @job function
@@ -39,7 +40,8 @@ def run_due(now: datetime, schedule: tuple[Daily, ...] = DAILY) -> list[str]:
             claimed = s.execute(insert(ScheduledRun).values(name=entry.name, run_on=local.date())
                                 .on_conflict_do_nothing().returning(ScheduledRun.name)).first()
             if claimed:
-                enqueue_after_commit(_spec(entry.job).fn)
+                # The day is passed on: a job delayed past midnight (Redis down) still does that day.
+                enqueue_after_commit(_spec(entry.job).fn, local.date().isoformat())
                 started.append(entry.name)
     return started
 

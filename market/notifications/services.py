@@ -35,7 +35,7 @@ def notify_org(org_id: int, kind: str, title: str, body: str = "", link: str | N
 def queue_email(to: str, subject: str, body: str) -> EmailMessage:
     msg = EmailMessage(to_address=to, subject=subject, body=body)
     db.session.add(msg)
-    db.session.flush([msg])
+    db.session.flush()
     enqueue_after_commit(send_email, msg.id)
     return msg
 
