@@ -1,0 +1,13 @@
+"""Double-entry ledger in integer fen (DESIGN.md §6); PostgreSQL enforces its invariants.
+
+Imports nothing from other contexts. post() is the only writer; balances derive from postings.
+"""
+from market.ledger.codes import KINDS, AccountCode, parse_code
+from market.ledger.errors import AlreadyReversed, IdempotencyConflict, InsufficientFunds
+from market.ledger.queries import (PostingLine, TrialBalance, account_postings, balance, balances,
+                                   entry_lines, trial_balance)
+from market.ledger.services import account, post, reverse
+
+__all__ = ["KINDS", "AccountCode", "parse_code", "AlreadyReversed", "IdempotencyConflict",
+           "InsufficientFunds", "PostingLine", "TrialBalance", "account_postings", "balance",
+           "balances", "entry_lines", "trial_balance", "account", "post", "reverse"]
