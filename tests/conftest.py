@@ -10,6 +10,7 @@ import os
 
 import psycopg
 import pytest
+from flask import g, request_started
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -54,6 +55,16 @@ def _drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
+def _fresh_request_globals(sender, **extra):
+    """Start every request with an empty `g`, as in production.
+
+    Each test keeps one app context pushed and Flask reuses it for the test client's requests, so
+    flask-login's cached user (g._login_user) would otherwise leak from one request, or one
+    client, to the next.
+    """
+    g.__dict__.clear()
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     db_url, owns_db = _database_url()
@@ -63,6 +74,7 @@ def app(tmp_path_factory):
     application = create_app(DATABASE_URL=db_url, REDIS_URL=redis_url, TESTING=True,
                              WTF_CSRF_ENABLED=False, UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads")),
                              SERVER_NAME=None, BASE_URL="http://hazex.test")
+    request_started.connect(_fresh_request_globals, application)
     with application.app_context():
         from alembic import command
         from market.cli import alembic_config

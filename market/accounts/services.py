@@ -260,7 +260,9 @@ def reset_password(token: str, password: str) -> User:
             raise ValidationFailed(_("This reset link has expired; ask for a new one."), field="token") from None
         except BadSignature:
             raise ValidationFailed(_("This reset link is not valid."), field="token") from None
-        user = db.session.get(User, user_id, with_for_update=True)
+        # of=User: the joined-eager organisation is on the nullable side of an outer join, which
+        # PostgreSQL refuses to lock.
+        user = db.session.get(User, user_id, with_for_update={"of": User})
         if user is None or user.password_hash[-16:] != fingerprint:
             raise ValidationFailed(_("This reset link has already been used."), field="token")
         _check_password_rule(password)

@@ -18,7 +18,7 @@ def store_scan(stream, field: str = "scan") -> tuple[str, str]:
     if not data:
         raise ValidationFailed(_("The file is empty."), field=field)
     if len(data) > limit:
-        raise ValidationFailed(_("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)),
+        raise ValidationFailed(_("The file is larger than %(size)s.", size=size_label(limit)),
                                field=field)
     mime = sniff_scan_type(data[:16])
     if mime is None:
@@ -30,6 +30,15 @@ def store_scan(stream, field: str = "scan") -> tuple[str, str]:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes(data)
     return name, mime
+
+
+def size_label(n: int) -> str:
+    """A byte count for people: 10 MB, 512 KB, 1000 bytes."""
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):g} MB"
+    if n >= 1024:
+        return f"{n / 1024:g} KB"
+    return f"{n} bytes"
 
 
 def scan_path(name: str) -> Path:

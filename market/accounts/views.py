@@ -18,24 +18,16 @@ from market.catalog import queries as catalog
 from market.errors import ValidationFailed
 from market.money import kg_from_tonnes
 from market.web.forms import attach_error
-from market.web.limiter import limiter
+from market.web.limiter import login_attempts_per_account, login_attempts_per_ip
+from market.web.redirects import safe_target
 from market.web.security import get_visible, require_org_type, scope
 
 bp = Blueprint("accounts", __name__)
 
 
-def _login_email_key() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()
-
-
-def _login_limit() -> str:
-    from flask import current_app
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_email_key)
+@login_attempts_per_ip
+@login_attempts_per_account
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -47,8 +39,7 @@ def login():
         services.record_login(user)
         if user.locale:
             session["locale"] = user.locale
-        nxt = request.args.get("next", "")
-        return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("pages.dashboard"))
+        return redirect(safe_target(request.args.get("next")) or url_for("pages.dashboard"))
     return render_template("accounts/login.html", form=form), 422 if form.errors else 200
 
 
@@ -96,7 +87,7 @@ def accept_invitation(token):
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@login_attempts_per_ip
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():

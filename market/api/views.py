@@ -1,7 +1,7 @@
 """API routes of the account: bearer tokens, who am I, the notification inbox."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import jsonify
 from flask_babel import gettext as _
 
 from market.accounts import services as accounts
@@ -13,18 +13,7 @@ from market.api.idempotency import idempotent
 from market.api.parsing import json_body, optional_int, require_str
 from market.notifications import services as notifications
 from market.web.errors import error_response
-from market.web.limiter import limiter
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _token_email_key() -> str:
-    """Rate-limit key per e-mail, so guessing one account's password from many IPs is slow too."""
-    body = request.get_json(force=True, silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return "api-token-account:" + (email.strip().lower() if isinstance(email, str) else "")
+from market.web.limiter import login_attempts_per_account, login_attempts_per_ip
 
 
 def org_json(org) -> dict:
@@ -40,8 +29,8 @@ def me_json(user: User) -> dict:
 
 
 @bp.post("/auth/token")
-@limiter.limit(_login_limit)
-@limiter.limit(_login_limit, key_func=_token_email_key)
+@login_attempts_per_ip
+@login_attempts_per_account
 def issue_token():
     """Exchange an e-mail and password for a bearer token.
     ---

@@ -119,7 +119,6 @@ def execute(name: str, *args):
     """Entry point rq calls: run the job inside an application context."""
     if has_app_context():
         return _spec(name).fn(*args)
-    from market import create_app
     app = _worker_app()
     with app.app_context():
         return _spec(name).fn(*args)

@@ -6,7 +6,6 @@ from email.message import EmailMessage as MimeMessage
 from flask import current_app
 from sqlalchemy import select
 
-from market import db
 from market.db import utcnow
 from market.jobs import job
 from market.notifications.models import EmailMessage

@@ -5,6 +5,7 @@ from sqlalchemy import select, update
 
 from market import db
 from market.accounts.models import User
+from market.audit.services import record
 from market.db import utcnow
 from market.jobs import enqueue_after_commit
 from market.notifications.jobs import send_email
@@ -47,4 +48,8 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
                                           Notification.read_at.is_(None))
         if notification_id is not None:
             stmt = stmt.where(Notification.id == notification_id)
-        return db.session.execute(stmt.values(read_at=utcnow())).rowcount
+        marked = db.session.execute(stmt.values(read_at=utcnow())).rowcount
+        if marked:
+            record("notification.read", object_type="notification", object_id=notification_id,
+                   changes={"marked": marked}, actor=user)
+        return marked

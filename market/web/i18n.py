@@ -2,12 +2,47 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cached_property, lru_cache
 
-from flask import Flask, current_app, request, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from babel import Locale, support
+from flask import Flask, current_app, has_app_context, request, session
+from flask_babel import Babel, Domain, format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
-babel = Babel()
+
+class CatalogueDomain(Domain):
+    """Finds catalogues by the LANGUAGES code (translations/zh_CN/...).
+
+    Babel canonicalises 'zh_CN' to zh_Hans_CN, and flask-babel looks the catalogue up by that name
+    (then 'zh'), so translations/zh_CN was never found and Chinese pages rendered in English.
+    """
+
+    def get_translations(self):
+        if not has_app_context() or get_locale() is None:
+            return support.NullTranslations()
+        code = language_code()
+        key = (code, tuple(self.domain), tuple(self.translation_directories))
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        translations = support.Translations()
+        for index, dirname in enumerate(self.translation_directories):
+            domain = self.domain[0] if len(self.domain) == 1 else self.domain[index]
+            catalog = support.Translations.load(dirname, [code], domain)
+            translations.merge(catalog)
+            if hasattr(catalog, "plural"):
+                translations.plural = catalog.plural
+        self.cache[key] = translations
+        return translations
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return CatalogueDomain(domain=self.domain)
+
+
+babel = _Babel()
 
 
 def select_locale() -> str:
@@ -24,6 +59,29 @@ def select_locale() -> str:
     if best == "en":
         return "en"
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def language_code() -> str:
+    """The active language as one of the codes in LANGUAGES ('zh_CN' or 'en').
+
+    Babel canonicalises 'zh_CN' to zh_Hans_CN, so str(get_locale()) never equals 'zh_CN'.
+    """
+    active = get_locale()
+    if active is None:
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return _code_for(str(active), tuple(current_app.config["LANGUAGES"]))
+
+
+@lru_cache(maxsize=64)
+def _code_for(locale_id: str, langs: tuple[str, ...]) -> str:
+    active = Locale.parse(locale_id)
+    for code in langs:
+        if Locale.parse(code) == active:
+            return code
+    for code in langs:
+        if Locale.parse(code).language == active.language:
+            return code
+    return locale_id
 
 
 def money(fen: int | None) -> str:
@@ -48,4 +106,6 @@ def init_app(app: Flask) -> None:
                    default_translation_directories=str(app.root_path + "/translations"))
     app.jinja_env.filters.update(money=money, weight=weight, date=format_date,
                                  datetime=format_datetime, number=format_decimal)
-    app.jinja_env.globals.update(get_locale=get_locale)
+    # Templates compare get_locale() with a LANGUAGES code ('zh_CN'), which Babel's Locale never
+    # stringifies to; give them the code.
+    app.jinja_env.globals.update(get_locale=language_code, language_code=language_code)

@@ -13,6 +13,7 @@ from market.accounts import services as account_services
 from market.accounts.models import Licence, Organisation, Permit
 from market.errors import ValidationFailed
 from market.notifications.queries import inbox, unread_count
+from market.web.redirects import safe_target
 from market.web.security import scope
 
 bp = Blueprint("pages", __name__)
@@ -60,5 +61,6 @@ def set_language():
     session["locale"] = locale
     if current_user.is_authenticated:
         account_services.set_locale(current_user, locale)
-    target = request.form.get("next") or request.referrer or url_for("pages.index")
-    return redirect(target if target.startswith("/") or target.startswith(request.host_url) else "/")
+    target = safe_target(request.form.get("next"), request.host_url) \
+        or safe_target(request.referrer, request.host_url) or url_for("pages.index")
+    return redirect(target)

@@ -17,9 +17,9 @@ login_manager.login_view = "accounts.login"
 login_manager.login_message = _l("Please log in to see this page.")
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-# Requests a regulator may still send: leaving, and choosing a language.
+# Requests a regulator may still send: leaving, choosing a language, clearing its own inbox.
 REGULATOR_WRITE_ALLOWED = {"accounts.logout", "pages.set_language", "notifications.mark_read",
-                           "api.issue_token"}
+                           "api.issue_token", "api.mark_notifications_read"}
 
 
 @login_manager.user_loader

@@ -14,9 +14,8 @@ from sqlalchemy import func, select
 
 from market import db
 from market.jobs import enqueue_after_commit, job
-from market.jobs.core import dispatch_pending, execute, get_queue, push, redis_connection
+from market.jobs.core import dispatch_pending, execute, push, redis_connection
 from market.jobs.models import OutboxJob
-from market.notifications.jobs import send_email
 from market.notifications.models import EmailMessage
 from market.notifications.services import queue_email
 from market.uow import transaction

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from market import db
 from market.jobs.models import OutboxJob
 from market.notifications.jobs import send_email
-from market.notifications.models import EmailMessage, Notification
+from market.notifications.models import EmailMessage
 from market.notifications.queries import email_outbox, inbox, unread_count
 from market.notifications.services import mark_read, notify_org, notify_user, queue_email
 from market.uow import transaction
