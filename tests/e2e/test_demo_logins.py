@@ -12,7 +12,7 @@ EXPECTED_TITLES = {
     "gen1": ("Generator workspace", "产废单位工作台"),
     "op1": ("Operator workspace", "经营单位工作台"),
     "carrier": ("Carrier workspace", "运输单位工作台"),
-    "lab": ("Lab workspace", "检测机构工作台"),
+    "lab": ("Laboratory workspace", "检测机构工作台"),
     "reg-sz": ("Regulator workspace", "监管工作台"),
     "finance": ("Finance workspace", "财务工作台"),
     "admin": ("Administration", "平台管理"),
