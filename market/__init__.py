@@ -57,5 +57,7 @@ def _import_models() -> None:
     import market.audit.models  # noqa: F401
     import market.catalog.models  # noqa: F401
     import market.jobs.models  # noqa: F401
+    import market.listings.models  # noqa: F401
     import market.ledger.models  # noqa: F401
     import market.notifications.models  # noqa: F401
+    import market.orders.models  # noqa: F401

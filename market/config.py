@@ -41,6 +41,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "API_TOKEN_HOURS": int(env.get("API_TOKEN_HOURS", 12)),
         "OUTBOX_RESEND_AFTER_SECONDS": int(env.get("OUTBOX_RESEND_AFTER_SECONDS", 30)),
         "EXPIRY_REMINDER_DAYS": (60, 30, 7),
+        # Requests up to this weight may also match licensed collectors (收集), who serve small generators.
+        "SMALL_LOT_KG": int(env.get("SMALL_LOT_KG", 1000)),
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,

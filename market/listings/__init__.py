@@ -1,0 +1,1 @@
+"""Listings: disposal requests, storefront offers, quotes, capacity and matching."""

@@ -1,0 +1,75 @@
+"""The order state machine of DESIGN.md §5 with the actor allowed for each transition. Pure.
+
+    created ─► sampling ─► price_confirmed ─┐
+       └──────────────────────────────────┴─► contract_pending ─► contract_signed ─► funding ─► funded
+    funded ─► in_transfer ─► received ─► settled ─► closed
+    cancelled: from any state before funded (free) or from funded (refund in full)
+    disputed: from received or settled while a payout is not executed ─► resolved
+
+Actors are roles relative to the order: the order's ``generator`` or ``operator``, a ``carrier`` or
+``lab`` named on it, platform ``admin`` or ``finance`` staff, or ``system`` (a job or another use
+case reacting to an event, e.g. the last contract signature or a webhook).
+"""
+from __future__ import annotations
+
+ORDER_STATUSES = ("created", "sampling", "price_confirmed", "contract_pending", "contract_signed",
+                  "funding", "funded", "in_transfer", "received", "settled", "closed",
+                  "cancelled", "disputed", "resolved")
+ACTORS = ("generator", "operator", "carrier", "lab", "admin", "finance", "system")
+TERMINAL = frozenset({"closed", "cancelled"})
+# Cancelling from these costs nothing: no money has moved yet.
+FREE_CANCEL_FROM = ("created", "sampling", "price_confirmed", "contract_pending",
+                    "contract_signed", "funding")
+# Cancelling once funded refunds the payer in full, so only platform staff may decide it.
+REFUND_CANCEL_FROM = ("funded",)
+
+_PARTIES = frozenset({"generator", "operator"})
+
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    # a quote subject to sampling sends the order to a lab before the price is final
+    ("created", "sampling"): frozenset({"generator", "operator", "system"}),
+    ("created", "contract_pending"): frozenset({"generator", "operator", "system"}),
+    ("sampling", "price_confirmed"): frozenset({"operator"}),
+    ("price_confirmed", "contract_pending"): frozenset({"generator", "operator", "system"}),
+    # the contract is signed when the last party signs; that use case moves the order
+    ("contract_pending", "contract_signed"): frozenset({"system"}),
+    ("contract_signed", "funding"): frozenset({"generator", "system"}),
+    ("funding", "funded"): frozenset({"finance", "system"}),
+    ("funded", "in_transfer"): frozenset({"generator", "carrier", "system"}),
+    ("in_transfer", "received"): frozenset({"operator", "system"}),
+    ("received", "settled"): frozenset({"finance", "system"}),
+    ("settled", "closed"): frozenset({"finance", "system"}),
+    ("received", "disputed"): _PARTIES,
+    ("settled", "disputed"): _PARTIES,
+    ("disputed", "resolved"): frozenset({"admin"}),
+    ("resolved", "closed"): frozenset({"admin", "finance", "system"}),
+    **{(s, "cancelled"): _PARTIES | {"admin"} for s in FREE_CANCEL_FROM},
+    **{(s, "cancelled"): frozenset({"admin"}) for s in REFUND_CANCEL_FROM},
+}
+
+
+def allowed_actors(frm: str, to: str) -> frozenset[str]:
+    """Who may move an order from `frm` to `to` (empty when the transition does not exist)."""
+    return TRANSITIONS.get((frm, to), frozenset())
+
+
+def can(frm: str, to: str, actor: str) -> bool:
+    return actor in allowed_actors(frm, to)
+
+
+def problem(frm: str, to: str, actor: str) -> str | None:
+    """None when allowed; 'invalid_transition' or 'actor_not_allowed' otherwise."""
+    actors = allowed_actors(frm, to)
+    if not actors:
+        return "invalid_transition"
+    return None if actor in actors else "actor_not_allowed"
+
+
+def next_states(frm: str, actor: str) -> list[str]:
+    """The states `actor` may move an order to from `frm`, in the table's order."""
+    return [to for (f, to), actors in TRANSITIONS.items() if f == frm and actor in actors]
+
+
+def cancel_refunds(frm: str) -> bool:
+    """True when cancelling from `frm` must refund the payer (money was already in escrow)."""
+    return frm in REFUND_CANCEL_FROM
