@@ -104,12 +104,9 @@ def test_small_lot_follows_the_configured_threshold(generator, kg, small):
     assert svc.create_request(generator, **request_data(quantity_kg=kg)).small_lot is small
 
 
-def test_small_lot_threshold_is_configurable(app, generator):
-    app.config["SMALL_LOT_KG"] = 2_000
-    try:
-        assert svc.create_request(generator, **request_data(quantity_kg=1_500)).small_lot is True
-    finally:
-        del app.config["SMALL_LOT_KG"]
+def test_small_lot_threshold_is_configurable(app, generator, monkeypatch):
+    monkeypatch.setitem(app.config, "SMALL_LOT_KG", 2_000)
+    assert svc.create_request(generator, **request_data(quantity_kg=1_500)).small_lot is True
 
 
 # --- bad input is refused with the field and nothing changes -------------------------------------
