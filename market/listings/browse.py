@@ -4,10 +4,11 @@ Read-only: nothing here writes. Matching itself stays in queries.py and matching
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
 
 from market import db
-from market.accounts.models import Licence, LicenceItem, Organisation, User
+from market.accounts.models import Licence, Organisation, User
 from market.catalog.models import Region, WasteCategory, WasteCode
 from market.errors import NotFound
 from market.listings import capacity
@@ -27,8 +28,7 @@ _LICENSED_FOR_CATEGORY = {"code_not_covered", "operation_not_allowed", "capacity
 COMPLETED_ORDER_STATUSES = ("settled", "closed")
 
 
-def _not_found(what: str = ""):
-    from flask_babel import gettext as _
+def _not_found(what: str = "") -> NotFound:
     return NotFound(_("No such request.") if what == "request" else _("Not found."))
 
 
@@ -199,7 +199,3 @@ def search_offers(*, category: str | None = None, code: str | None = None, regio
     if sort == "distance":
         rows.sort(key=lambda r: (r[1] is None, r[1] or 0, r[0].unit_price_fen_per_t))
     return rows
-
-
-def licence_items_of(org_id: int) -> list[LicenceItem]:
-    return list(db.session.scalars(select(LicenceItem).join(Licence).where(Licence.org_id == org_id)))

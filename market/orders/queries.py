@@ -1,11 +1,37 @@
 """Read side of orders, scoped to the organisation asking."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from flask_babel import gettext as _
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import aliased
 
 from market import db
-from market.accounts.models import User
+from market.accounts.models import Organisation, User
+from market.errors import NotFound
 from market.orders.models import Order
+from market.orders.services import actor_role
+
+
+def visible_orders(stmt: Select, user: User) -> Select:
+    """Orders the user may see: either party's, all for platform staff, a regulator's region's."""
+    if user.is_platform:
+        return stmt
+    if user.is_regulator:
+        # Waste leaves one region and arrives in another: both parties' regions concern it.
+        gen, op = aliased(Organisation), aliased(Organisation)
+        prefix = user.org.scope_prefix
+        return (stmt.join(gen, gen.id == Order.generator_id).join(op, op.id == Order.operator_id)
+                .where(or_(gen.region_code.startswith(prefix, autoescape=True),
+                           op.region_code.startswith(prefix, autoescape=True))))
+    return stmt.where(or_(Order.generator_id == user.org_id, Order.operator_id == user.org_id))
+
+
+def visible_order(user: User, order_id: int) -> tuple[Order, str | None]:
+    """The order and the user's role on it (None for a regulator), or NotFound."""
+    order = db.session.scalar(visible_orders(select(Order).where(Order.id == order_id), user))
+    if order is None:
+        raise NotFound(_("No such order."))
+    return order, actor_role(order, user)
 
 
 def orders_for(actor: User, status: str | None = None, limit: int = 200) -> list[Order]:

@@ -70,7 +70,18 @@ def place_order(*, actor: User, generator_id: int, operator_id: int, licence_ite
         "total_fen": order.total_fen})
     record("capacity.reserved", reservation, actor=actor, changes={
         "licence_item_id": licence_item_id, "year": year, "kg": quantity_kg, "order": order.number})
+    route_new_order(order, actor)
     return order
+
+
+def route_new_order(order: Order, actor: User) -> None:
+    """Send a new order on at once (system, same transaction): to a lab when the price awaits a
+    sampling test, straight to the contract otherwise."""
+    transition(order, "sampling" if order.subject_to_sampling else "contract_pending", "system")
+    record("order.routed", order, actor=actor, changes={"status": ["created", order.status]})
+    if order.status == "contract_pending":
+        from market.contracts.services import start_contract  # contracts build on orders
+        start_contract(order, actor)
 
 
 def order_for_party(actor: User, order_id: int, *, lock: bool = False) -> tuple[Order, str]:
@@ -95,17 +106,30 @@ def transition(order: Order, to: str, role: str) -> None:
     order.status = to
 
 
-def cancel_order(actor: User, order_id: int, reason: str = "") -> Order:
-    """Cancel an order before funding (or, for admins, after it) and release its capacity."""
+def cancel_order(actor: User, order_id: int, reason: str = "", *,
+                 by_agreement: bool = False) -> Order:
+    """Cancel an order before funding (or, for admins, after it) and release its capacity.
+
+    by_agreement: both parties consented (market.escrow.disputes), so the system cancels.
+    Whatever the escrow holds (a funded order, or part payments while funding) is refunded.
+    """
     with transaction():
         order, role = order_for_party(actor, order_id, lock=True)
         frm = order.status
+        role = "system" if by_agreement else role
+        refunded = 0
+        if state.problem(frm, "cancelled", role) is None:
+            # Money goes back before the order is marked cancelled: the database refuses a
+            # cancelled order whose escrow is not empty.
+            from market.escrow.services import refund_everything  # escrow builds on orders
+            refunded = refund_everything(order, actor, f"cancel:{order.number}")
         transition(order, "cancelled", role)
         order.cancelled_at = utcnow()
         order.cancel_reason = (reason or "").strip()[:1000] or None
         reservation = capacity.release(order.id)
         record("order.cancelled", order, actor=actor, changes={
-            "from": frm, "reason": order.cancel_reason, "refund": state.cancel_refunds(frm)})
+            "from": frm, "reason": order.cancel_reason, "refund": state.cancel_refunds(frm),
+            "refunded_fen": refunded, "by_agreement": by_agreement})
         if reservation is not None:
             record("capacity.released", reservation, actor=actor,
                    changes={"licence_item_id": reservation.licence_item_id,

@@ -20,7 +20,7 @@ TERMINAL = frozenset({"closed", "cancelled"})
 # Cancelling from these costs nothing: no money has moved yet.
 FREE_CANCEL_FROM = ("created", "sampling", "price_confirmed", "contract_pending",
                     "contract_signed", "funding")
-# Cancelling once funded refunds the payer in full, so only platform staff may decide it.
+# Cancelling once funded refunds the payer in full, so neither party may decide it alone.
 REFUND_CANCEL_FROM = ("funded",)
 
 _PARTIES = frozenset({"generator", "operator"})
@@ -44,7 +44,8 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     ("disputed", "resolved"): frozenset({"admin"}),
     ("resolved", "closed"): frozenset({"admin", "finance", "system"}),
     **{(s, "cancelled"): _PARTIES | {"admin"} for s in FREE_CANCEL_FROM},
-    **{(s, "cancelled"): frozenset({"admin"}) for s in REFUND_CANCEL_FROM},
+    # ... by an admin, or by the system when both parties agree (market.escrow.disputes).
+    **{(s, "cancelled"): frozenset({"admin", "system"}) for s in REFUND_CANCEL_FROM},
 }
 
 

@@ -1,0 +1,58 @@
+"""Orders on the web: each party's list and order page, cancelling; regulators read their region's."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from market import db
+from market.errors import DomainError, NotFound
+from market.listings.browse import category_names, region_names
+from market.listings.forms import ReasonForm
+from market.orders import services, state
+from market.orders.models import Order
+from market.orders.queries import visible_order, visible_orders
+from market.web.security import acting_user
+
+bp = Blueprint("orders", __name__)
+
+
+@bp.get("/orders")
+@login_required
+def index():
+    status = request.args.get("status") if request.args.get("status") in state.ORDER_STATUSES else None
+    stmt = visible_orders(select(Order), current_user).order_by(Order.id.desc()).limit(500)
+    if status:
+        stmt = stmt.where(Order.status == status)
+    rows = list(db.session.scalars(stmt))
+    return render_template("orders/orders.html", orders=rows, status=status,
+                           statuses=state.ORDER_STATUSES, category_names=category_names())
+
+
+@bp.get("/orders/<int:order_id>")
+@login_required
+def detail(order_id):
+    order, role = visible_order(current_user, order_id)
+    can_cancel = role is not None and state.can(order.status, "cancelled", role)
+    return render_template("orders/order.html", order=order, role=role, can_cancel=can_cancel,
+                           cancel_form=ReasonForm(), category_names=category_names(),
+                           region_names=region_names([order.region_code]),
+                           refund=state.cancel_refunds(order.status))
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@login_required
+def cancel(order_id):
+    visible_order(acting_user(), order_id)
+    back = url_for("orders.detail", order_id=order_id)
+    form = ReasonForm()
+    try:
+        services.cancel_order(current_user, order_id, form.reason.data or "")
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Order cancelled; the reserved capacity is released."), "success")
+    return redirect(back)
