@@ -1,0 +1,201 @@
+"""Benchmark: posting through the ledger (triggers, locks, checks) against plain INSERTs.
+
+Creates its own database `hazex_bench_ledger` (dropped at the end) on the server of DATABASE_URL,
+or on the embedded PostgreSQL, migrated to head so every ledger trigger is on. Then posts N
+entries, half two-leg fundings (Dr clearing:bank / Cr escrow:O) and half three-leg releases
+(Dr escrow:O / Cr payable:P / Cr revenue:fees…), each through ledger.post() in its own
+transaction — one use case, one commit — and, in the same run, inserts exactly the same entry and
+posting rows with plain INSERTs into trigger-less copies of the tables (same columns, defaults,
+indexes and unique keys), also one entry per transaction. Twice:
+
+- spread: one connection; fee legs spread over 100 revenue accounts;
+- hot: WORKERS concurrent connections, every fee leg on the one revenue:fees account and every
+  payee account credited by every worker (row locks contended), against plain INSERTs with as
+  many workers.
+
+Accounts exist beforehand in both runs. "rows" below are entries, each with its 2 or 3 postings.
+
+    .venv/bin/python bench/ledger.py [--entries 100000] [--workers 4] [--keep]
+
+Last line: BENCH ledger entries_per_s=… insert_rows_per_s=… ratio=… hot_ratio=…
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+BENCH_DB = "hazex_bench_ledger"
+ORDERS, PAYEES, FEE_ACCOUNTS = 5_000, 500, 100
+
+
+def server_urls() -> tuple[str, str]:
+    """(admin URL on database postgres, URL of the bench database) on the configured server."""
+    from market import embedded
+    from market.config import load_config
+    from market.db import sqlalchemy_url
+    cfg = load_config()
+    base = cfg["DATABASE_URL"] or embedded.start_postgres(Path(cfg["INSTANCE_PATH"]))
+    u = make_url(sqlalchemy_url(base))
+    admin = u.set(database="postgres", drivername="postgresql").render_as_string(
+        hide_password=False)
+    return admin, u.set(database=BENCH_DB).render_as_string(hide_password=False)
+
+
+def recreate(admin: str, drop_only: bool = False) -> None:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def workload(n: int, run: str, hot: bool) -> list[tuple[str, list[tuple[str, int]]]]:
+    """n entries: each order is funded, then half of it released (never an overdraft)."""
+    out = []
+    for i in range(n // 2):
+        order = f"escrow:B{run.upper()}{i % ORDERS:06d}"
+        # 499 is prime: in the hot run every payee gets entries from every (of < 499) workers.
+        payee = f"payable:{1 + i % (PAYEES - 1 if hot else PAYEES)}"
+        fee_acct = "revenue:fees" if hot else f"revenue:fees_{i % FEE_ACCOUNTS}"
+        out.append((f"{run}:fund:{i}", [("clearing:bank", 10_000), (order, -10_000)]))
+        out.append((f"{run}:release:{i}", [(order, 5_000), (payee, -4_950), (fee_acct, -50)]))
+    return out
+
+
+def make_accounts(codes: set[str]) -> dict[str, int]:
+    from market import db, ledger
+    from market.uow import transaction
+    with transaction():
+        for code in sorted(codes):
+            ledger.account(code)
+    return dict(db.session.execute(text("SELECT code, id FROM ledger_account")).all())
+
+
+def post_all(app, chunks: list[list]) -> float:
+    """Post each chunk on its own thread (own connection), one entry per transaction; seconds."""
+    from market import db, ledger
+    from market.uow import transaction
+    errors: list[BaseException] = []
+
+    def worker(entries):
+        with app.app_context():
+            try:
+                for key, lines in entries:
+                    with transaction():
+                        ledger.post(lines, key, "bench")
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+    return _timed(chunks, worker, errors)
+
+
+def insert_all(app, chunks: list[list], ids: dict[str, int]) -> float:
+    """The same rows with plain INSERTs into the trigger-less copies; seconds."""
+    from market import db
+    errors: list[BaseException] = []
+    entry_sql = text("INSERT INTO plain_entry (idempotency_key, payload_hash, memo) "
+                     "VALUES (:k, :h, 'bench') RETURNING id")
+
+    def worker(entries):
+        with app.app_context():
+            try:
+                conn = db.engine().connect()
+                for key, lines in entries:
+                    with conn.begin():
+                        entry_id = conn.execute(entry_sql, {"k": key, "h": "0" * 64}).scalar_one()
+                        values = ", ".join(f"({entry_id}, {ids[c]}, {a})" for c, a in lines)
+                        conn.exec_driver_sql("INSERT INTO plain_posting (entry_id, account_id, "
+                                             f"amount_fen) VALUES {values}")
+                conn.close()
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+    return _timed(chunks, worker, errors)
+
+
+def _timed(chunks, worker, errors) -> float:
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    return elapsed
+
+
+def split(entries: list, workers: int) -> list[list]:
+    """Deal whole (fund, release) pairs round-robin, so each worker's releases follow its funds."""
+    pairs = [entries[i:i + 2] for i in range(0, len(entries), 2)]
+    return [[e for p in pairs[w::workers] for e in p] for w in range(workers)]
+
+
+def measure(app, n: int, run: str, hot: bool, workers: int) -> tuple[float, float]:
+    from market import db
+    entries = workload(n, run, hot)
+    ids = make_accounts({c for _k, lines in entries for c, _a in lines})
+    chunks = split(entries, workers)
+    plain = insert_all(app, chunks, ids)
+    posted = post_all(app, chunks)
+    with db.engine().begin() as conn:  # the ledger really holds what was posted
+        total = conn.execute(text("SELECT count(*) FROM ledger_entry WHERE idempotency_key "
+                                  "LIKE :p"), {"p": f"{run}:%"}).scalar_one()
+        assert total == n, (total, n)
+        assert conn.execute(text("SELECT coalesce(sum(amount_fen), 0) FROM ledger_posting")
+                            ).scalar_one() == 0
+    return n / posted, n / plain
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    args = parser.parse_args()
+    n = args.entries - args.entries % 2
+
+    admin, url = server_urls()
+    recreate(admin)
+    try:
+        from alembic import command
+        from market import create_app, db
+        app = create_app(DATABASE_URL=url)
+        with app.app_context():
+            from market.cli import alembic_config
+            command.upgrade(alembic_config(), "head")
+            with db.engine().begin() as conn:
+                for table in ("entry", "posting"):
+                    conn.execute(text(f"CREATE TABLE plain_{table} (LIKE ledger_{table} "
+                                      "INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+                                      "INCLUDING INDEXES)"))
+            print(f"posting {n:,} entries ({n // 2:,} two-leg, {n // 2:,} three-leg), one per "
+                  "transaction, against plain INSERTs of the same rows")
+            spread = measure(app, n, "s", hot=False, workers=1)
+            print(f"spread, 1 connection:   ledger {spread[0]:8,.0f} entries/s   plain INSERT "
+                  f"{spread[1]:8,.0f} rows/s   ratio {spread[0] / spread[1]:.2f}")
+            hot = measure(app, n, "h", hot=True, workers=args.workers)
+            print(f"hot revenue:fees, {args.workers} connections: ledger {hot[0]:8,.0f} "
+                  f"entries/s   plain INSERT {hot[1]:8,.0f} rows/s   ratio {hot[0] / hot[1]:.2f}")
+            db.session.remove()
+            db.engine().dispose()
+    finally:
+        if not args.keep:
+            recreate(admin, drop_only=True)
+    print(f"BENCH ledger entries_per_s={spread[0]:.0f} insert_rows_per_s={spread[1]:.0f} "
+          f"ratio={spread[0] / spread[1]:.2f} hot_ratio={hot[0] / hot[1]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
