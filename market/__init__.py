@@ -56,8 +56,12 @@ def _import_models() -> None:
     import market.api.models  # noqa: F401
     import market.audit.models  # noqa: F401
     import market.catalog.models  # noqa: F401
+    import market.escrow.dispute_models  # noqa: F401
+    import market.escrow.models  # noqa: F401
+    import market.contracts.models  # noqa: F401
     import market.jobs.models  # noqa: F401
     import market.listings.models  # noqa: F401
     import market.ledger.models  # noqa: F401
     import market.notifications.models  # noqa: F401
     import market.orders.models  # noqa: F401
+    import market.sampling.models  # noqa: F401

@@ -43,6 +43,20 @@ def load_config(overrides: dict | None = None) -> dict:
         "EXPIRY_REMINDER_DAYS": (60, 30, 7),
         # Requests up to this weight may also match licensed collectors (收集), who serve small generators.
         "SMALL_LOT_KG": int(env.get("SMALL_LOT_KG", 1000)),
+        # Escrow (DESIGN.md §6): which gateway takes payments, the custody account payers wire to,
+        # and the platform fee in basis points (per-category overrides as "HW08:50,HW49:150").
+        "PAYMENT_GATEWAY": env.get("PAYMENT_GATEWAY", "bank"),
+        "CUSTODY_ACCOUNT_NAME": env.get("CUSTODY_ACCOUNT_NAME", "Hazex 平台资金监管账户"),
+        "CUSTODY_ACCOUNT_NUMBER": env.get("CUSTODY_ACCOUNT_NUMBER", "4000 0000 0000 0000 000"),
+        "CUSTODY_BANK": env.get("CUSTODY_BANK", "中国工商银行深圳分行"),
+        "PLATFORM_FEE_BPS": int(env.get("PLATFORM_FEE_BPS", "100")),
+        "PLATFORM_FEE_BPS_BY_CATEGORY": _bps_map(env.get("PLATFORM_FEE_BPS_BY_CATEGORY", "")),
+        "STRIPE_API_KEY": env.get("STRIPE_API_KEY"),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET"),
+        # None: the real api.stripe.com; tests point it at localstripe or a local fake.
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE"),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY"),
+        "STRIPE_CURRENCY": env.get("STRIPE_CURRENCY", "cny"),
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -60,10 +74,29 @@ def load_config(overrides: dict | None = None) -> dict:
         if missing:
             raise ConfigError(f"production needs {', '.join(missing)} set in the environment")
         cfg["SESSION_COOKIE_SECURE"] = True
+        if cfg["PAYMENT_GATEWAY"] == "stripe":
+            missing = [k for k in ("STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET") if not cfg.get(k)]
+            if missing:
+                raise ConfigError(f"PAYMENT_GATEWAY=stripe needs {', '.join(missing)} set")
+    if cfg["PAYMENT_GATEWAY"] not in ("bank", "stripe"):
+        raise ConfigError(f"PAYMENT_GATEWAY must be bank or stripe, not {cfg['PAYMENT_GATEWAY']!r}")
+    if not 0 <= cfg["PLATFORM_FEE_BPS"] <= 10_000:
+        raise ConfigError("PLATFORM_FEE_BPS must be between 0 and 10000")
     elif not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = _dev_secret(instance)
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_UPLOAD_BYTES"] + 1024 * 1024
     return cfg
+
+
+def _bps_map(value: str) -> dict[str, int]:
+    """Parse "HW08:50,HW49:150" into {"HW08": 50, "HW49": 150}; fail fast on anything else."""
+    out: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        category, sep, bps = part.partition(":")
+        if not sep or not bps.strip().isdigit() or int(bps) > 10_000:
+            raise ConfigError(f"PLATFORM_FEE_BPS_BY_CATEGORY: {part!r} is not CATEGORY:BPS (0-10000)")
+        out[category.strip().upper()] = int(bps)
+    return out
 
 
 def _dev_secret(instance: Path) -> str:

@@ -8,4 +8,5 @@ from market.api import auth  # noqa: E402
 bp.record_once(auth.install)
 
 # Importing the view modules registers their routes on bp.
-from market.api import catalog, listings, openapi, orders, views  # noqa: E402,F401
+from market.api import (catalog, contracts, escrow, finance, listings, openapi, orders,  # noqa: E402,F401
+                        sampling, views)

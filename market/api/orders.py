@@ -6,30 +6,21 @@ read-only, to regulators whose scope covers its pickup region; anyone else gets 
 from __future__ import annotations
 
 from flask import jsonify
-from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from market import db
 from market.accounts.models import User
 from market.api import bp
 from market.api.auth import api_user
 from market.api.listings import ID, ID_KEYS, _choice_param, _iso, _obj, paginate_newest_first
 from market.api.openapi import SCHEMAS
 from market.api.pagination import list_body, page_request
-from market.errors import NotFound
 from market.orders.models import LINE_KINDS, Order
-from market.orders.services import order_for_party
+from market.orders import queries as order_queries
 from market.orders.state import ORDER_STATUSES
 
 
 def visible_order(user: User, order_id: int) -> Order:
-    if user.is_regulator:
-        order = db.session.get(Order, order_id)
-        if order is None or not order.region_code.startswith(user.org.scope_prefix):
-            raise NotFound(_("No such order."))
-        return order
-    order, _role = order_for_party(user, order_id)
-    return order
+    return order_queries.visible_order(user, order_id)[0]
 
 
 def order_json(order: Order) -> dict:
@@ -101,11 +92,7 @@ def list_orders():
     user = api_user()
     status = _choice_param("status", ORDER_STATUSES)
     page = page_request(ID_KEYS)
-    stmt = select(Order)
-    if user.is_regulator:
-        stmt = stmt.where(Order.region_code.startswith(user.org.scope_prefix, autoescape=True))
-    elif not user.platform_role:
-        stmt = stmt.where(or_(Order.generator_id == user.org_id, Order.operator_id == user.org_id))
+    stmt = order_queries.visible_orders(select(Order), user)
     if status:
         stmt = stmt.where(Order.status == status)
     return jsonify(list_body(paginate_newest_first(stmt, Order.id, page), order_json))

@@ -27,11 +27,26 @@ def register_blueprints(app: Flask) -> None:
     from market.accounts.views import bp as accounts_bp
     from market.admin.views import bp as admin_bp
     from market.api import bp as api_bp
+    from market.contracts.views import bp as contracts_bp
+    from market.escrow.views import bp as escrow_bp
+    from market.escrow.views import stripe_webhook
+    from market.finance.views import bp as finance_bp
+    from market.listings.quote_views import bp as quotes_bp
+    from market.listings.shop_views import bp as shops_bp
+    from market.listings.views import bp as listings_bp
     from market.notifications.views import bp as notifications_bp
+    from market.orders.views import bp as orders_bp
+    from market.sampling.views import bp as sampling_bp
     from market.web.health import bp as health_bp
     from market.web.pages import bp as pages_bp
 
-    for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp):
+    for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp, listings_bp, quotes_bp,
+               shops_bp, orders_bp):
+        app.register_blueprint(bp)
+    for bp in (escrow_bp, finance_bp):
+        app.register_blueprint(bp)
+    csrf.exempt(stripe_webhook)  # Stripe signs its requests; there is no session to forge
+    for bp in (sampling_bp, contracts_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply
     app.register_blueprint(api_bp)

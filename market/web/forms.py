@@ -1,7 +1,9 @@
 """Glue between WTForms and domain validation errors."""
 from __future__ import annotations
 
-from market.errors import ValidationFailed
+from flask import flash, redirect
+
+from market.errors import DomainError, NotFound, ValidationFailed
 
 
 def attach_error(form, exc: ValidationFailed, field_map: dict[str, str] | None = None) -> None:
@@ -12,3 +14,19 @@ def attach_error(form, exc: ValidationFailed, field_map: dict[str, str] | None =
         field.errors = list(field.errors) + [exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+def flash_outcome(call, success: str, back: str):
+    """Run a service; flash its refusal or the success message; redirect back either way.
+
+    NotFound propagates: another organisation's record stays a 404, never a flashed message.
+    """
+    try:
+        call()
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(success, "success")
+    return redirect(back)

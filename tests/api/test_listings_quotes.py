@@ -144,7 +144,7 @@ def test_accept_awards_the_request_and_creates_the_order(client, generator, requ
     order = db.session.get(Order, body["order_id"])
     assert (order.quote_id, order.request_id, order.generator_id, order.operator_id,
             order.quantity_kg, order.status) == (quote.id, request_.id, generator.org_id,
-                                                 quote.operator_id, 5_000, "created")
+                                                 quote.operator_id, 5_000, "contract_pending")
     assert db.session.get(Quote, quote.id).status == "accepted"
     assert db.session.get(Quote, other.id).status == "rejected"
     assert db.session.get(DisposalRequest, request_.id).status == "awarded"

@@ -28,7 +28,7 @@ def test_the_parties_see_the_order_with_its_lines(client, generator, operator, o
         assert resp.status_code == 200, resp.get_data(as_text=True)
         body = resp.get_json()
         assert (body["id"], body["number"], body["status"], body["generator_id"],
-                body["operator_id"]) == (order.id, order.number, "created", generator.org_id,
+                body["operator_id"]) == (order.id, order.number, "contract_pending", generator.org_id,
                                          operator.org_id)
         assert body["quote_id"] == order.quote_id and body["offer_id"] is None
         assert body["quantity_kg"] == 5_000 and body["category"] == "HW08"
@@ -85,7 +85,7 @@ def test_order_lists_per_party_newest_first_with_status(client, generator, opera
         return [o["id"] for o in body["items"]]
 
     assert listed(generator) == [second.id, order.id]
-    assert listed(generator, "?status=created") == [order.id]
+    assert listed(generator, "?status=contract_pending") == [order.id]
     assert listed(generator, "?status=cancelled") == [second.id]
     assert listed(operator) == [theirs.id, second.id, order.id]
     assert listed(other_generator) == [theirs.id]

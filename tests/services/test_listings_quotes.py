@@ -173,7 +173,8 @@ def test_accept_awards_reserves_creates_the_order_and_rejects_the_others(request
     lose = svc.submit_quote(rival, request_.id, **quote_data(unit_price_fen_per_t=190_000))
     order = svc.accept_quote(generator, win.id)
     assert re.fullmatch(rf"HX{today().year}\d{{6}}", order.number)
-    assert (order.status, order.quote_id, order.request_id, order.offer_id) == ("created", win.id, request_.id, None)
+    # not subject to sampling, so the new order goes straight to its contract
+    assert (order.status, order.quote_id, order.request_id, order.offer_id) == ("contract_pending", win.id, request_.id, None)
     assert (order.generator_id, order.operator_id, order.quantity_kg) == (generator.org_id, operator.org_id, 5_000)
     lines = {ln.kind: ln for ln in order.lines}
     assert set(lines) == {"disposal", "transport"}

@@ -84,10 +84,22 @@ def test_operator_and_admin_may_cancel_finance_may_not(order, operator, admin, f
 
 def test_another_organisation_cannot_cancel(order, other_generator):
     refused(NotFound, svc.cancel_order, other_generator, order.id)
-    assert order.status == "created"
+    assert order.status == "contract_pending"
+
+
+def test_a_new_order_is_routed_at_once(order, generator, operator):
+    # not subject to sampling: straight to the contract (system, in the award's transaction)
+    assert order.status == "contract_pending"
+    routed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "order.routed")).one()
+    assert routed.changes == {"status": ["created", "contract_pending"]}
+    req = create_request(generator, **request_data())
+    sampled = accept_quote(generator, submit_quote(operator, req.id,
+                                                   **quote_data(subject_to_sampling=True)).id)
+    assert sampled.status == "sampling"
 
 
 def test_transitions_follow_the_table(order, generator):
+    order.status = "created"
     with pytest.raises(InvalidState):
         svc.transition(order, "funded", "generator")
     with pytest.raises(PermissionDenied):

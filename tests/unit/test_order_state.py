@@ -68,7 +68,8 @@ def test_free_cancellation_before_funding_by_either_party_or_admin(frm):
 
 
 def test_cancelling_a_funded_order_refunds_and_is_for_admins_only():
-    assert set(state.allowed_actors("funded", "cancelled")) == {"admin"}
+    # "system": the use case that cancels once both parties agree (escrow.disputes).
+    assert set(state.allowed_actors("funded", "cancelled")) == {"admin", "system"}
     assert state.cancel_refunds("funded")
 
 

@@ -14,15 +14,20 @@ from sqlalchemy import func, select
 
 from market import db
 from market.audit.models import AuditEvent
+from tests.escrow_factories import dispute_on
 from tests.factories import (LicenceFactory, LicenceItemFactory, OrganisationFactory, PermitFactory,
                              UserFactory)
 from tests.fixtures import login
+from tests.listing_factories import DisposalRequestFactory, QuoteFactory, StorefrontOfferFactory
+from tests.sampling_factories import contract_objects
+from tests.web.marketplace import order_from_offer
 
 ROLES = ["generator", "operator", "carrier", "lab", "regulator", "finance", "admin"]
 # Routes anyone may reach without logging in.
 PUBLIC = {"static", "pages.index", "pages.set_language", "accounts.login", "accounts.register",
           "accounts.reset_request", "accounts.reset_password", "accounts.accept_invitation",
-          "health.healthz"}
+          "health.healthz", "contracts.verify",
+          "escrow.stripe_webhook"}  # authenticated by Stripe's signature, not a login
 TOKEN_ARGS = {"token"}
 
 
@@ -40,8 +45,24 @@ def owned_objects(org) -> dict[str, int]:
     licence = _scan(LicenceFactory(org=org, status="pending"))
     item = LicenceItemFactory(licence=licence)
     permit = _scan(PermitFactory(org=org))
+    request_ = DisposalRequestFactory(generator=org)
+    # its own item: the licence-item removal route deletes `item`
+    quote = QuoteFactory(request=request_, licence_item=LicenceItemFactory(licence=licence))
+    offer = StorefrontOfferFactory(operator=org)
+    # The order's other party sits outside the regulator's region (4403), so a regulator sees the
+    # order only through `org`, the generator.
+    order = order_from_offer(org, OrganisationFactory(types=["operator"], region_code="441900"))
     return {"licence_id": licence.id, "item_id": item.id, "permit_id": permit.id,
-            "org_id": org.id, "doc_id": licence.id, "kind": "licence"}
+            "org_id": org.id, "doc_id": licence.id, "kind": "licence", "request_id": request_.id,
+            "quote_id": quote.id, "offer_id": offer.id, "order_id": order.id,
+            # sampling_id, document_id, revision_id: a sampling order, contract PDF and revision
+            **contract_objects(org, order), **_dispute_objects(org, order)}
+
+
+def _dispute_objects(org, order) -> dict[str, int]:
+    """dispute_id, evidence_id: an open dispute on the order, with one file."""
+    dispute = dispute_on(order, UserFactory(org=org))
+    return {"dispute_id": dispute.id, "evidence_id": dispute.evidence[0].id}
 
 
 def html_rules():
