@@ -5,6 +5,8 @@ Quotes: submitted → withdrawn | rejected | expired | accepted.
 """
 from __future__ import annotations
 
+from market import transitions
+
 REQUEST_TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     ("draft", "open"): frozenset({"generator"}),
     ("draft", "cancelled"): frozenset({"generator", "admin"}),
@@ -28,15 +30,8 @@ EDITABLE_REQUEST_STATUSES = ("draft", "open")
 
 
 def request_problem(frm: str, to: str, actor: str) -> str | None:
-    return _problem(REQUEST_TRANSITIONS, frm, to, actor)
+    return transitions.problem(REQUEST_TRANSITIONS, frm, to, actor)
 
 
 def quote_problem(frm: str, to: str, actor: str) -> str | None:
-    return _problem(QUOTE_TRANSITIONS, frm, to, actor)
-
-
-def _problem(table, frm: str, to: str, actor: str) -> str | None:
-    actors = table.get((frm, to))
-    if not actors:
-        return "invalid_transition"
-    return None if actor in actors else "actor_not_allowed"
+    return transitions.problem(QUOTE_TRANSITIONS, frm, to, actor)

@@ -12,6 +12,8 @@ case reacting to an event, e.g. the last contract signature or a webhook).
 """
 from __future__ import annotations
 
+from market import transitions
+
 ORDER_STATUSES = ("created", "sampling", "price_confirmed", "contract_pending", "contract_signed",
                   "funding", "funded", "in_transfer", "received", "settled", "closed",
                   "cancelled", "disputed", "resolved")
@@ -50,8 +52,7 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
 
 
 def allowed_actors(frm: str, to: str) -> frozenset[str]:
-    """Who may move an order from `frm` to `to` (empty when the transition does not exist)."""
-    return TRANSITIONS.get((frm, to), frozenset())
+    return transitions.allowed_actors(TRANSITIONS, frm, to)
 
 
 def can(frm: str, to: str, actor: str) -> bool:
@@ -59,16 +60,11 @@ def can(frm: str, to: str, actor: str) -> bool:
 
 
 def problem(frm: str, to: str, actor: str) -> str | None:
-    """None when allowed; 'invalid_transition' or 'actor_not_allowed' otherwise."""
-    actors = allowed_actors(frm, to)
-    if not actors:
-        return "invalid_transition"
-    return None if actor in actors else "actor_not_allowed"
+    return transitions.problem(TRANSITIONS, frm, to, actor)
 
 
 def next_states(frm: str, actor: str) -> list[str]:
-    """The states `actor` may move an order to from `frm`, in the table's order."""
-    return [to for (f, to), actors in TRANSITIONS.items() if f == frm and actor in actors]
+    return transitions.next_states(TRANSITIONS, frm, actor)
 
 
 def cancel_refunds(frm: str) -> bool:

@@ -12,6 +12,8 @@ cancelled, and its fee stays payable whatever becomes of the trade order.
 """
 from __future__ import annotations
 
+from market import transitions
+
 SAMPLING_STATUSES = ("requested", "accepted", "sample_collected", "reported", "closed", "cancelled")
 ACTORS = ("generator", "operator", "lab", "admin", "system")
 LIVE = ("requested", "accepted", "sample_collected", "reported")
@@ -31,21 +33,15 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
 
 
 def allowed_actors(frm: str, to: str) -> frozenset[str]:
-    """Who may move a sampling order from `frm` to `to` (empty when the move does not exist)."""
-    return TRANSITIONS.get((frm, to), frozenset())
+    return transitions.allowed_actors(TRANSITIONS, frm, to)
 
 
 def problem(frm: str, to: str, actor: str) -> str | None:
-    """None when allowed; 'invalid_transition' or 'actor_not_allowed' otherwise."""
-    actors = allowed_actors(frm, to)
-    if not actors:
-        return "invalid_transition"
-    return None if actor in actors else "actor_not_allowed"
+    return transitions.problem(TRANSITIONS, frm, to, actor)
 
 
 def next_states(frm: str, actor: str) -> list[str]:
-    """The states `actor` may move a sampling order to from `frm`, in the table's order."""
-    return [to for (f, to), actors in TRANSITIONS.items() if f == frm and actor in actors]
+    return transitions.next_states(TRANSITIONS, frm, actor)
 
 
 def voids_fee(frm: str) -> bool:
