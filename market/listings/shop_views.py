@@ -96,12 +96,10 @@ def new_offer():
     if form.validate_on_submit():
         try:
             offer = offers.create_offer(current_user, **form.service_data())
-        except ValidationFailed as exc:
+        except NotFound:
+            raise
+        except DomainError as exc:  # a field's rule beside the field, any other refusal above the form
             attach_error(form, exc, OFFER_FIELD_MAP)
-        except DomainError as exc:
-            if isinstance(exc, NotFound):
-                raise
-            form.form_errors.append(exc.message)
         else:
             flash(_("Offer published in your shop."), "success")
             return redirect(url_for("shops.offer", offer_id=offer.id))
@@ -142,12 +140,10 @@ def _edit_offer(offer: StorefrontOffer):
     if form.validate_on_submit():
         try:
             offers.update_offer(current_user, offer.id, **form.service_data())
-        except ValidationFailed as exc:
+        except NotFound:
+            raise
+        except DomainError as exc:  # a field's rule beside the field, any other refusal above the form
             attach_error(form, exc, OFFER_FIELD_MAP)
-        except DomainError as exc:
-            if isinstance(exc, NotFound):
-                raise
-            form.form_errors.append(exc.message)
         else:
             flash(_("Offer updated."), "success")
             return redirect(url_for("shops.offer", offer_id=offer.id))
@@ -166,11 +162,11 @@ def _order(offer: StorefrontOffer):
                 wanted_on=form.wanted_on.data)
         except ValidationFailed as exc:
             attach_error(form, exc, ORDER_FIELD_MAP)
+        except NotFound:
+            raise
         except DomainError as exc:
-            if isinstance(exc, NotFound):
-                raise
             # Capacity used up, region not served, not a generator: said above the form.
-            attach_error(form, ValidationFailed(exc.message, field=exc.field), ORDER_FIELD_MAP)
+            attach_error(form, exc, ORDER_FIELD_MAP)
             status = exc.status
         else:
             flash(_("Order %(number)s placed.", number=order.number), "success")

@@ -162,12 +162,10 @@ def _edit(req: DisposalRequest):
     if form.validate_on_submit():
         try:
             services.edit_request(current_user, req.id, **form.service_data(browse.category_of_code))
-        except ValidationFailed as exc:
+        except NotFound:
+            raise
+        except DomainError as exc:  # a field's rule beside the field, any other refusal above the form
             attach_error(form, exc, REQUEST_FIELD_MAP)
-        except DomainError as exc:
-            if isinstance(exc, NotFound):
-                raise
-            form.form_errors.append(exc.message)
             db.session.refresh(req)
             return _page(req, "owner", edit_form=form, status=exc.status)
         else:
@@ -204,9 +202,9 @@ def _quote(req: DisposalRequest):
                                 note=form.note.data)
         except ValidationFailed as exc:
             attach_error(form, exc, QUOTE_FIELD_MAP)
+        except NotFound:
+            raise
         except DomainError as exc:
-            if isinstance(exc, NotFound):
-                raise
             # Not matching any more, a live quote already, request closed: said above the form.
             form.form_errors.append(exc.message)
             db.session.refresh(req)

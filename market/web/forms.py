@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import flash, redirect
 
-from market.errors import DomainError, NotFound, ValidationFailed
+from market.errors import DomainError, NotFound
 
 
-def attach_error(form, exc: ValidationFailed, field_map: dict[str, str] | None = None) -> None:
-    """Show a service's ValidationFailed next to the form field it names."""
+def attach_error(form, exc: DomainError, field_map: dict[str, str] | None = None) -> None:
+    """Show a service's refusal next to the form field it names, or above the form."""
     name = (field_map or {}).get(exc.field, exc.field)
     field = getattr(form, name, None) if name else None
     if field is not None and hasattr(field, "errors"):
