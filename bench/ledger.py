@@ -15,7 +15,7 @@ indexes and unique keys), also one entry per transaction. Twice:
 
 Accounts exist beforehand in both runs. "rows" below are entries, each with its 2 or 3 postings.
 
-    .venv/bin/python bench/ledger.py [--entries 100000] [--workers 4] [--keep]
+    .venv/bin/python bench/ledger.py [--entries 100000] [--workers 4] [--rounds 20] [--keep]
 
 Last line: BENCH ledger entries_per_s=… insert_rows_per_s=… ratio=… hot_ratio=…
 """
@@ -99,26 +99,43 @@ def post_all(app, chunks: list[list]) -> float:
     return _timed(chunks, worker, errors)
 
 
-def insert_all(app, chunks: list[list], ids: dict[str, int]) -> float:
-    """The same rows with plain INSERTs into the trigger-less copies; seconds."""
+def insert_all(app, chunks: list[list], ids: dict[str, int], *, bare: bool) -> float:
+    """The same rows with plain INSERTs into the trigger-less copies; seconds.
+
+    Through the same unit of work as post_all (transaction(): session, pooled connection, one
+    commit), so the ratio isolates what the ledger itself costs; or, with bare=True, on one
+    connection held open without a session, which also counts the unit of work against the
+    ledger.
+    """
     from market import db
+    from market.uow import transaction
     errors: list[BaseException] = []
-    entry_sql = text("INSERT INTO plain_entry (idempotency_key, payload_hash, memo) "
+    copy = "bare" if bare else "plain"  # each baseline has its own tables, as full as the ledger's
+    entry_sql = text(f"INSERT INTO {copy}_entry (idempotency_key, payload_hash, memo) "
                      "VALUES (:k, :h, 'bench') RETURNING id")
+
+    def insert(conn, key, lines):
+        entry_id = conn.execute(entry_sql, {"k": key, "h": "0" * 64}).scalar_one()
+        values = ", ".join(f"({entry_id}, {ids[c]}, {a})" for c, a in lines)
+        conn.exec_driver_sql(f"INSERT INTO {copy}_posting (entry_id, account_id, amount_fen) "
+                             f"VALUES {values}")
 
     def worker(entries):
         with app.app_context():
             try:
-                conn = db.engine().connect()
-                for key, lines in entries:
-                    with conn.begin():
-                        entry_id = conn.execute(entry_sql, {"k": key, "h": "0" * 64}).scalar_one()
-                        values = ", ".join(f"({entry_id}, {ids[c]}, {a})" for c, a in lines)
-                        conn.exec_driver_sql("INSERT INTO plain_posting (entry_id, account_id, "
-                                             f"amount_fen) VALUES {values}")
-                conn.close()
-            except BaseException as exc:  # noqa: BLE001
+                if bare:
+                    with db.engine().connect() as conn:
+                        for key, lines in entries:
+                            with conn.begin():
+                                insert(conn, key, lines)
+                else:
+                    for key, lines in entries:
+                        with transaction() as s:
+                            insert(s.connection(), key, lines)
+            except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
+            finally:
+                db.session.remove()
     return _timed(chunks, worker, errors)
 
 
@@ -141,26 +158,47 @@ def split(entries: list, workers: int) -> list[list]:
     return [[e for p in pairs[w::workers] for e in p] for w in range(workers)]
 
 
-def measure(app, n: int, run: str, hot: bool, workers: int) -> tuple[float, float]:
+def measure(app, n: int, run: str, hot: bool, workers: int, rounds: int
+            ) -> tuple[float, float, float]:
+    """Entries/s through the ledger, and rows/s of plain INSERTs (unit of work, bare connection).
+
+    Each round inserts a slice of the workload plainly, both ways, then posts the same slice;
+    alternating in small rounds spreads the machine's noise (checkpoints, other processes) over
+    every side.
+    """
     from market import db
     entries = workload(n, run, hot)
     ids = make_accounts({c for _k, lines in entries for c, _a in lines})
-    chunks = split(entries, workers)
-    plain = insert_all(app, chunks, ids)
-    posted = post_all(app, chunks)
+    per_round = -(-len(entries) // rounds)
+    per_round += per_round % 2  # whole (fund, release) pairs
+    posted = plain = bare = 0.0
+    for start in range(0, len(entries), per_round):
+        chunks = split(entries[start:start + per_round], workers)
+        plain += insert_all(app, chunks, ids, bare=False)
+        bare += insert_all(app, chunks, ids, bare=True)
+        posted += post_all(app, chunks)
     with db.engine().begin() as conn:  # the ledger really holds what was posted
         total = conn.execute(text("SELECT count(*) FROM ledger_entry WHERE idempotency_key "
                                   "LIKE :p"), {"p": f"{run}:%"}).scalar_one()
         assert total == n, (total, n)
         assert conn.execute(text("SELECT coalesce(sum(amount_fen), 0) FROM ledger_posting")
                             ).scalar_one() == 0
-    return n / posted, n / plain
+    return n / posted, n / plain, n / bare
+
+
+def report(label: str, rates: tuple[float, float, float]) -> None:
+    posted, plain, bare = rates
+    print(f"{label}: ledger {posted:,.0f} entries/s; plain INSERT {plain:,.0f} rows/s "
+          f"(ratio {posted / plain:.2f}); on a bare connection {bare:,.0f} rows/s "
+          f"(ratio {posted / bare:.2f})")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=20,
+                        help="plain and ledger runs alternate this many times")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     args = parser.parse_args()
     n = args.entries - args.entries % 2
@@ -175,25 +213,25 @@ def main() -> int:
             from market.cli import alembic_config
             command.upgrade(alembic_config(), "head")
             with db.engine().begin() as conn:
-                for table in ("entry", "posting"):
-                    conn.execute(text(f"CREATE TABLE plain_{table} (LIKE ledger_{table} "
-                                      "INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-                                      "INCLUDING INDEXES)"))
+                for copy in ("plain", "bare"):
+                    for table in ("entry", "posting"):
+                        conn.execute(text(f"CREATE TABLE {copy}_{table} (LIKE ledger_{table} "
+                                          "INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+                                          "INCLUDING INDEXES)"))
             print(f"posting {n:,} entries ({n // 2:,} two-leg, {n // 2:,} three-leg), one per "
                   "transaction, against plain INSERTs of the same rows")
-            spread = measure(app, n, "s", hot=False, workers=1)
-            print(f"spread, 1 connection:   ledger {spread[0]:8,.0f} entries/s   plain INSERT "
-                  f"{spread[1]:8,.0f} rows/s   ratio {spread[0] / spread[1]:.2f}")
-            hot = measure(app, n, "h", hot=True, workers=args.workers)
-            print(f"hot revenue:fees, {args.workers} connections: ledger {hot[0]:8,.0f} "
-                  f"entries/s   plain INSERT {hot[1]:8,.0f} rows/s   ratio {hot[0] / hot[1]:.2f}")
+            spread = measure(app, n, "s", hot=False, workers=1, rounds=args.rounds)
+            report("spread, 1 connection", spread)
+            hot = measure(app, n, "h", hot=True, workers=args.workers, rounds=args.rounds)
+            report(f"hot revenue:fees, {args.workers} connections", hot)
             db.session.remove()
             db.engine().dispose()
     finally:
         if not args.keep:
             recreate(admin, drop_only=True)
     print(f"BENCH ledger entries_per_s={spread[0]:.0f} insert_rows_per_s={spread[1]:.0f} "
-          f"ratio={spread[0] / spread[1]:.2f} hot_ratio={hot[0] / hot[1]:.2f}")
+          f"ratio={spread[0] / spread[1]:.2f} hot_ratio={hot[0] / hot[1]:.2f} "
+          f"bare_ratio={spread[0] / spread[2]:.2f} hot_bare_ratio={hot[0] / hot[2]:.2f}")
     return 0
 
 

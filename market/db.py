@@ -46,7 +46,10 @@ def sqlalchemy_url(url: str) -> str:
 def init_engine(url: str) -> Engine:
     global _engine
     if _engine is None or str(_engine.url.render_as_string(hide_password=False)) != sqlalchemy_url(url):
-        _engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True, future=True)
+        # No pre-ping: it is one more round trip for every transaction (a ledger posting is three).
+        # A connection the server has dropped fails one use case, which rolls back and is
+        # retried (jobs) or reported (requests); the pool then replaces every stale connection.
+        _engine = create_engine(sqlalchemy_url(url), pool_recycle=3600, future=True)
         SessionFactory.configure(bind=_engine)
     return _engine
 

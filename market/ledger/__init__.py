@@ -6,8 +6,9 @@ from market.ledger.codes import KINDS, AccountCode, parse_code
 from market.ledger.errors import AlreadyReversed, IdempotencyConflict, InsufficientFunds
 from market.ledger.queries import (PostingLine, TrialBalance, account_postings, balance, balances,
                                    entry_lines, trial_balance)
-from market.ledger.services import account, post, reverse
+from market.ledger.services import PostedEntry, account, post, reverse
 
 __all__ = ["KINDS", "AccountCode", "parse_code", "AlreadyReversed", "IdempotencyConflict",
            "InsufficientFunds", "PostingLine", "TrialBalance", "account_postings", "balance",
-           "balances", "entry_lines", "trial_balance", "account", "post", "reverse"]
+           "balances", "entry_lines", "trial_balance", "PostedEntry", "account", "post",
+           "reverse"]

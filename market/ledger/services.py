@@ -1,23 +1,25 @@
 """Writing to the ledger: get-or-create accounts, post balanced entries, reverse them.
 
 post() is the only writer of entries and postings. It runs inside the caller's transaction() and
-never commits. The database re-checks every invariant (migration 0002_ledger); the checks here
+never commits. The database re-checks every invariant (migrations 0002 and 0006); the checks here
 exist to refuse bad input early with a message that names the line or the account.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from market import db, uow
-from market.errors import NotFound
+from market.errors import NotFound, ValidationFailed
 from market.ledger.codes import (MAX_KEY_LENGTH, MAX_MEMO_LENGTH, AccountCode, parse_code,
                                  payload_hash, validate_lines, validate_text)
 from market.ledger.errors import AlreadyReversed, IdempotencyConflict, InsufficientFunds
-from market.ledger.models import Account, Entry, Posting
+from market.ledger.models import Account, Entry
 from market.ledger.queries import entry_lines
 
 
@@ -49,97 +51,69 @@ def account(code: str) -> Account:
     return found
 
 
-def _entry_by_key(s: Session, key: str) -> Entry | None:
-    return s.scalars(select(Entry).where(Entry.idempotency_key == key)).one_or_none()
+@dataclass(frozen=True, slots=True)
+class PostedEntry:
+    """What post() wrote, or found already written under the same key (entries never change)."""
+    id: int
+    idempotency_key: str
+    memo: str
+    posted_at: datetime
+    reverses_id: int | None
+    replayed: bool
 
 
-def _replay(existing: Entry, key: str, digest: str) -> Entry:
-    if existing.payload_hash != digest:
-        raise IdempotencyConflict(key, existing.id)
-    return existing
+_POST = text("SELECT outcome, entry_id, posted_at, account_code, balance_fen, change_fen "
+             "FROM ledger_post(:key, :hash, :memo, CAST(:reverses AS bigint), "
+             "CAST(:codes AS text[]), CAST(:amounts AS bigint[]), "
+             "CAST(:guarded AS text[]), CAST(:changes AS bigint[]))")
 
 
-def _lock_accounts(s: Session, codes: dict[str, AccountCode]) -> dict[str, tuple[int, int | None]]:
-    """Lock the guarded accounts in code order, read the others; code → (id, cached balance)."""
-    guarded = sorted(c for c, parsed in codes.items() if not parsed.may_go_negative)
-    free = sorted(c for c, parsed in codes.items() if parsed.may_go_negative)
-    found: dict[str, tuple[int, int | None]] = {}
-    # Only accounts whose balance is checked are locked, in one sorted order for every caller, so
-    # concurrent posts serialise per escrow/payable without deadlocks; hot accounts that may go
-    # negative (revenue:fees, clearing:*) are never locked. Core rows, not ORM objects: the
-    # identity map could hold a cached balance the trigger has since changed.
-    if guarded:
-        q = (select(Account.code, Account.id, Account.cached_balance_fen)
-             .where(Account.code.in_(guarded)).order_by(Account.code).with_for_update())
-        found.update({r.code: (r.id, r.cached_balance_fen) for r in s.execute(q)})
-    if free:
-        q = select(Account.code, Account.id).where(Account.code.in_(free))
-        found.update({r.code: (r.id, None) for r in s.execute(q)})
-    return found
+def _array(values) -> str:
+    # A PostgreSQL array literal, bound as one string: cheaper than adapting a Python list, and
+    # safe because account codes are validated against [A-Za-z0-9_:-] and amounts are ints.
+    return "{" + ",".join(str(v) for v in values) + "}"
 
 
 def post(lines: Sequence[tuple[str, int]], idempotency_key: str, memo: str, *,
-         _reverses: int | None = None) -> Entry:
+         _reverses: int | None = None) -> PostedEntry:
     """Post a balanced entry [(account code, signed fen: debit +, credit −), …] once per key."""
     s = _session_in_transaction("post")
     key = validate_text(idempotency_key, field="idempotency_key", max_length=MAX_KEY_LENGTH,
                         required=True)
     memo = validate_text(memo, field="memo", max_length=MAX_MEMO_LENGTH, required=True)
     parsed = validate_lines(lines)
-    plain = [(c.code, amount) for c, amount in parsed]
-    digest = payload_hash(plain, memo, _reverses)
+    digest = payload_hash([(c.code, amount) for c, amount in parsed], memo, _reverses)
 
-    codes = {c.code: c for c, _ in parsed}
-    change: dict[str, int] = {}
+    # One leg per account (lines on the same account added up; the entry means the same).
+    legs: dict[AccountCode, int] = {}
     for c, amount in parsed:
-        change[c.code] = change.get(c.code, 0) + c.natural(amount)
+        legs[c] = legs.get(c, 0) + amount
+    legs = {c: amount for c, amount in legs.items() if amount != 0}
+    if len(legs) < 2:
+        raise ValidationFailed("an entry needs at least two accounts once lines on the same "
+                               "account are added up", field="lines")
+    guarded = sorted((c.code, c.natural(amount)) for c, amount in legs.items()
+                     if not c.may_go_negative)
 
-    found = _lock_accounts(s, codes)
-    # Looked up after the locks: a concurrent post with the same key has committed by the time
-    # we hold them, so a replay is recognised instead of failing the balance check below.
-    existing = _entry_by_key(s, key)
-    if existing is not None:
-        return _replay(existing, key, digest)
-
-    for code in sorted(codes):
-        if codes[code].may_go_negative:
-            continue
-        current = found[code][1] if code in found else 0
-        if current is None:  # not reachable while the cached_balance check constraint holds
-            raise RuntimeError(f"account {code} has no cached balance")
-        if current + change[code] < 0:
-            raise InsufficientFunds(code, current, change[code])
-
-    missing = [codes[c] for c in codes if c not in found]
-    if missing:
-        _insert_accounts(s, missing)
-        q = select(Account.code, Account.id).where(Account.code.in_([c.code for c in missing]))
-        found.update({r.code: (r.id, None) for r in s.execute(q)})
-
-    # No conflict target: a concurrent post with the same key, or a second reversal of the same
-    # entry, inserts nothing here and is resolved below instead of raising IntegrityError.
-    stmt = (pg_insert(Entry)
-            .values(idempotency_key=key, payload_hash=digest, memo=memo, reverses_id=_reverses)
-            .on_conflict_do_nothing()
-            .returning(Entry))
-    entry = s.scalars(stmt, execution_options={"populate_existing": True}).one_or_none()
-    if entry is None:
-        existing = _entry_by_key(s, key)
-        if existing is not None:
-            return _replay(existing, key, digest)
-        if _reverses is None:  # the only other unique column is reverses_id
-            raise RuntimeError(f"ledger entry {key!r} was neither inserted nor found")
+    # One round trip: ledger_post (migration 0006) locks the guarded accounts in code order,
+    # refuses an overdraft, creates missing accounts and inserts the entry with its postings.
+    outcome, entry_id, posted_at, code, balance, change = s.connection().execute(_POST, {
+        "key": key, "hash": digest, "memo": memo, "reverses": _reverses,
+        "codes": _array(c.code for c in legs), "amounts": _array(legs.values()),
+        "guarded": _array(g for g, _ in guarded), "changes": _array(n for _, n in guarded),
+    }).one()
+    if outcome in ("posted", "replayed"):
+        return PostedEntry(entry_id, key, memo, posted_at, _reverses, outcome == "replayed")
+    if outcome == "conflict":
+        raise IdempotencyConflict(key, entry_id)
+    if outcome == "insufficient":
+        raise InsufficientFunds(code, balance, change)
+    if outcome == "already_reversed":
         raise AlreadyReversed(f"entry {_reverses} has already been reversed")
-
-    # One multi-row INSERT: with SET CONSTRAINTS ALL IMMEDIATE the balance trigger fires at the end
-    # of the statement, when every leg of the entry is present.
-    s.execute(pg_insert(Posting).values(
-        [{"entry_id": entry.id, "account_id": found[code][0], "amount_fen": amount}
-         for code, amount in plain]))
-    return entry
+    raise RuntimeError(f"ledger_post returned an unknown outcome {outcome!r}")
 
 
-def reverse(entry_id: int, idempotency_key: str, memo: str) -> Entry:
+def reverse(entry_id: int, idempotency_key: str, memo: str) -> PostedEntry:
     """Post the mirror image of an entry (every leg negated); an entry is reversed at most once."""
     s = _session_in_transaction("reverse")
     if type(entry_id) is not int:

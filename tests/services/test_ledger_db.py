@@ -1,7 +1,8 @@
 """The database itself refuses what post() would refuse: raw SQL that bypasses the service.
 
-These tests really commit (the deferred trigger only fires at COMMIT), or set constraints
-immediate inside the rolled-back test transaction.
+These tests really commit (the zero-sum trigger is deferred to COMMIT), or set constraints
+immediate inside the rolled-back test transaction. An overdraft is refused at once, by the INSERT
+whose posting would take the guarded account below zero.
 """
 import threading
 
@@ -52,7 +53,7 @@ def test_unbalanced_entry_is_refused_at_commit():
     with db.engine().connect() as conn:
         raw_entry(conn, "raw:unbalanced", [("clearing:bank", 100), ("escrow:HX2026000100", -90)])
         # Nothing is checked yet: the trigger is deferred to COMMIT.
-        with pytest.raises(IntegrityError, match=r"is unbalanced: its postings sum to 10 fen, not 0"):
+        with pytest.raises(IntegrityError, match=r"is unbalanced: its 2 postings sum to 10 fen, not 0"):
             conn.commit()
     assert count("ledger_entry") == 1 and count("ledger_posting") == 2
 
@@ -62,7 +63,7 @@ def test_single_leg_entry_is_refused_at_commit():
     seed_escrow()
     with db.engine().connect() as conn:
         raw_entry(conn, "raw:one-leg", [("clearing:bank", 100)])
-        with pytest.raises(IntegrityError, match="unbalanced"):
+        with pytest.raises(IntegrityError, match="its 1 postings sum to 100 fen"):
             conn.commit()
 
 
@@ -71,13 +72,45 @@ def add_clearing_accounts(conn) -> None:
                       "VALUES ('clearing:bank', 'clearing', true), ('clearing:stripe', 'clearing', true)"))
 
 
+def entry_in_one_statement(conn, key: str, legs: list[tuple[str, int]]) -> None:
+    """An entry and its postings in one INSERT statement, as ledger_post() writes them."""
+    conn.execute(text(
+        "WITH e AS (INSERT INTO ledger_entry (idempotency_key, payload_hash, memo) "
+        "VALUES (:k, 'raw', 'raw sql') RETURNING id) "
+        "INSERT INTO ledger_posting (entry_id, account_id, amount_fen) "
+        "SELECT e.id, a.id, l.amount FROM e CROSS JOIN unnest(CAST(:codes AS text[]), "
+        "CAST(:amounts AS bigint[])) AS l(code, amount) JOIN ledger_account a ON a.code = l.code"),
+        {"k": key, "codes": [c for c, _ in legs], "amounts": [a for _, a in legs]})
+
+
 def test_unbalanced_entry_refused_at_once_with_constraints_immediate(db_session):
     conn = db_session.connection()
-    with pytest.raises(IntegrityError, match="unbalanced"):
+    with pytest.raises(IntegrityError, match="its 2 postings sum to 99 fen"):
         with conn.begin_nested():
             conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
             add_clearing_accounts(conn)
-            raw_entry(conn, "raw:immediate", [("clearing:bank", 100), ("clearing:stripe", -1)])
+            entry_in_one_statement(conn, "raw:immediate",
+                                   [("clearing:bank", 100), ("clearing:stripe", -1)])
+
+
+def test_balanced_entry_in_one_statement_passes_with_constraints_immediate(db_session):
+    conn = db_session.connection()
+    with conn.begin_nested():
+        conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+        add_clearing_accounts(conn)
+        entry_in_one_statement(conn, "raw:immediate-ok",
+                               [("clearing:bank", 100), ("clearing:stripe", -100)])
+    assert conn.execute(text("SELECT count(*) FROM ledger_posting")).scalar_one() == 2
+
+
+@committed
+def test_entry_without_postings_is_refused_at_commit():
+    seed_escrow()
+    with db.engine().connect() as conn:
+        raw_entry(conn, "raw:empty", [])
+        with pytest.raises(IntegrityError, match="its 0 postings sum to 0 fen"):
+            conn.commit()
+    assert count("ledger_entry") == 1
 
 
 def test_zero_posting_refused_by_check(db_session):
@@ -140,10 +173,9 @@ def test_accounts_cannot_be_rewritten_nor_their_cached_balance_forged():
 def test_raw_sql_cannot_drive_escrow_negative():
     seed_escrow(fen=1_000)
     with db.engine().connect() as conn:
-        raw_entry(conn, "raw:overdraw", [("escrow:HX2026000100", 1_500), ("payable:1", -1_500)])
         with pytest.raises(IntegrityError,
                            match=r"escrow:HX2026000100 may not go negative: its balance would be -500"):
-            conn.commit()
+            raw_entry(conn, "raw:overdraw", [("escrow:HX2026000100", 1_500), ("payable:1", -1_500)])
     assert ledger.balance("escrow:HX2026000100") == 1_000
     assert ledger.balance("payable:1") == 0
 
@@ -152,9 +184,8 @@ def test_raw_sql_cannot_drive_escrow_negative():
 def test_raw_sql_cannot_drive_payable_negative():
     seed_escrow()
     with db.engine().connect() as conn:
-        raw_entry(conn, "raw:payout", [("payable:1", 1), ("clearing:bank", -1)])
         with pytest.raises(IntegrityError, match="payable:1 may not go negative"):
-            conn.commit()
+            raw_entry(conn, "raw:payout", [("payable:1", 1), ("clearing:bank", -1)])
 
 
 @committed
@@ -171,7 +202,7 @@ def test_concurrent_raw_releases_use_the_locked_balance():
         with db.engine().connect() as conn:
             conn.execute(text("SET LOCAL lock_timeout = '10s'"))
             try:
-                raw_entry(conn, "raw:second", legs)  # blocks on the escrow row
+                raw_entry(conn, "raw:second", legs)  # blocks on the escrow row, then refused
                 conn.commit()
                 outcome["second"] = "committed"
             except DBAPIError as exc:
