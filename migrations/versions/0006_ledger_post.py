@@ -120,9 +120,9 @@ CREATE TRIGGER ledger_account_guard BEFORE UPDATE ON ledger_account FOR EACH ROW
 -- other payload), insufficient (account_code would go below zero), already_reversed.
 CREATE FUNCTION ledger_post(p_key text, p_hash text, p_memo text, p_reverses bigint,
                             p_codes text[], p_amounts bigint[],
-                            p_guarded text[], p_changes bigint[])
-RETURNS TABLE (outcome text, entry_id bigint, posted_at timestamptz,
-               account_code text, balance_fen bigint, change_fen bigint)
+                            p_guarded text[], p_changes bigint[],
+                            OUT outcome text, OUT entry_id bigint, OUT posted_at timestamptz,
+                            OUT account_code text, OUT balance_fen bigint, OUT change_fen bigint)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -133,8 +133,6 @@ DECLARE
     r_code text;
     r_balance bigint;
     r_change bigint;
-    v_entry bigint;
-    v_posted_at timestamptz;
     v_hash varchar;
 BEGIN
     -- Only guarded accounts are locked, in code order for every caller, so concurrent posts
@@ -170,7 +168,6 @@ BEGIN
         END IF;
         -- The entry and its legs in one statement (legs in the caller's order). No conflict
         -- target: a replayed key, or a second reversal of the same entry, inserts nothing here.
-        RETURN QUERY
         WITH e AS (
             INSERT INTO ledger_entry (idempotency_key, payload_hash, memo, reverses_id)
             VALUES (p_key, p_hash, p_memo, p_reverses)
@@ -183,25 +180,26 @@ BEGIN
               JOIN ledger_account a ON a.code = l.code
              ORDER BY l.n
         )
-        SELECT 'posted', e.id, e.posted_at, NULL::text, NULL::bigint, NULL::bigint FROM e;
+        SELECT e.id, e.posted_at INTO entry_id, posted_at FROM e;
         IF FOUND THEN
+            outcome := 'posted';
             RETURN;
         END IF;
     END IF;
 
     -- Refused or not inserted. Looked up only now, after the locks: a concurrent post with the
     -- same key has committed by then, so it is recognised as a replay, not as an overdraft.
-    SELECT e.id, e.posted_at, e.payload_hash INTO v_entry, v_posted_at, v_hash
+    SELECT e.id, e.posted_at, e.payload_hash INTO entry_id, posted_at, v_hash
       FROM ledger_entry e WHERE e.idempotency_key = p_key;
     IF FOUND THEN
-        RETURN QUERY SELECT CASE WHEN v_hash = p_hash THEN 'replayed' ELSE 'conflict' END,
-                            v_entry, v_posted_at, NULL::text, NULL::bigint, NULL::bigint;
+        outcome := CASE WHEN v_hash = p_hash THEN 'replayed' ELSE 'conflict' END;
     ELSIF r_code IS NOT NULL THEN
-        RETURN QUERY SELECT 'insufficient', NULL::bigint, NULL::timestamptz,
-                            r_code, r_balance, r_change;
+        outcome := 'insufficient';
+        account_code := r_code;
+        balance_fen := r_balance;
+        change_fen := r_change;
     ELSE
-        RETURN QUERY SELECT 'already_reversed', NULL::bigint, NULL::timestamptz,
-                            NULL::text, NULL::bigint, NULL::bigint;
+        outcome := 'already_reversed';
     END IF;
 END $$;
 """

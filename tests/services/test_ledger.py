@@ -161,7 +161,8 @@ def test_idempotent_replay_posts_once():
     with transaction():
         again = ledger.post([("escrow:HX5", -700), ("clearing:bank", 700)], "fund:HX5",
                             "funding of HX5")
-    assert again.id == first.id
+    assert again.id == first.id and again.replayed and not first.replayed
+    assert again.posted_at == first.posted_at
     assert counts() == before
     assert ledger.balance("escrow:HX5") == 700
 
@@ -185,6 +186,22 @@ def test_replay_is_recognised_even_when_the_balance_has_since_moved():
         release = ledger.post([("escrow:HX7", 100), ("payable:1", -100)], "rel:HX7", "release")
     with transaction():  # escrow is now 0; a replay must still return the first result
         assert ledger.post([("escrow:HX7", 100), ("payable:1", -100)], "rel:HX7", "release").id == release.id
+
+
+def test_lines_on_the_same_account_are_posted_as_one_leg():
+    with transaction():
+        entry = ledger.post([("clearing:bank", 600), ("escrow:HX13", -1_000), ("clearing:bank", 400)],
+                            "fund:HX13", "funding in two transfers")
+    assert ledger.entry_lines(entry.id) == [("clearing:bank", 1_000), ("escrow:HX13", -1_000)]
+    assert ledger.balance("escrow:HX13") == 1_000
+
+
+def test_lines_that_cancel_out_on_one_account_are_refused():
+    before = counts()
+    with pytest.raises(ValidationFailed, match="at least two accounts"):
+        with transaction():
+            ledger.post([("clearing:bank", 5), ("clearing:bank", -5)], "nothing", "moves nothing")
+    assert counts() == before
 
 
 def test_balance_as_of_excludes_later_entries():
