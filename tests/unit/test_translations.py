@@ -66,9 +66,9 @@ def catalogue(path: Path = ZH_PO) -> Catalog:
         return read_po(f)
 
 
-def translation(msgid: str, path: Path = ZH_PO) -> str | tuple | None:
+def translation(msgid: str, path: Path = ZH_PO, context: str | None = None) -> str | tuple | None:
     """The usable translation of msgid, or None if missing, empty, fuzzy or obsolete."""
-    msg = catalogue(path).get(msgid)
+    msg = catalogue(path).get(msgid, context=context)
     if msg is None or msg.fuzzy:
         return None
     strings = msg.string if isinstance(msg.string, (tuple, list)) else (msg.string,)
@@ -264,3 +264,15 @@ def test_runtime_only_entries_are_in_the_template_list():
 ])
 def test_required_terms(msgid, expected):
     assert expected in (translation(msgid) or ""), (msgid, translation(msgid))
+
+
+@pytest.mark.parametrize("context, msgid, expected, without_context", [
+    ("dispute status", "open", "处理中", "报价中"),  # an open dispute is not "taking quotes"
+    ("payout status", "pending", "待打款", "待审核"),  # a queued payout is not "awaiting review"
+    ("contract signature", "Verify", "验证", "审核通过"),  # checking a signature approves nothing
+    ("money movement", "What", "款项", "废物信息"),  # a ledger line's kind, not the waste
+])
+def test_one_english_word_with_two_meanings_has_a_context(context, msgid, expected,
+                                                          without_context):
+    assert translation(msgid, context=context) == expected
+    assert translation(msgid) == without_context

@@ -70,6 +70,8 @@ def test_dispute_opened_by_form_and_resolved_by_an_admin(client, generator, oper
     dispute = db.session.scalar(select(Dispute).where(Dispute.order_id == order.id))
     page = client.get(f"/disputes/{dispute.id}")
     assert page.status_code == 200 and 'data-testid="resolve-dispute"' not in page.get_data(True)
+    zh = client.get(f"/disputes/{dispute.id}", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert 'data-testid="dispute-status">处理中<' in zh.get_data(True)  # not 报价中, a request's
     evidence = client.get(f"/disputes/{dispute.id}/evidence/{dispute.evidence[0].id}")
     assert evidence.status_code == 200 and evidence.data == PDF
     # a party cannot resolve its own dispute
