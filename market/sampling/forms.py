@@ -33,10 +33,19 @@ def fen(yuan: Decimal | None) -> int | None:
     return None if yuan is None else round_half_even(Decimal(yuan) * 100)
 
 
+def analyte_label(code: str) -> str:
+    """The analyte's name in the request's language, with its unit."""
+    return f"{ANALYTE_LABELS[code]} ({ANALYTES[code].unit})"
+
+
 class SamplingRequestForm(FlaskForm):
     lab_org_id = SelectField(_l("Laboratory"), coerce=int, validators=[InputRequired()])
-    analytes = MultiCheckboxField(_l("Analytes"), choices=[
-        (code, f"{ANALYTE_LABELS[code]} ({a.unit})") for code, a in ANALYTES.items()])
+    analytes = MultiCheckboxField(_l("Analytes"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Per form, not at import: a label formatted then would be fixed in one language.
+        self.analytes.choices = [(code, analyte_label(code)) for code in ANALYTES]
 
 
 class LabAcceptForm(FlaskForm):
@@ -74,8 +83,8 @@ def results_form(analytes: list[str]) -> ResultsForm:
     class Form(ResultsForm):
         pass
     for code in analytes:
-        setattr(Form, f"value_{code}", StringField(
-            f"{ANALYTE_LABELS[code]} ({ANALYTES[code].unit})", validators=[Length(max=30)]))
+        setattr(Form, f"value_{code}", StringField(analyte_label(code),
+                                                   validators=[Length(max=30)]))
         setattr(Form, f"method_{code}", StringField(_l("Method standard"), validators=[Length(max=100)]))
     return Form()
 

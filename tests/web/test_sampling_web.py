@@ -54,6 +54,9 @@ def test_a_party_chooses_an_accredited_lab_and_the_analytes(client, order, gener
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert lab.org.name in html and "过期检测有限公司" not in html
+    assert "Lead (Pb) (mg/kg)" in html
+    zh = client.get(f"/orders/{order.id}/sampling", headers={"Accept-Language": "zh-CN"})
+    assert "铅（Pb） (mg/kg)" in zh.get_data(as_text=True)  # the analyte names follow the language
     resp = client.post(f"/orders/{order.id}/sampling",
                        data={"lab_org_id": lab.org_id, "analytes": ["ph", "halogens"]},
                        follow_redirects=True)
