@@ -123,6 +123,8 @@ def cancel_order(actor: User, order_id: int, reason: str = "", *,
             # cancelled order whose escrow is not empty.
             from market.escrow.services import refund_everything  # escrow builds on orders
             refunded = refund_everything(order, actor, f"cancel:{order.number}")
+        from market.sampling.services import withdraw_for_cancelled_order  # builds on orders
+        withdraw_for_cancelled_order(order, actor)
         transition(order, "cancelled", role)
         order.cancelled_at = utcnow()
         order.cancel_reason = (reason or "").strip()[:1000] or None

@@ -170,6 +170,37 @@ def lab_collect(actor: User, sampling_id: int, *, collected_on, sampler, custody
         return so
 
 
+def _cancel(so: SamplingOrder, order: Order, actor: User, role: str, reason: str) -> None:
+    frm = so.status
+    move(so, "cancelled", role)
+    so.cancelled_at, so.cancel_reason = utcnow(), v.text(reason, "reason", 1000) or None
+    if state.voids_fee(frm) and so.fee_line_id is not None:
+        # No sample taken: the lab is owed nothing, so its line leaves the order.
+        line = db.session.get(OrderLine, so.fee_line_id)
+        order.lines.remove(line)
+        so.fee_line_id, so.fee_status = None, "void"
+    record("sampling.cancelled", so, actor=actor, changes={
+        "from": frm, "by": role, "reason": so.cancel_reason, "fee_status": so.fee_status})
+    for org_id in {order.generator_id, order.operator_id, so.lab_id} - {actor.org_id}:
+        notify_org(org_id, "sampling.cancelled",
+                   _("Sampling order %(number)s was cancelled.", number=so.number),
+                   so.cancel_reason or "", link=f"/sampling/{so.id}")
+
+
+def withdraw_for_cancelled_order(order: Order, actor: User) -> SamplingOrder | None:
+    """Withdraw the trade order's sampling order if no sample is taken yet (the order is ending).
+
+    Runs inside the cancelling use case, which holds the trade order's lock. Once the sample is
+    taken the lab has done paid work: its sampling order stays, and so does its fee.
+    """
+    so = live_for_order(order.id, lock=True)
+    if so is None or not state.voids_fee(so.status):
+        return None
+    _cancel(so, order, actor, "system",
+            _("Order %(number)s was cancelled.", number=order.number))
+    return so
+
+
 def cancel_sampling(actor: User, sampling_id: int, reason: str = "") -> SamplingOrder:
     """Withdraw (a party) or decline (the lab) a sampling order before the sample is taken."""
     with transaction():
@@ -184,18 +215,5 @@ def cancel_sampling(actor: User, sampling_id: int, reason: str = "") -> Sampling
             order, role = party_order(actor, order_id, lock=True)
             so = db.session.scalar(select(SamplingOrder).where(SamplingOrder.id == sampling_id)
                                    .with_for_update().execution_options(populate_existing=True))
-        frm = so.status
-        move(so, "cancelled", role)
-        so.cancelled_at, so.cancel_reason = utcnow(), v.text(reason, "reason", 1000) or None
-        if state.voids_fee(frm) and so.fee_line_id is not None:
-            # No sample taken: the lab is owed nothing, so its line leaves the order.
-            line = db.session.get(OrderLine, so.fee_line_id)
-            order.lines.remove(line)
-            so.fee_line_id, so.fee_status = None, "void"
-        record("sampling.cancelled", so, actor=actor, changes={
-            "from": frm, "by": role, "reason": so.cancel_reason, "fee_status": so.fee_status})
-        for org_id in {order.generator_id, order.operator_id, so.lab_id} - {actor.org_id}:
-            notify_org(org_id, "sampling.cancelled",
-                       _("Sampling order %(number)s was cancelled.", number=so.number),
-                       so.cancel_reason or "", link=f"/sampling/{so.id}")
+        _cancel(so, order, actor, role, reason)
         return so

@@ -5,7 +5,8 @@
 
 Actors are roles relative to the sampling order: the order's ``generator`` or ``operator`` (either
 may have asked for the test), the ``lab`` it was sent to, platform ``admin`` staff, or ``system``
-(the price decision of the result gate closes a reported sampling order).
+(the price decision of the result gate closes a reported sampling order; cancelling the trade
+order withdraws a test whose sample is not taken yet).
 
 Once the sample is collected the lab has done paid work: the sampling order can no longer be
 cancelled, and its fee stays payable whatever becomes of the trade order.
@@ -19,7 +20,8 @@ ACTORS = ("generator", "operator", "lab", "admin", "system")
 LIVE = ("requested", "accepted", "sample_collected", "reported")
 FEE_STATUSES = ("due", "paid", "void")
 
-_BEFORE_WORK = frozenset({"generator", "operator", "lab", "admin"})
+# system: the trade order was cancelled, which withdraws its test
+_BEFORE_WORK = frozenset({"generator", "operator", "lab", "admin", "system"})
 
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     ("requested", "accepted"): frozenset({"lab"}),

@@ -255,6 +255,27 @@ def test_once_the_sample_is_taken_it_cannot_be_withdrawn(order, generator, lab):
     refused(InvalidState, svc.cancel_sampling, generator, so.id, "x", code="invalid_transition")
 
 
+def test_cancelling_the_order_withdraws_a_test_not_yet_sampled(order, generator, lab):
+    from market.orders.services import cancel_order
+    so = run_lab(order, generator, lab, until="accepted")
+    cancel_order(generator, order.id, reason="项目取消")
+    assert order.status == "cancelled"
+    assert (so.status, so.fee_status, so.fee_line_id) == ("cancelled", "void", None)
+    assert order.number in so.cancel_reason
+    # the lab hears of it, and can no longer collect a sample for a dead order
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == lab.id, Notification.kind == "sampling.cancelled")) == 1
+    refused(InvalidState, svc.lab_collect, lab, so.id, collected_on=date.today(), sampler="王",
+            custody_number="COC-1", code="invalid_transition")
+
+
+def test_cancelling_the_order_keeps_a_test_whose_sample_was_taken(order, generator, lab):
+    from market.orders.services import cancel_order
+    so = run_lab(order, generator, lab, until="sample_collected")
+    cancel_order(generator, order.id, reason="项目取消")
+    assert (order.status, so.status, so.fee_status) == ("cancelled", "sample_collected", "due")
+
+
 # --- the result gate -----------------------------------------------------------------------------
 
 def test_an_unchanged_price_goes_straight_to_the_contract(order, generator, operator, lab):
