@@ -4,7 +4,7 @@
 #                       are set), migrate, load reference + demo data, start a worker and the
 #                       web server on http://127.0.0.1:5000 (PORT=... overrides)
 #   make test           run the whole suite (PYTEST_ARGS="-k foo -x" passes extra arguments)
-#   make bench          run every bench/*.py
+#   make bench          run every bench/*.py (bench/_*.py are their shared helpers)
 #   make services-down  stop the embedded PostgreSQL and Redis
 #   make clean          remove caches and compiled translations (keeps .venv and instance/)
 #   make distclean      clean + stop services + remove .venv and instance/ (deletes local data)
@@ -71,7 +71,7 @@ test: install
 	exit $$rc
 
 bench: install
-	@shopt -s nullglob; files=(bench/*.py); \
+	@shopt -s nullglob; files=(bench/[!_]*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks in bench/"; exit 0; fi; \
 	failed=(); \
 	for f in "$${files[@]}"; do \

@@ -40,32 +40,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
 from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from _scratch import scratch_database  # noqa: E402
 
 BENCH_DB = "hazex_bench_ledger"
 ORDERS, PAYEES, FEE_ACCOUNTS = 5_000, 500, 100
-
-
-def server_urls() -> tuple[str, str]:
-    """(admin URL on database postgres, URL of the bench database) on the configured server."""
-    from market import embedded
-    from market.config import load_config
-    from market.db import sqlalchemy_url
-    cfg = load_config()
-    base = cfg["DATABASE_URL"] or embedded.start_postgres(Path(cfg["INSTANCE_PATH"]))
-    u = make_url(sqlalchemy_url(base))
-    admin = u.set(database="postgres", drivername="postgresql").render_as_string(
-        hide_password=False)
-    return admin, u.set(database=BENCH_DB).render_as_string(hide_password=False)
-
-
-def recreate(admin: str, drop_only: bool = False) -> None:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def workload(n: int, run: str, hot: bool) -> list[tuple[str, list[tuple[str, int]]]]:
@@ -227,9 +206,7 @@ def main() -> int:
     args = parser.parse_args()
     n = args.entries - args.entries % 2
 
-    admin, url = server_urls()
-    recreate(admin)
-    try:
+    with scratch_database(BENCH_DB, keep=args.keep) as url:
         from alembic import command
         from market import create_app, db
         app = create_app(DATABASE_URL=url)
@@ -250,9 +227,6 @@ def main() -> int:
             report(f"hot revenue:fees, {args.workers} connections", hot)
             db.session.remove()
             db.engine().dispose()
-    finally:
-        if not args.keep:
-            recreate(admin, drop_only=True)
     print(f"BENCH ledger entries_per_s={spread[0]:.0f} insert_rows_per_s={spread[1]:.0f} "
           f"ratio={spread[0] / spread[1]:.2f} hot_ratio={hot[0] / hot[1]:.2f} "
           f"bare_ratio={spread[0] / spread[2]:.2f} hot_bare_ratio={hot[0] / hot[2]:.2f}")

@@ -27,9 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from _scratch import scratch_database  # noqa: E402
 
 BENCH_DB = "hazex_bench"
 OPERATORS, ITEMS_PER_OPERATOR, RESERVATIONS, GENERATORS, OFFERS_PER_OPERATOR = 10_000, 5, 200_000, 1_000, 2
@@ -115,25 +114,6 @@ SEED_SQL = [
                CASE WHEN random() < 0.1 THEN now() END
         FROM trade_order WHERE number LIKE 'HXB%'"""),
 ]
-
-
-def server_urls() -> tuple[str, str]:
-    """(admin URL on database postgres, URL of the bench database) on the configured server."""
-    from market import embedded
-    from market.config import load_config
-    from market.db import sqlalchemy_url
-    cfg = load_config()
-    base = cfg["DATABASE_URL"] or embedded.start_postgres(Path(cfg["INSTANCE_PATH"]))
-    u = make_url(sqlalchemy_url(base))
-    admin = u.set(database="postgres", drivername="postgresql").render_as_string(hide_password=False)
-    return admin, u.set(database=BENCH_DB).render_as_string(hide_password=False)
-
-
-def recreate(admin: str, drop_only: bool = False) -> None:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def seed(year: int, home_share: float) -> None:
@@ -226,9 +206,7 @@ def main() -> int:
     # the whole country (so Guangdong holds about its share of China's districts, ~4 %).
     operators_home, requests_home = (0.6, 0.9) if args.dense else (0.0, 0.0)
 
-    admin, url = server_urls()
-    recreate(admin)
-    try:
+    with scratch_database(BENCH_DB, keep=args.keep) as url:
         from alembic import command
         from market import create_app, db
         from market.listings.validation import today
@@ -248,9 +226,6 @@ def main() -> int:
             r = run(args.matches, requests_home)
             db.session.remove()
             db.engine().dispose()
-    finally:
-        if not args.keep:
-            recreate(admin, drop_only=True)
 
     p50, p95, p99 = (pct(r["timings"], p) for p in (50, 95, 99))
     base = statistics.median(r["baseline"])
