@@ -17,7 +17,7 @@ from market.accounts.uploads import scan_path
 from market.catalog import queries as catalog
 from market.errors import ValidationFailed
 from market.money import kg_from_tonnes
-from market.web.forms import attach_error
+from market.web.forms import attach_error, form_status
 from market.web.limiter import login_attempts_per_account, login_attempts_per_ip
 from market.web.redirects import safe_target
 from market.web.security import get_visible, require_org_type, scope
@@ -66,7 +66,7 @@ def register():
             login_user(user)
             flash(_("Registered. An administrator will verify your organisation."), "success")
             return redirect(url_for("pages.dashboard"))
-    status = 422 if form.errors or form.form_errors else 200
+    status = form_status(form)
     return render_template("accounts/register.html", form=form), status
 
 
@@ -83,7 +83,7 @@ def accept_invitation(token):
             login_user(user)
             return redirect(url_for("pages.dashboard"))
     return render_template("accounts/accept_invitation.html", form=form, invitation=invitation), \
-        422 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -109,7 +109,7 @@ def reset_password(token):
             flash(_("Password changed. Log in with the new one."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), \
-        422 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 @bp.route("/account/organisation", methods=["GET", "POST"])
@@ -130,7 +130,7 @@ def organisation():
                 return redirect(url_for("accounts.organisation"))
     return render_template("accounts/organisation.html", org=org, form=form,
                            region_path=catalog.region_path(org.region_code)), \
-        422 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 @bp.route("/account/users", methods=["GET", "POST"])
@@ -149,7 +149,7 @@ def users():
     members = db.session.scalars(select(User).where(User.org_id == current_user.org_id)
                                  .order_by(User.id)).all()
     return render_template("accounts/users.html", form=form, members=members), \
-        422 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 def _item_form() -> LicenceItemForm:
@@ -178,7 +178,7 @@ def licences():
     rows = db.session.scalars(select(Licence).where(Licence.org_id == current_user.org_id)
                               .order_by(Licence.valid_to.desc())).all()
     return render_template("accounts/licences.html", form=form, licences=rows), \
-        422 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 @bp.route("/account/licences/<int:licence_id>", methods=["GET", "POST"])
@@ -199,7 +199,7 @@ def licence(licence_id):
             flash(_("Item added."), "success")
             return redirect(url_for("accounts.licence", licence_id=lic.id))
     return render_template("accounts/licence.html", licence=lic, form=form), \
-        422 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 @bp.post("/account/licences/<int:licence_id>/items/<int:item_id>/remove")
@@ -243,7 +243,7 @@ def permits():
             return redirect(url_for("accounts.permits"))
     rows = db.session.scalars(scope(select(Permit), Permit, current_user).order_by(Permit.id)).all()
     return render_template("accounts/permits.html", form=form, permits=rows, kind=kind), \
-        422 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 @bp.get("/account/permits/<int:permit_id>/scan")

@@ -21,6 +21,7 @@ from market.contracts.queries import (contract_for_viewer, contracts_for, docume
 from market.errors import DomainError, NotFound, ValidationFailed
 from market.web.forms import attach_error, flash_outcome
 from market.web.limiter import limiter, login_attempts_per_ip
+from market.web.redirects import safe_target
 
 bp = Blueprint("contracts", __name__)
 
@@ -55,15 +56,12 @@ def sign(order_id):
 @login_required
 def propose(order_id):
     contract_for_viewer(current_user, order_id)
-    back = url_for("contracts.page", order_id=order_id)
     form = RevisionForm()
-    if form.is_submitted() and not form.validate():
-        flash(next(f"{getattr(form, k).label.text}: {v[0]}" for k, v in form.errors.items()), "error")
-        return redirect(back)
     return flash_outcome(lambda: revisions.propose_revision(
         current_user, order_id, quantity_kg=form.quantity_kg.data, window_start=form.window_start.data,
         window_end=form.window_end.data, reason=form.reason.data or ""),
-        _("Revision proposed; the other party accepts or rejects it."), back)
+        _("Revision proposed; the other party accepts or rejects it."),
+        url_for("contracts.page", order_id=order_id), form=form)
 
 
 def _revision_back(revision_id: int) -> str:
@@ -111,13 +109,9 @@ def retry(document_id):
         raise
     except DomainError as exc:
         flash(exc.message, "error")
-        return redirect(request.referrer if _same_site(request.referrer) else url_for("contracts.index"))
+        return redirect(safe_target(request.referrer, request.host_url) or url_for("contracts.index"))
     flash(_("The PDF is being produced again."), "success")
     return redirect(url_for("contracts.page", order_id=doc.version.contract.order_id))
-
-
-def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)
 
 
 @bp.route("/contracts/verify", methods=["GET", "POST"])

@@ -15,10 +15,9 @@ from market.listings.forms import AlertPreferencesForm, ServiceAreasForm, split_
 from market.listings.models import QUOTE_STATUSES, AlertPreference, Quote, ServiceArea
 from market.listings.queries import open_requests_for_operator, quotes_of_operator
 from market.listings.validation import today
-from market.listings.views import act
 from market.money import line_amount_fen
 from market.orders.models import Order
-from market.web.forms import attach_error
+from market.web.forms import attach_error, flash_outcome
 from market.web.security import require_org_type
 
 bp = Blueprint("quotes", __name__)
@@ -58,8 +57,8 @@ def withdraw(quote_id):
         raise NotFound(_("No such quote."))
     back = url_for("listings.detail", request_id=request_id) if request.form.get("back") == "request" \
         else url_for("quotes.mine")
-    _q, refused = act(quotes.withdraw_quote, quote_id, back=back, success=_("Quote withdrawn."))
-    return refused or redirect(back)
+    return flash_outcome(lambda: quotes.withdraw_quote(current_user, quote_id),
+                         _("Quote withdrawn."), back)
 
 
 def _area_forms(areas_form=None, alerts_form=None):

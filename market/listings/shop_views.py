@@ -14,21 +14,16 @@ from sqlalchemy import select
 
 from market import db
 from market.catalog import queries as catalog
-from market.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from market.errors import DomainError, NotFound, PermissionDenied
 from market.listings import browse, offers
 from market.listings.forms import (OFFER_FIELD_MAP, ORDER_FIELD_MAP, OfferFilterForm, OfferForm,
                                    OrderFromOfferForm, kg_from)
 from market.listings.models import StorefrontOffer
 from market.listings.validation import today
-from market.listings.views import act
-from market.web.forms import attach_error
+from market.web.forms import attach_error, flash_outcome, form_status
 from market.web.security import require_org_type
 
 bp = Blueprint("shops", __name__)
-
-
-def _status(form) -> int:
-    return 422 if form.errors or form.form_errors else 200
 
 
 def _offer_form(offer: StorefrontOffer | None = None) -> OfferForm:
@@ -68,14 +63,15 @@ def browse_offers():
     if not request.args and not current_user.is_platform and not current_user.is_regulator:
         filters.region.data = current_user.org.region_code
     region = (filters.region.data or "").strip()
+    region_ok = region.isdigit() and len(region) == 6
     rows = browse.search_offers(
         category=filters.category.data or None, code=(filters.code.data or "").strip() or None,
-        region=region if region.isdigit() and len(region) == 6 else None,
+        region=region if region_ok else None,
         method=filters.method.data or None, sort=filters.sort.data or "price",
         origin=current_user.org.coordinates)
     return render_template("listings/offers.html", filters=filters, rows=rows,
                            category_names=browse.category_names(),
-                           bad_region=bool(region) and not (region.isdigit() and len(region) == 6))
+                           bad_region=bool(region) and not region_ok)
 
 
 @bp.get("/storefront")
@@ -103,7 +99,7 @@ def new_offer():
         else:
             flash(_("Offer published in your shop."), "success")
             return redirect(url_for("shops.offer", offer_id=offer.id))
-    return render_template("listings/offer_new.html", form=form), _status(form)
+    return render_template("listings/offer_new.html", form=form), form_status(form)
 
 
 def _offer_page(offer: StorefrontOffer, *, edit_form=None, order_form=None, status: int = 200):
@@ -148,7 +144,7 @@ def _edit_offer(offer: StorefrontOffer):
             flash(_("Offer updated."), "success")
             return redirect(url_for("shops.offer", offer_id=offer.id))
     db.session.refresh(offer)
-    return _offer_page(offer, edit_form=form, status=_status(form))
+    return _offer_page(offer, edit_form=form, status=form_status(form))
 
 
 def _order(offer: StorefrontOffer):
@@ -160,12 +156,10 @@ def _order(offer: StorefrontOffer):
                 current_user, offer.id, quantity_kg=kg_from(form.quantity.data, form.unit.data),
                 region_code=form.region_code.data.strip(), address=form.address.data,
                 wanted_on=form.wanted_on.data)
-        except ValidationFailed as exc:
-            attach_error(form, exc, ORDER_FIELD_MAP)
         except NotFound:
             raise
         except DomainError as exc:
-            # Capacity used up, region not served, not a generator: said above the form.
+            # A field's rule beside the field; capacity used up, region not served: above the form.
             attach_error(form, exc, ORDER_FIELD_MAP)
             status = exc.status
         else:
@@ -181,6 +175,5 @@ def set_active(offer_id):
     active = request.form.get("active") == "1"
     back = url_for("shops.storefront") if request.form.get("back") == "storefront" \
         else url_for("shops.offer", offer_id=offer_id)
-    _o, refused = act(offers.set_offer_active, offer_id, active, back=back,
-                      success=_("Offer is on sale again.") if active else _("Offer taken off sale."))
-    return refused or redirect(back)
+    return flash_outcome(lambda: offers.set_offer_active(current_user, offer_id, active),
+                         _("Offer is on sale again.") if active else _("Offer taken off sale."), back)

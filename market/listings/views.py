@@ -24,16 +24,12 @@ from market.listings.models import REQUEST_STATUSES, DisposalRequest, Quote
 from market.listings.queries import matches, quotes_for_request, requests_of
 from market.listings.state import EDITABLE_REQUEST_STATUSES
 from market.listings.validation import today
-from market.web.forms import attach_error
+from market.web.forms import attach_error, flash_outcome, form_status
 from market.web.security import require_org_type, scope
 
 bp = Blueprint("listings", __name__)
 
 CLOSED_STATUSES = ("awarded", "cancelled", "expired")
-
-
-def _status(form) -> int:
-    return 422 if form.errors or form.form_errors else 200
 
 
 def _request_form(req: DisposalRequest | None = None) -> RequestForm:
@@ -103,7 +99,7 @@ def new():
             return redirect(url_for("listings.detail", request_id=req.id))
     q = request.args.get("q", "")
     return render_template("listings/request_new.html", form=form, q=q,
-                           codes=_code_choices(q), searched=bool(q)), _status(form)
+                           codes=_code_choices(q), searched=bool(q)), form_status(form)
 
 
 def _page(req: DisposalRequest, relation: str, *, edit_form=None, repost_form=None, quote_form=None,
@@ -172,7 +168,7 @@ def _edit(req: DisposalRequest):
             flash(_("Request %(number)s updated.", number=req.number), "success")
             return redirect(url_for("listings.detail", request_id=req.id))
     db.session.refresh(req)
-    return _page(req, "owner", edit_form=form, status=_status(form))
+    return _page(req, "owner", edit_form=form, status=form_status(form))
 
 
 def _repost(req: DisposalRequest):
@@ -187,7 +183,7 @@ def _repost(req: DisposalRequest):
             flash(_("Posted again as request %(number)s.", number=new_req.number), "success")
             return redirect(url_for("listings.detail", request_id=new_req.id))
     db.session.refresh(req)
-    return _page(req, "owner", repost_form=form, status=_status(form))
+    return _page(req, "owner", repost_form=form, status=form_status(form))
 
 
 def _quote(req: DisposalRequest):
@@ -213,40 +209,23 @@ def _quote(req: DisposalRequest):
             flash(_("Quote sent to the generator."), "success")
             return redirect(url_for("listings.detail", request_id=req.id))
     db.session.refresh(req)
-    return _page(req, "operator", quote_form=form, status=_status(form))
-
-
-def act(use_case, *args, back: str, success: str | None = None, **kwargs):
-    """Run a button's use case: flash its refusal and go back (a 404 stays a 404)."""
-    try:
-        result = use_case(current_user, *args, **kwargs)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return None, redirect(back)
-    if success:
-        flash(success, "success")
-    return result, None
+    return _page(req, "operator", quote_form=form, status=form_status(form))
 
 
 @bp.post("/requests/<int:request_id>/publish")
 @login_required
 def publish(request_id):
-    back = url_for("listings.detail", request_id=request_id)
-    _r, refused = act(services.publish_request, request_id, back=back,
-                      success=_("Request published; matching operators are being told."))
-    return refused or redirect(back)
+    return flash_outcome(lambda: services.publish_request(current_user, request_id),
+                         _("Request published; matching operators are being told."),
+                         url_for("listings.detail", request_id=request_id))
 
 
 @bp.post("/requests/<int:request_id>/cancel")
 @login_required
 def cancel(request_id):
-    back = url_for("listings.detail", request_id=request_id)
     form = ReasonForm()
-    _r, refused = act(services.cancel_request, request_id, form.reason.data or "", back=back,
-                      success=_("Request cancelled."))
-    return refused or redirect(back)
+    return flash_outcome(lambda: services.cancel_request(current_user, request_id, form.reason.data or ""),
+                         _("Request cancelled."), url_for("listings.detail", request_id=request_id))
 
 
 def _generators_quote(quote_id: int) -> Quote:
@@ -263,10 +242,13 @@ def _generators_quote(quote_id: int) -> Quote:
 @login_required
 def accept(quote_id):
     quote = _generators_quote(quote_id)
-    order, refused = act(quotes.accept_quote, quote.id,
-                         back=url_for("listings.detail", request_id=quote.request_id))
-    if refused:
-        return refused
+    try:
+        order = quotes.accept_quote(current_user, quote.id)
+    except NotFound:
+        raise
+    except DomainError as exc:  # a 404 stays a 404; a refusal is said on the request page
+        flash(exc.message, "error")
+        return redirect(url_for("listings.detail", request_id=quote.request_id))
     flash(_("Quote accepted: order %(number)s created.", number=order.number), "success")
     return redirect(url_for("orders.detail", order_id=order.id))
 
@@ -275,11 +257,9 @@ def accept(quote_id):
 @login_required
 def reject(quote_id):
     quote = _generators_quote(quote_id)
-    back = url_for("listings.detail", request_id=quote.request_id)
     form = ReasonForm()
-    _q, refused = act(quotes.reject_quote, quote.id, form.reason.data or "", back=back,
-                      success=_("Quote declined."))
-    return refused or redirect(back)
+    return flash_outcome(lambda: quotes.reject_quote(current_user, quote.id, form.reason.data or ""),
+                         _("Quote declined."), url_for("listings.detail", request_id=quote.request_id))
 
 
 @bp.app_template_global()

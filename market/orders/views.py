@@ -1,18 +1,18 @@
 """Orders on the web: each party's list and order page, cancelling; regulators read their region's."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from market import db
-from market.errors import DomainError, NotFound
 from market.listings.browse import category_names, region_names
 from market.listings.forms import ReasonForm
 from market.orders import services, state
 from market.orders.models import Order
 from market.orders.queries import visible_order, visible_orders
+from market.web.forms import flash_outcome
 from market.web.security import acting_user
 
 bp = Blueprint("orders", __name__)
@@ -45,14 +45,7 @@ def detail(order_id):
 @login_required
 def cancel(order_id):
     visible_order(acting_user(), order_id)
-    back = url_for("orders.detail", order_id=order_id)
     form = ReasonForm()
-    try:
-        services.cancel_order(current_user, order_id, form.reason.data or "")
-    except NotFound:
-        raise
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("Order cancelled; the reserved capacity is released."), "success")
-    return redirect(back)
+    return flash_outcome(lambda: services.cancel_order(current_user, order_id, form.reason.data or ""),
+                         _("Order cancelled; the reserved capacity is released."),
+                         url_for("orders.detail", order_id=order_id))

@@ -22,13 +22,6 @@ from market.web.forms import attach_error, flash_outcome
 bp = Blueprint("sampling", __name__)
 
 
-def _first_error(form) -> str:
-    for name, errors in form.errors.items():
-        label = getattr(form, name).label.text if hasattr(form, name) else name
-        return f"{label}: {errors[0]}"
-    return _("The form expired; reload the page and try again.")
-
-
 @bp.get("/sampling")
 @login_required
 def index():
@@ -73,11 +66,8 @@ def decide_price(order_id):
         return flash_outcome(lambda: gate.decline_after_results(current_user, order_id, form.decline.data or ""),
                         _("You declined; the order is cancelled and the lab's fee remains payable."), back)
     form = PriceForm()
-    if not form.validate_on_submit():
-        flash(_first_error(form), "error")
-        return redirect(back)
     return flash_outcome(lambda: gate.confirm_price(current_user, order_id, fen(form.unit_price.data)),
-                    _("Price confirmed."), back)
+                         _("Price confirmed."), back, form=form)
 
 
 @bp.post("/orders/<int:order_id>/price/answer")
@@ -119,33 +109,27 @@ def _lab_only(so, role):
 @login_required
 def accept(sampling_id):
     so, role = visible_sampling(current_user, sampling_id)
-    back = url_for("sampling.detail", sampling_id=sampling_id)
     refused = _lab_only(so, role)
     if refused:
         return refused
     form = LabAcceptForm()
-    if not form.validate_on_submit():
-        flash(_first_error(form), "error")
-        return redirect(back)
     return flash_outcome(lambda: services.lab_accept(current_user, sampling_id, fee_fen=fen(form.fee.data)),
-                    _("Accepted; the fee is recorded on the order as due to your laboratory."), back)
+                         _("Accepted; the fee is recorded on the order as due to your laboratory."),
+                         url_for("sampling.detail", sampling_id=sampling_id), form=form)
 
 
 @bp.post("/sampling/<int:sampling_id>/collect")
 @login_required
 def collect(sampling_id):
     so, role = visible_sampling(current_user, sampling_id)
-    back = url_for("sampling.detail", sampling_id=sampling_id)
     refused = _lab_only(so, role)
     if refused:
         return refused
     form = CollectForm()
-    if not form.validate_on_submit():
-        flash(_first_error(form), "error")
-        return redirect(back)
     return flash_outcome(lambda: services.lab_collect(
         current_user, sampling_id, collected_on=form.collected_on.data, sampler=form.sampler.data,
-        custody_number=form.custody_number.data), _("Sampling recorded."), back)
+        custody_number=form.custody_number.data), _("Sampling recorded."),
+        url_for("sampling.detail", sampling_id=sampling_id), form=form)
 
 
 @bp.post("/sampling/<int:sampling_id>/results")
@@ -155,6 +139,7 @@ def results(sampling_id):
     refused = _lab_only(so, role)
     if refused:
         return refused
+    back = url_for("sampling.detail", sampling_id=sampling_id)
     form = results_form(so.analytes)
     if form.validate_on_submit():
         upload = form.report.data
@@ -170,11 +155,10 @@ def results(sampling_id):
             raise
         except DomainError as exc:
             flash(exc.message, "error")
-            return redirect(url_for("sampling.detail", sampling_id=sampling_id))
+            return redirect(back)
         else:
             flash(_("Results reported; the operator now decides on the price."), "success")
-            return redirect(url_for("sampling.detail", sampling_id=sampling_id))
-    so, role = visible_sampling(current_user, sampling_id)
+            return redirect(back)
     return _detail(so, role, results=form, status=422)
 
 

@@ -41,12 +41,8 @@ def register_blueprints(app: Flask) -> None:
     from market.web.pages import bp as pages_bp
 
     for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp, listings_bp, quotes_bp,
-               shops_bp, orders_bp):
-        app.register_blueprint(bp)
-    for bp in (escrow_bp, finance_bp):
+               shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp):
         app.register_blueprint(bp)
     csrf.exempt(stripe_webhook)  # Stripe signs its requests; there is no session to forge
-    for bp in (sampling_bp, contracts_bp):
-        app.register_blueprint(bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply
     app.register_blueprint(api_bp)

@@ -108,4 +108,4 @@ def init_app(app: Flask) -> None:
                                  datetime=format_datetime, number=format_decimal)
     # Templates compare get_locale() with a LANGUAGES code ('zh_CN'), which Babel's Locale never
     # stringifies to; give them the code.
-    app.jinja_env.globals.update(get_locale=language_code, language_code=language_code)
+    app.jinja_env.globals.update(get_locale=language_code)
