@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Iterable
 
 from sqlalchemy import MetaData, create_engine, func
 from sqlalchemy.engine import Engine
@@ -19,6 +20,11 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def sql_in(column: str, values: Iterable[str]) -> str:
+    """The SQL of a CHECK constraint "column IN ('a', 'b', …)" over the model's fixed words."""
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def utcnow() -> datetime:

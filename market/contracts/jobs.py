@@ -56,22 +56,19 @@ def render_contract_document(document_id: int) -> str:
         doc = _locked(document_id)
         if doc is None or doc.status != "pending":
             return "skipped"
+        doc.attempts += 1
         try:
             pdf = render_pdf(doc)
         except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for rq to retry
             failure = f"{type(exc).__name__}: {exc}"[:1000]
         else:
-            failure = None
-        if failure is None:
             doc.pdf, doc.sha256, doc.size = pdf, hashlib.sha256(pdf).hexdigest(), len(pdf)
             doc.status, doc.rendered_at, doc.error = "ready", utcnow(), None
-            doc.attempts += 1
             record("contract.document_rendered", doc, changes={
                 "kind": doc.kind, "version": doc.version.version, "sha256": doc.sha256,
                 "size": doc.size})
             _announce(doc)
             return doc.sha256
-        doc.attempts += 1
         doc.error = failure
         last = _last_attempt()
         if last:

@@ -16,12 +16,6 @@ from market.accounts.models import Organisation, User
 from market.db import Base, Timestamped
 from market.orders.models import Order
 
-VERSION_STATUSES = ("pending_signatures", "signed", "superseded")
-DOCUMENT_KINDS = ("draft", "final")
-DOCUMENT_STATUSES = ("pending", "ready", "failed")
-PARTIES = ("generator", "operator")
-REVISION_STATUSES = ("proposed", "accepted", "rejected")
-
 
 class Contract(Timestamped, Base):
     """签约: the contract of one order; its versions carry the terms."""

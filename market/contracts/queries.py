@@ -6,15 +6,17 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from market import db
-from market.accounts.models import Organisation, User
+from market.accounts.models import User
 from market.contracts.access import order_for_viewer
 from market.contracts.models import Contract, ContractDocument, ContractVersion, Signature
+from market.contracts.services import contract_of
 from market.errors import NotFound, ValidationFailed
 from market.orders.models import Order
+from market.orders.queries import visible_orders
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -22,8 +24,7 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 def contract_for_viewer(user: User, order_id: int) -> tuple[Order, str, Contract | None]:
     """The order, the viewer's role and the order's contract (None before contract_pending)."""
     order, role = order_for_viewer(user, order_id)
-    contract = db.session.scalar(select(Contract).where(Contract.order_id == order.id))
-    return order, role, contract
+    return order, role, contract_of(order.id)
 
 
 def document_for_viewer(user: User, document_id: int) -> tuple[ContractDocument, Order]:
@@ -59,13 +60,7 @@ def latest_pdf(user: User, order_id: int) -> ContractDocument:
 
 def contracts_for(user: User, limit: int = 300) -> list[Contract]:
     """Contracts of the user's orders (a regulator's region, or all for platform staff)."""
-    stmt = select(Contract).join(Order, Order.id == Contract.order_id)
-    if user.is_regulator:
-        orgs = select(Organisation.id).where(
-            Organisation.region_code.startswith(user.org.scope_prefix, autoescape=True))
-        stmt = stmt.where(or_(Order.generator_id.in_(orgs), Order.operator_id.in_(orgs)))
-    elif not user.is_platform:
-        stmt = stmt.where(or_(Order.generator_id == user.org_id, Order.operator_id == user.org_id))
+    stmt = visible_orders(select(Contract).join(Order, Order.id == Contract.order_id), user)
     return list(db.session.scalars(stmt.order_by(Contract.id.desc()).limit(limit)))
 
 

@@ -6,14 +6,13 @@ language, so the PDF template holds it as text rather than as translatable UI st
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import render_template
 from flask_babel import force_locale
 
 from market.contracts.capital import amount_in_capitals
+from market.jobs.schedule import TZ
 
-TZ = ZoneInfo("Asia/Shanghai")
 # Document vocabulary of the contract (Chinese only, like the rest of its text).
 ANALYTE_NAMES = {"ph": "pH 值", "calorific_value": "热值", "halogens": "卤素含量", "sulphur": "硫含量",
                  "water": "含水率", "flash_point": "闪点", "Pb": "铅 (Pb)", "Cd": "镉 (Cd)",

@@ -18,6 +18,7 @@ from market.audit.services import record
 from market.contracts.access import party_order
 from market.contracts.documents import new_version
 from market.contracts.models import Contract, ContractRevision, ContractVersion
+from market.contracts.services import contract_of
 from market.contracts.terms import revised_terms
 from market.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from market.listings import capacity
@@ -28,10 +29,6 @@ from market.money import line_amount_fen
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.uow import transaction
-
-
-def _contract(order: Order) -> Contract | None:
-    return db.session.scalar(select(Contract).where(Contract.order_id == order.id))
 
 
 def _changes(terms: dict, quantity_kg, window_start, window_end) -> dict:
@@ -59,9 +56,7 @@ def _changes(terms: dict, quantity_kg, window_start, window_end) -> dict:
 def _check_capacity(order: Order, kg: int) -> CapacityReservation | None:
     """Take the licence item lock and check that the reservation can grow to kg."""
     item = capacity.lock_item(order.licence_item_id)
-    res = db.session.scalar(select(CapacityReservation).where(
-        CapacityReservation.order_id == order.id, CapacityReservation.released_at.is_(None))
-        .with_for_update())
+    res = capacity.active_reservation(order.id)
     if res is None:
         return None
     left = capacity.remaining_kg(item, res.year) + res.kg
@@ -77,7 +72,7 @@ def propose_revision(actor: User, order_id: int, *, quantity_kg=None, window_sta
     """A party proposes to change the quantity or the window of the signed contract."""
     with transaction():
         order, role = party_order(actor, order_id, lock=True)
-        contract = _contract(order)
+        contract = contract_of(order.id)
         current = contract.current if contract else None
         if current is None or current.status != "signed":
             raise InvalidState(_("Only a signed contract can be revised; this one is not signed by "
@@ -98,8 +93,7 @@ def propose_revision(actor: User, order_id: int, *, quantity_kg=None, window_sta
         db.session.flush()
         record("contract.revision_proposed", revision, actor=actor, changes={
             "contract": contract.number, "base_version": current.version, **changes})
-        other = order.operator_id if role == "generator" else order.generator_id
-        notify_org(other, "contract.revision_proposed",
+        notify_org(order.other_party(actor.org_id), "contract.revision_proposed",
                    _("%(org)s proposes a revision of the contract of order %(number)s.",
                      org=actor.org.name, number=order.number), revision.reason,
                    link=f"/orders/{order.id}/contract")

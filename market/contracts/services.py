@@ -97,11 +97,10 @@ def sign_contract(actor: User, order_id: int, password: str, *, ip: str | None =
             "contract": version.contract.number, "version": version.version, "party": role,
             "sha256": digest, "ip": signature.ip})
         db.session.refresh(version, ["signatures"])
-        other = order.operator_id if role == "generator" else order.generator_id
         if {s.party for s in version.signatures} >= {"generator", "operator"}:
             _complete(order, version, actor)
         else:
-            notify_org(other, "contract.signed",
+            notify_org(order.other_party(actor.org_id), "contract.signed",
                        _("%(org)s signed the contract of order %(number)s; your signature is awaited.",
                          org=actor.org.name, number=order.number), link=f"/orders/{order.id}/contract")
         return version

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from market import db
 from market.accounts.models import User
-from market.notifications.services import notify_user
+from market.notifications.services import notify_users
 
 
 def alert_finance(kind: str, title: str, body: str = "", link: str | None = "/finance") -> int:
@@ -15,10 +15,6 @@ def alert_finance(kind: str, title: str, body: str = "", link: str | None = "/fi
 
 def alert_staff(role: str, kind: str, title: str, body: str = "", link: str | None = None) -> int:
     """Notify every active platform user with this role (finance or admin)."""
-    users = db.session.scalars(select(User).where(User.platform_role == role,
-                                                  User.active.is_(True)).order_by(User.id))
-    count = 0
-    for user in users:
-        notify_user(user, kind, title, body, link)
-        count += 1
-    return count
+    return notify_users(db.session.scalars(select(User).where(
+        User.platform_role == role, User.active.is_(True)).order_by(User.id)),
+        kind, title, body, link)

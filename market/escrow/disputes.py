@@ -38,10 +38,6 @@ def _reason(text: str | None, field: str = "reason") -> str:
     return text
 
 
-def _other_party(order: Order, org_id: int) -> int:
-    return order.operator_id if org_id == order.generator_id else order.generator_id
-
-
 def open_dispute(actor: User, order_id: int, reason: str,
                  files: Iterable[tuple[object, str]]) -> Dispute:
     """A party disputes an order whose money is in escrow; files are (stream, original name)."""
@@ -73,7 +69,7 @@ def open_dispute(actor: User, order_id: int, reason: str,
                                            uploaded_by_id=actor.id))
         record("escrow.dispute_opened", dispute, actor=actor, changes={
             "order": order.number, "from": frm, "reason": reason, "files": len(stored)})
-        notify_org(_other_party(order, actor.org_id), "escrow.dispute_opened",
+        notify_org(order.other_party(actor.org_id), "escrow.dispute_opened",
                    _("Order %(number)s is disputed; its money stays in escrow.",
                      number=order.number), reason, link=f"/disputes/{dispute.id}")
         alert_staff("admin", "escrow.dispute_opened",
@@ -168,7 +164,7 @@ def propose_cancellation(actor: User, order_id: int, reason: str) -> Cancellatio
         db.session.flush()
         record("escrow.cancellation_proposed", proposal, actor=actor,
                changes={"order": order.number, "reason": reason})
-        notify_org(_other_party(order, actor.org_id), "escrow.cancellation_proposed",
+        notify_org(order.other_party(actor.org_id), "escrow.cancellation_proposed",
                    _("The other party proposes to cancel order %(number)s with a full refund.",
                      number=order.number), reason, link=f"/orders/{order.id}/payment")
         return proposal
@@ -194,7 +190,7 @@ def answer_cancellation(actor: User, order_id: int, agree: bool) -> Cancellation
             # Both parties consent: the use case cancels as the system; refunds follow there.
             orders.cancel_order(actor, order.id, proposal.reason, by_agreement=True)
         else:
-            notify_org(_other_party(order, actor.org_id), "escrow.cancellation_withdrawn",
+            notify_org(order.other_party(actor.org_id), "escrow.cancellation_withdrawn",
                        _("The cancellation of order %(number)s was declined or withdrawn.",
                          number=order.number), link=f"/orders/{order.id}/payment")
         return proposal

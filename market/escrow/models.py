@@ -13,7 +13,7 @@ from sqlalchemy import (BigInteger, CheckConstraint, Date, DateTime, ForeignKey,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.db import Base, Timestamped
+from market.db import Base, Timestamped, sql_in
 
 GATEWAYS = ("bank", "stripe")
 FUNDING_STATUSES = ("open", "paid", "cancelled")
@@ -22,9 +22,6 @@ MOVEMENT_KINDS = ("fund", "release", "refund", "suspense_return")
 PAYOUT_METHODS = ("bank", "stripe_refund", "stripe_transfer")
 PAYOUT_STATUSES = ("pending", "executed", "failed")
 
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class FundingRequest(Timestamped, Base):
@@ -43,7 +40,7 @@ class FundingRequest(Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("order_id", "payer_org_id", name="uq_escrow_funding_request_payer"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
-        CheckConstraint(_in("status", FUNDING_STATUSES), name="status"),
+        CheckConstraint(sql_in("status", FUNDING_STATUSES), name="status"),
     )
 
 
@@ -98,7 +95,7 @@ class Receipt(Timestamped, Base):
         CheckConstraint("applied_fen >= 0 AND suspense_fen >= 0 AND "
                         "applied_fen + suspense_fen = amount_fen", name="split"),
         CheckConstraint("suspense_cleared_fen BETWEEN 0 AND suspense_fen", name="cleared"),
-        CheckConstraint(_in("status", RECEIPT_STATUSES), name="status"),
+        CheckConstraint(sql_in("status", RECEIPT_STATUSES), name="status"),
         Index("ix_escrow_receipt_open_suspense", "id",
               postgresql_where=text("suspense_cleared_fen < suspense_fen")),
     )
@@ -133,7 +130,7 @@ class Movement(Timestamped, Base):
     memo: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (
-        CheckConstraint(_in("kind", MOVEMENT_KINDS), name="kind"),
+        CheckConstraint(sql_in("kind", MOVEMENT_KINDS), name="kind"),
         CheckConstraint("amount_fen > 0 AND value_fen >= 0 AND fee_fen >= 0", name="amounts"),
         CheckConstraint("kind <> 'release' OR line_id IS NOT NULL", name="release_has_line"),
         CheckConstraint("(kind = 'suspense_return') = (order_id IS NULL)", name="order_present"),
@@ -159,8 +156,8 @@ class Payout(Timestamped, Base):
 
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
-        CheckConstraint(_in("method", PAYOUT_METHODS), name="method"),
-        CheckConstraint(_in("status", PAYOUT_STATUSES), name="status"),
+        CheckConstraint(sql_in("method", PAYOUT_METHODS), name="method"),
+        CheckConstraint(sql_in("status", PAYOUT_STATUSES), name="status"),
         CheckConstraint("method <> 'stripe_refund' OR payment_id IS NOT NULL",
                         name="refund_has_payment"),
     )

@@ -15,6 +15,7 @@ from market import db, ledger
 from market.audit.services import record
 from market.db import utcnow
 from market.errors import ValidationFailed
+from market.escrow.book import payable_account
 from market.escrow.models import FundingRequest, Payment, Payout, PayoutAccount
 from market.jobs import enqueue_after_commit, job
 from market.orders.models import Order
@@ -93,7 +94,7 @@ def execute_payout(payout_id: int) -> str:
         if payout is None or payout.status != "pending":
             return "skipped"
         # Posted before the call: an overdrawn payable refuses here, before any money moves.
-        entry = ledger.post([(f"payable:{payout.org_id}", payout.amount_fen),
+        entry = ledger.post([(payable_account(payout.org_id), payout.amount_fen),
                              (f"clearing:{payout.gateway}", -payout.amount_fen)],
                             f"payout:{payout.id}", f"{payout.method} payout {payout.id}")
         gateway = get_gateway(payout.gateway)

@@ -11,7 +11,7 @@ from market.accounts.models import Organisation, User
 from market.errors import NotFound
 from market.escrow import book
 from market.escrow.dispute_models import CancellationProposal, Dispute
-from market.escrow.funding import requests_of
+from market.escrow.funding import due_fen, requests_of
 from market.escrow.models import FundingRequest, Movement, Payment, Payout, Receipt, WebhookEvent
 from market.escrow.policies import LineTerms
 from market.orders.models import Order
@@ -63,8 +63,7 @@ def order_money(order: Order) -> OrderMoney:
     state = book.escrow_state(order.id)
     terms = book.terms_for(order)
     kinds = {ln.id: ln.kind for ln in order.lines}
-    paid = {r.id: state.funded.get(r.payer_org_id, 0) for r in requests_of(order.id)}
-    reqs = [(r, paid[r.id], max(r.amount_fen - paid[r.id], 0) if r.status == "open" else 0)
+    reqs = [(r, state.funded.get(r.payer_org_id, 0), due_fen(r, state) if r.status == "open" else 0)
             for r in requests_of(order.id)]
     movements = list(db.session.scalars(select(Movement).where(Movement.order_id == order.id)
                                         .order_by(Movement.id)))
@@ -137,8 +136,7 @@ def awaiting_receipts(limit: int = 200) -> list[tuple[FundingRequest, Order, int
     rows = db.session.execute(
         select(FundingRequest, Order).join(Order, Order.id == FundingRequest.order_id)
         .where(FundingRequest.status == "open").order_by(FundingRequest.id).limit(limit)).all()
-    return [(req, order, max(req.amount_fen - book.escrow_state(order.id).funded.get(
-        req.payer_org_id, 0), 0)) for req, order in rows]
+    return [(req, order, due_fen(req)) for req, order in rows]
 
 
 def suspense_items(limit: int = 200) -> list[Receipt]:

@@ -83,8 +83,8 @@ def post_refund(order: Order, payer_org_id: int, amount_fen: int, key: str, acto
     return movement
 
 
-def _line(order: Order, line_id: object) -> LineTerms:
-    terms = {t.line_id: t for t in book.terms_for(order)}
+def _line(order_terms: list[LineTerms], line_id: object) -> LineTerms:
+    terms = {t.line_id: t for t in order_terms}
     if type(line_id) is not int or line_id not in terms:
         raise NotFound(_("No such line on this order."))
     return terms[line_id]
@@ -103,14 +103,15 @@ def release(actor: User | None, order_id: int, line_id: int, value_fen: int, key
         if order.status not in RELEASABLE:
             raise EscrowNotFunded(_("Order %(number)s is %(status)s: nothing can be released now.",
                                     number=order.number, status=_(order.status)))
-        terms = _line(order, line_id)
+        order_terms = book.terms_for(order)
+        terms = _line(order_terms, line_id)
         state = book.escrow_state(order.id)
         done = state.released_value.get(line_id, 0)
         if done + value_fen > terms.value_fen:
             raise MoreThanHeld(_("Only %(left)s fen of this line is left to release.",
                                  left=terms.value_fen - done), field="value_fen")
         r = plan_release(terms, done, value_fen)
-        held = state.held(book.terms_for(order)).get(terms.payer_org_id, 0)
+        held = state.held(order_terms).get(terms.payer_org_id, 0)
         if r.out_fen > held:
             raise MoreThanHeld(_("Releasing %(out)s fen needs more than the %(held)s fen held.",
                                  out=r.out_fen, held=held), field="value_fen")

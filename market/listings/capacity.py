@@ -60,11 +60,16 @@ def reserve(item_id: int, year: int, kg: int, order_id: int) -> CapacityReservat
     return res
 
 
-def release(order_id: int) -> CapacityReservation | None:
-    """Release the order's reservation, if it holds one still active."""
-    res = db.session.scalar(select(CapacityReservation).where(
+def active_reservation(order_id: int) -> CapacityReservation | None:
+    """The order's reservation still in force, under its row lock."""
+    return db.session.scalar(select(CapacityReservation).where(
         CapacityReservation.order_id == order_id, CapacityReservation.released_at.is_(None))
         .with_for_update())
+
+
+def release(order_id: int) -> CapacityReservation | None:
+    """Release the order's reservation, if it holds one still active."""
+    res = active_reservation(order_id)
     if res is not None:
         res.released_at = utcnow()
         db.session.flush()

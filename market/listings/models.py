@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.accounts.models import Organisation
-from market.db import Base, Timestamped
+from market.db import Base, Timestamped, sql_in
 
 FORMS = ("solid", "sludge", "liquid", "gas_in_container")
 METHOD_GROUPS = ("R", "D10", "D1", "D9", "C1", "other")
@@ -18,9 +18,6 @@ REQUEST_STATUSES = ("draft", "open", "awarded", "cancelled", "expired")
 QUOTE_STATUSES = ("submitted", "withdrawn", "rejected", "expired", "accepted")
 HAZARDS = ("T", "C", "I", "R", "In")  # toxicity, corrosivity, ignitability, reactivity, infectivity
 
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class DisposalRequest(Timestamped, Base):
@@ -61,10 +58,10 @@ class DisposalRequest(Timestamped, Base):
     __table_args__ = (
         CheckConstraint("quantity_kg > 0", name="quantity_positive"),
         CheckConstraint("window_end >= window_start", name="window_order"),
-        CheckConstraint(_in("form", FORMS), name="form"),
-        CheckConstraint(_in("recurring", RECURRING), name="recurring"),
-        CheckConstraint(_in("status", REQUEST_STATUSES), name="status"),
-        CheckConstraint(f"method_group IS NULL OR {_in('method_group', METHOD_GROUPS)}",
+        CheckConstraint(sql_in("form", FORMS), name="form"),
+        CheckConstraint(sql_in("recurring", RECURRING), name="recurring"),
+        CheckConstraint(sql_in("status", REQUEST_STATUSES), name="status"),
+        CheckConstraint(f"method_group IS NULL OR {sql_in('method_group', METHOD_GROUPS)}",
                         name="method_group"),
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates"),
         Index("ix_disposal_request_status_category", "status", "category_code"),
@@ -153,7 +150,7 @@ class Quote(Timestamped, Base):
 
     __table_args__ = (
         CheckConstraint("transport_fee_fen >= 0", name="transport_not_negative"),
-        CheckConstraint(_in("status", QUOTE_STATUSES), name="status"),
+        CheckConstraint(sql_in("status", QUOTE_STATUSES), name="status"),
         # One live quote per operator and request; one accepted quote per request.
         Index("uq_quote_live_per_operator", "request_id", "operator_id", unique=True,
               postgresql_where=text("status = 'submitted'")),

@@ -13,7 +13,7 @@ from market import db
 from market.accounts.models import User
 from market.audit.services import changed_fields, record
 from market.db import utcnow
-from market.errors import InvalidState, PermissionDenied, ValidationFailed
+from market.errors import InvalidState, ValidationFailed
 from market.jobs import enqueue_after_commit
 from market.listings import validation as v
 from market.listings.models import AlertPreference, DisposalRequest, Quote, ServiceArea
@@ -61,6 +61,11 @@ def _clean(data: dict, *, check_start: bool = True) -> dict:
     return out
 
 
+def _request_values(req: DisposalRequest) -> dict:
+    """The request's fields as a generator writes them (the inverse of _clean's renaming)."""
+    return {f: getattr(req, "category_code" if f == "category" else f) for f in REQUEST_FIELDS}
+
+
 def _pickup_point(actor: User, region_code: str) -> dict:
     # Picking up at the generator's own site is the usual case; elsewhere the distance is unknown.
     org = actor.org
@@ -106,9 +111,8 @@ def publish_request(actor: User, request_id: int) -> DisposalRequest:
     with transaction():
         v.require_verified(actor, "generator")
         req = request_for_generator(actor, request_id, lock=True)
-        if req.status == "draft" and req.window_start < v.today():
-            raise ValidationFailed(_("The wanted window cannot start in the past (today is %(d)s).",
-                                     d=v.today().isoformat()), field="window_start")
+        if req.status == "draft":
+            v.window_not_started(req.window_start)
         _publish(actor, req)
         return req
 
@@ -129,8 +133,7 @@ def edit_request(actor: User, request_id: int, **changes) -> DisposalRequest:
         if _live_quotes(req):
             raise InvalidState(_("Operators have quoted on this request; withdraw it or wait for "
                                  "the quotes to lapse before changing it."), code="has_quotes")
-        current = {f: getattr(req, "category_code" if f == "category" else f) for f in REQUEST_FIELDS}
-        merged = current | changes
+        merged = _request_values(req) | changes
         # An open request whose window has begun may still be corrected without moving its start.
         moved = merged["window_start"] != req.window_start
         values = _clean(merged, check_start=moved or req.status == "draft")
@@ -171,7 +174,7 @@ def repost_request(actor: User, request_id: int, *, window_start: date, window_e
         req = request_for_generator(actor, request_id)
         if req.status in ("draft", "open"):
             raise InvalidState(_("This request is still %(s)s; edit it instead.", s=_(req.status)))
-        data = {f: getattr(req, "category_code" if f == "category" else f) for f in REQUEST_FIELDS}
+        data = _request_values(req)
         data.update(window_start=window_start, window_end=window_end)
         new = create_request(actor, publish=publish, **data)
         record("request.reposted", new, actor=actor, changes={"from": req.number})
@@ -181,8 +184,7 @@ def repost_request(actor: User, request_id: int, *, window_start: date, window_e
 def set_service_areas(actor: User, prefixes: list[str]) -> list[str]:
     """Replace the region prefixes the operator collects from (none: its own province)."""
     with transaction():
-        if not actor.org.has_type("operator"):
-            raise PermissionDenied(_("Only %(type)s organisations may do this.", type=_("operator")))
+        v.require_org_type(actor, "operator")
         clean = v.region_prefixes(prefixes, "service_regions")
         old = sorted(db.session.scalars(select(ServiceArea.region_prefix)
                                         .where(ServiceArea.org_id == actor.org_id)))
@@ -197,8 +199,7 @@ def set_alert_preferences(actor: User, *, categories: list[str], region_prefixes
                           ) -> AlertPreference:
     """Choose which new requests the operator hears about (empty lists: every match)."""
     with transaction():
-        if not actor.org.has_type("operator"):
-            raise PermissionDenied(_("Only %(type)s organisations may do this.", type=_("operator")))
+        v.require_org_type(actor, "operator")
         cats = sorted({v.category(c, "categories") for c in categories or [] if c})
         prefixes = v.region_prefixes(region_prefixes, "region_prefixes")
         pref = db.session.get(AlertPreference, actor.org_id, with_for_update=True)

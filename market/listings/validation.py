@@ -151,20 +151,31 @@ def a_date(value, field: str) -> date:
     return value
 
 
-def window(start, end, *, check_start: bool = True) -> tuple[date, date]:
-    start, end = a_date(start, "window_start"), a_date(end, "window_end")
-    if check_start and start < today():
+def window_not_started(start: date) -> None:
+    """A wanted window that is posted must not start in the past."""
+    if start < today():
         raise ValidationFailed(_("The wanted window cannot start in the past (today is %(d)s).",
                                  d=today().isoformat()), field="window_start")
+
+
+def window(start, end, *, check_start: bool = True) -> tuple[date, date]:
+    start, end = a_date(start, "window_start"), a_date(end, "window_end")
+    if check_start:
+        window_not_started(start)
     if end < start:
         raise ValidationFailed(_("The window must not end before it starts."), field="window_end")
     return start, end
 
 
-def require_verified(actor: User, org_type: str) -> None:
-    """The actor's organisation has the type and is verified (suspended ones may not trade)."""
+def require_org_type(actor: User, org_type: str) -> None:
+    """The actor's organisation has the type (verified or not)."""
     if not actor.org.has_type(org_type):
         raise PermissionDenied(_("Only %(type)s organisations may do this.", type=_(org_type)))
+
+
+def require_verified(actor: User, org_type: str) -> None:
+    """The actor's organisation has the type and is verified (suspended ones may not trade)."""
+    require_org_type(actor, org_type)
     if not actor.org.is_verified:
         raise PermissionDenied(_("Your organisation must be verified before it can trade."),
                                code="org_not_verified")

@@ -23,14 +23,20 @@ def notify_user(user: User, kind: str, title: str, body: str = "", link: str | N
     return note
 
 
-def notify_org(org_id: int, kind: str, title: str, body: str = "", link: str | None = None) -> int:
-    """Notify every active user of an organisation; call inside a transaction."""
-    users = db.session.scalars(select(User).where(User.org_id == org_id, User.active.is_(True)))
+def notify_users(users, kind: str, title: str, body: str = "", link: str | None = None) -> int:
+    """Notify each of these users; how many were told."""
     count = 0
     for user in users:
         notify_user(user, kind, title, body, link)
         count += 1
     return count
+
+
+def notify_org(org_id: int, kind: str, title: str, body: str = "", link: str | None = None) -> int:
+    """Notify every active user of an organisation; call inside a transaction."""
+    return notify_users(db.session.scalars(select(User).where(User.org_id == org_id,
+                                                              User.active.is_(True))),
+                        kind, title, body, link)
 
 
 def queue_email(to: str, subject: str, body: str) -> EmailMessage:

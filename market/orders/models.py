@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, ForeignKe
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.accounts.models import Organisation
-from market.db import Base, Timestamped
+from market.db import Base, Timestamped, sql_in
 from market.orders.state import ORDER_STATUSES
 
 LINE_KINDS = ("disposal", "transport", "sampling")
@@ -44,7 +44,7 @@ class Order(Timestamped, Base):
 
     __table_args__ = (
         CheckConstraint("quantity_kg > 0", name="quantity_positive"),
-        CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in ORDER_STATUSES) + ")",
+        CheckConstraint(sql_in("status", ORDER_STATUSES),
                         name="status"),
         CheckConstraint("generator_id <> operator_id", name="distinct_parties"),
         # From a quote (which belongs to a request) or from a storefront offer, never neither.
@@ -55,6 +55,10 @@ class Order(Timestamped, Base):
 
     def line(self, kind: str) -> "OrderLine | None":
         return next((ln for ln in self.lines if ln.kind == kind), None)
+
+    def other_party(self, org_id: int) -> int:
+        """The operator for the generator, the generator for anyone else (call it for a party)."""
+        return self.operator_id if org_id == self.generator_id else self.generator_id
 
     @property
     def total_fen(self) -> int:

@@ -10,13 +10,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.accounts.models import Organisation
-from market.db import Base, Timestamped
+from market.db import Base, Timestamped, sql_in
 from market.orders.models import Order
 from market.sampling.state import FEE_STATUSES, LIVE, SAMPLING_STATUSES
 
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class SamplingOrder(Timestamped, Base):
@@ -68,8 +65,8 @@ class SamplingOrder(Timestamped, Base):
         back_populates="sampling_order", order_by="SamplingResult.id", cascade="all, delete-orphan")
 
     __table_args__ = (
-        CheckConstraint(_in("status", SAMPLING_STATUSES), name="status"),
-        CheckConstraint(f"fee_status IS NULL OR {_in('fee_status', FEE_STATUSES)}", name="fee_status"),
+        CheckConstraint(sql_in("status", SAMPLING_STATUSES), name="status"),
+        CheckConstraint(f"fee_status IS NULL OR {sql_in('fee_status', FEE_STATUSES)}", name="fee_status"),
         CheckConstraint("fee_fen IS NULL OR fee_fen >= 0", name="fee_not_negative"),
         CheckConstraint("cardinality(analytes) > 0", name="analytes_present"),
         CheckConstraint("requested_by_role IN ('generator', 'operator')", name="requested_by_role"),
@@ -82,7 +79,7 @@ class SamplingOrder(Timestamped, Base):
                         name="reported_has_report"),
         # One live sampling order per trade order, whatever the races.
         Index("uq_sampling_order_live_per_order", "order_id", unique=True,
-              postgresql_where=text(_in("status", LIVE))),
+              postgresql_where=text(sql_in("status", LIVE))),
     )
 
 

@@ -14,7 +14,7 @@ from market.errors import NotFound, PermissionDenied, ValidationFailed
 from market.listings.models import DisposalRequest
 from market.listings.validation import today
 from market.orders.models import Order
-from market.sampling import profile
+from market.sampling import profile, state
 from market.sampling.analytes import display
 from market.sampling.models import SamplingOrder
 
@@ -100,8 +100,7 @@ def for_order(order_id: int) -> list[SamplingOrder]:
 def live_for_order(order_id: int, *, lock: bool = False) -> SamplingOrder | None:
     """The trade order's sampling order still in progress (requested … reported), if any."""
     stmt = select(SamplingOrder).where(SamplingOrder.order_id == order_id,
-                                       SamplingOrder.status.in_(("requested", "accepted",
-                                                                 "sample_collected", "reported")))
+                                       SamplingOrder.status.in_(state.LIVE))
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return db.session.scalar(stmt)

@@ -102,7 +102,7 @@ def report_results(actor: User, sampling_id: int, *, results: dict, report: byte
         move(so, "reported", "lab")
         for row in rows:
             so.results.append(SamplingResult(**row))
-        so.report_file, so.report_sha256 = name, hashlib.sha256(data).hexdigest()
+        so.report_sha256 = hashlib.sha256(data).hexdigest()
         so.reported_at = utcnow()
         db.session.flush()
         record("sampling.reported", so, actor=actor, changes={

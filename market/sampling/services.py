@@ -92,11 +92,16 @@ def request_sampling(actor: User, order_id: int, *, lab_org_id, analytes) -> Sam
         notify_org(lab.id, "sampling.requested",
                    _("New sampling order %(number)s from %(org)s.", number=so.number,
                      org=actor.org.name), link=link)
-        other = order.operator_id if role == "generator" else order.generator_id
-        notify_org(other, "sampling.requested",
+        notify_org(order.other_party(actor.org_id), "sampling.requested",
                    _("Sampling order %(number)s was sent to %(lab)s.", number=so.number, lab=lab.name),
                    link=link)
         return so
+
+
+def _lock_sampling(sampling_id: int) -> SamplingOrder:
+    """The sampling order under its row lock, freshly read; take the trade order's lock first."""
+    return db.session.scalar(select(SamplingOrder).where(SamplingOrder.id == sampling_id)
+                             .with_for_update().execution_options(populate_existing=True))
 
 
 def _lab_sampling(actor: User, sampling_id: int) -> tuple[SamplingOrder, Order]:
@@ -107,9 +112,7 @@ def _lab_sampling(actor: User, sampling_id: int) -> tuple[SamplingOrder, Order]:
         raise NotFound(_("No such sampling order."))
     order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
                               .execution_options(populate_existing=True))
-    so = db.session.scalar(select(SamplingOrder).where(SamplingOrder.id == sampling_id)
-                           .with_for_update().execution_options(populate_existing=True))
-    return so, order
+    return _lock_sampling(sampling_id), order
 
 
 def _order_still_sampling(order: Order) -> None:
@@ -204,16 +207,16 @@ def withdraw_for_cancelled_order(order: Order, actor: User) -> SamplingOrder | N
 def cancel_sampling(actor: User, sampling_id: int, reason: str = "") -> SamplingOrder:
     """Withdraw (a party) or decline (the lab) a sampling order before the sample is taken."""
     with transaction():
-        order_id = db.session.scalar(select(SamplingOrder.order_id).where(SamplingOrder.id == sampling_id))
-        if order_id is None:
+        row = db.session.execute(select(SamplingOrder.order_id, SamplingOrder.lab_id)
+                                 .where(SamplingOrder.id == sampling_id)).first()
+        if row is None:
             raise NotFound(_("No such sampling order."))
-        lab_id = db.session.scalar(select(SamplingOrder.lab_id).where(SamplingOrder.id == sampling_id))
+        order_id, lab_id = row
         if actor.org_id == lab_id and not actor.platform_role:
             so, order = _lab_sampling(actor, sampling_id)
             role = "lab"
         else:
             order, role = party_order(actor, order_id, lock=True)
-            so = db.session.scalar(select(SamplingOrder).where(SamplingOrder.id == sampling_id)
-                                   .with_for_update().execution_options(populate_existing=True))
+            so = _lock_sampling(sampling_id)
         _cancel(so, order, actor, role, reason)
         return so
