@@ -2,7 +2,8 @@
 
 Each run gets its own database, hazex_test_<pid>, created on the server of TEST_DATABASE_URL (used
 as is), DATABASE_URL, or the embedded PostgreSQL, and dropped at the end; so runs side by side
-never meet. Redis: REDIS_URL at db 15, or a private redis-server started for the run.
+never meet. Redis: the database REDIS_URL names (db 15 when it names none), flushed before each
+test, so runs side by side use different REDIS_URL databases; or a private redis-server.
 """
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ def _database_url() -> tuple[str, bool]:
 def _redis_url(private_dir) -> tuple[str, bool]:
     if os.environ.get("REDIS_URL"):
         base = os.environ["REDIS_URL"]
-        return (base.rsplit("/", 1)[0] if base.count("/") > 2 else base) + "/15", False
+        db_part = base.rsplit("/", 1)[1] if base.count("/") > 2 else ""
+        return (base if db_part.isdigit() else base.rstrip("/") + "/15"), False
     return embedded.start_redis(private_dir).rsplit("/", 1)[0] + "/0", True
 
 
