@@ -196,10 +196,24 @@ def match_suspense(actor: User, receipt_id: int, reference: str, amount_fen: int
         return receipt
 
 
-# --- transfer, settlement, close: market.manifests and market.settlement add their steps here --
-# (funded → in_transfer → received → settled → closed). Keep each stage a short section; past
-# ~400 lines split by stage into market/orders/lifecycle_<stage>.py siblings that this module
-# re-exports.
+# --- transfer, settlement: market.manifests and market.settlement add their steps here ---------
+# (funded → in_transfer → received → settled). Keep each stage a short section; past ~400 lines
+# split by stage into market/orders/lifecycle_<stage>.py siblings that this module re-exports.
+
+
+# --- close -------------------------------------------------------------------------------------
+
+
+def close_order(actor: User | None, order_id: int) -> Order:
+    """Close a settled or resolved order (staff or the system); refused while its escrow holds
+    anything."""
+    with transaction():
+        order = book.lock_order(order_id)
+        escrow.require_empty(actor, order)
+        frm = order.status
+        orders.transition(order, "closed", actor.platform_role if actor is not None else "system")
+        record("order.closed", order, actor=actor, changes={"from": frm})
+        return order
 
 
 # --- cancellation ------------------------------------------------------------------------------

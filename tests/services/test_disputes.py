@@ -100,7 +100,7 @@ def test_admin_splits_what_is_held_into_releases_and_refunds(received, generator
     assert entries() == before
     with pytest.raises(Conflict):
         lifecycle.resolve_dispute(admin, d.id, {str(operator.org_id): 340_000})
-    services.close(admin, received.id)
+    lifecycle.close_order(admin, received.id)
     assert received.status == "closed"
 
 

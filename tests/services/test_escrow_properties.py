@@ -148,7 +148,7 @@ def run(w: World, op: tuple) -> None:
                lambda: cancel_order(w.admin, order.id, "取消"), kind)
     elif kind == "close":
         ok = order.status in ("settled", "resolved") and state.total_held() == 0
-        expect(ok, lambda: services.close(w.finance, order.id), kind)
+        expect(ok, lambda: lifecycle.close_order(w.finance, order.id), kind)
     elif kind == "advance":
         # Later issues move funded orders along (manifests, settlement); do it directly here.
         nxt = {"funded": "received", "in_transfer": "received", "received": "settled"}

@@ -131,10 +131,10 @@ def test_admin_cancelling_a_funded_order_refunds_every_payer_in_full(
 def test_close_needs_an_empty_escrow(funded, finance):
     set_status(funded, "settled")
     with pytest.raises(EscrowNotEmpty):
-        services.close(finance, funded.id)
+        lifecycle.close_order(finance, funded.id)
     for line in funded.lines:
         services.release(finance, funded.id, line.id, line.amount_fen, key=f"c{line.id}")
-    services.close(finance, funded.id)
+    lifecycle.close_order(finance, funded.id)
     assert funded.status == "closed"
 
 
