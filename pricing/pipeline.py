@@ -80,6 +80,8 @@ class PricingResult:
 
 def compute(observations: Iterable[Observation], config: Config = DEFAULT_CONFIG) -> PricingResult:
     lines = list(observations)
+    if len({o.line_id for o in lines}) != len(lines):
+        raise ValueError("every observation needs its own line id")
     priced = [o for o in lines if o.category not in config.excluded_categories]
     government = tuple(sorted(o.line_id for o in lines if o.category in config.excluded_categories))
     kept, outliers = flag_outliers(priced, config)
