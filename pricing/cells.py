@@ -16,10 +16,10 @@ base cells.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from itertools import combinations
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 ALL = "*"
 DIMENSIONS = ("time", "region", "method")   # also the order "nearest roll-up" prefers
@@ -32,10 +32,12 @@ def month_period(month: date) -> str:
     return f"{month.year:04d}-{month.month:02d}"
 
 
+@lru_cache(maxsize=4096)
 def is_month(period: str) -> bool:
     return _MONTH.fullmatch(period) is not None
 
 
+@lru_cache(maxsize=4096)
 def quarter_of(period: str) -> str:
     m = _MONTH.fullmatch(period)
     if not m:
@@ -47,6 +49,7 @@ def year_of(period: str) -> int:
     return int(period[:4])
 
 
+@lru_cache(maxsize=4096)
 def previous_month(period: str) -> str:
     m = _MONTH.fullmatch(period)
     if not m:
@@ -64,8 +67,9 @@ def month_range(first: str, last: str) -> list[str]:
     return out[::-1]
 
 
-@dataclass(frozen=True, order=True, slots=True)
-class CellKey:
+class CellKey(NamedTuple):
+    """A cell. A named tuple: ordered, hashed and compared as a plain tuple (fast as a dict key)."""
+
     period: str
     category: str
     method: str   # a MethodGroup value, or ALL

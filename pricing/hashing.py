@@ -14,7 +14,13 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Iterable
+
+
+@lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def _plain(value: Any) -> Any:
@@ -31,7 +37,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, dict):
         return {str(_plain(k)): _plain(v) for k, v in value.items()}
     if isinstance(value, (set, frozenset)):
@@ -41,8 +47,19 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__} canonically")
 
 
+_SIMPLE = (int, str, bool, type(None))
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # the hot path of inputs_hash: a flat record, its plain fields left as they are
+        plain = {}
+        for name in _field_names(type(value)):
+            field = getattr(value, name)
+            plain[name] = field if type(field) in _SIMPLE else _plain(field)
+    else:
+        plain = _plain(value)
+    return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def sha256_of(value: Any) -> str:

@@ -25,13 +25,14 @@ Imputation. An aggregate that is not matched this month moves with its parent ag
 relative is the parent's link on matched aggregates, Σ wₑRₑ,ₜ₋₁rₑ,ₜ / Σ wₑRₑ,ₜ₋₁ over the matched
 aggregates of (category × method), else of the category, else of all wastes; each imputation is
 flagged with the level used. With no matched aggregate anywhere the month carries every level
-forward (flagged "carried"). A node's movement is therefore exactly the link of its matched
-aggregates: imputation never moves the index by itself.
+forward (flagged with no parent). A node's movement is therefore exactly the link of its matched
+aggregates: imputation never moves the index by itself. A node without weight in a year has no
+level that year; when it has weight again it resumes from its last level.
 
 Fisher (for analysis). Monthly links on the matched aggregates of the two months with that
 month's revenue as weights: Laspeyres link L = Σ vₜ₋₁ r / Σ vₜ₋₁, Paasche link
-P = Σ vₜ / Σ (vₜ / r), Fisher link √(L·P), chained from the first month; no matched aggregate in
-a node carries it forward.
+P = Σ vₜ / Σ (vₜ / r), Fisher link √(L·P), chained from the node's first month with a published
+positive VWAP; no matched aggregate in a node carries it forward.
 
 Levels are scaled so the mean of the base year's months is 100; a series with no month in the
 base year is scaled to its first month = 100 (its ``reference`` says so). Arithmetic is Decimal at
@@ -43,7 +44,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from fractions import Fraction
-from typing import Mapping
+from functools import lru_cache
+from typing import Mapping, NamedTuple
 
 from pricing.cells import ALL, CellKey, month_range, previous_month, year_of
 from pricing.config import DEFAULT_CONFIG, Config
@@ -54,8 +56,7 @@ _CTX = Context(prec=40, rounding=ROUND_HALF_EVEN)
 _PLACES = Decimal("0.0001")
 
 
-@dataclass(frozen=True, order=True, slots=True)
-class IndexNode:
+class IndexNode(NamedTuple):
     """An aggregate of the index: all wastes (*, *, *), a category (c, *, *), a category × method
     (c, m, *); elementary aggregates are (c, m, province) and have no published series."""
 
@@ -108,6 +109,7 @@ class IndexResult:
     weights: dict[int, dict[IndexNode, Fraction]]   # year → elementary aggregate → share
 
 
+@lru_cache(maxsize=65536)
 def _nodes_of(e: IndexNode) -> tuple[IndexNode, ...]:
     return e.parents()
 
@@ -200,14 +202,13 @@ def _laspeyres(stats, months, published, imputations, weights_out):
     return levels, counts
 
 
-def _fisher(stats, months, published):
+def _fisher(months, published):
+    """Chained Fisher levels per node. A node starts (level 1) in the first month one of its
+    aggregates is published with a positive VWAP, and carries its level when nothing is matched."""
     levels: dict[IndexNode, dict[str, Decimal]] = defaultdict(dict)
     counts: dict[tuple[IndexNode, str], tuple[int, int]] = {}
-    nodes = sorted({n for s in stats.values() if s.key.is_base
-                    for n in _nodes_of(IndexNode(s.key.category, s.key.method, s.key.region))})
-    for n in nodes:
-        levels[n][months[0]] = Decimal(1)
-    for before, month in zip(months, months[1:]):
+    before = None
+    for month in months:
         acc: dict[IndexNode, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 4)
         matched: dict[IndexNode, int] = defaultdict(int)
         for e in sorted(published.get(month, {})):
@@ -223,14 +224,16 @@ def _fisher(stats, months, published):
                 a[2] += v1
                 a[3] += v1 / r
                 matched[n] += 1
-        for n in nodes:
-            if n in acc:
-                a = acc[n]
-                link = ((a[0] / a[1]) * (a[2] / a[3])).sqrt()
-            else:
-                link = Decimal(1)
-            levels[n][month] = levels[n][before] * link
+        for n, by_month in levels.items():
+            a = acc.get(n)
+            link = ((a[0] / a[1]) * (a[2] / a[3])).sqrt() if a else Decimal(1)
+            by_month[month] = by_month[before] * link
             counts[(n, month)] = (matched[n], 0)
+        for e, s in sorted(published.get(month, {}).items()):
+            for n in _nodes_of(e):
+                if s.vwap > 0 and n not in levels:
+                    levels[n][month] = Decimal(1)
+        before = month
     return levels, counts
 
 
@@ -265,7 +268,7 @@ def build_index(stats: Mapping[CellKey, CellStats], disclosure: Mapping[CellKey,
     weights: dict[int, dict[IndexNode, Fraction]] = {}
     with localcontext(_CTX):
         l_levels, l_counts = _laspeyres(stats, months, published, imputations, weights)
-        f_levels, f_counts = _fisher(stats, months, published)
+        f_levels, f_counts = _fisher(months, published)
         laspeyres = _series(l_levels, l_counts, months, "laspeyres", config.base_year)
         fisher = _series(f_levels, f_counts, months, "fisher", config.base_year)
     return IndexResult(laspeyres, fisher, tuple(imputations), weights)

@@ -48,14 +48,32 @@ def percentile_cont(sorted_values: Sequence[int | Fraction], f: Fraction) -> Fra
     return low + (h - lo) * (Fraction(sorted_values[lo + 1]) - low)
 
 
+def div_half_even(num: int, den: int) -> int:
+    """num / den rounded to an integer, half to even (den > 0), in integer arithmetic."""
+    q, r = divmod(num, den)          # floor division: 0 ≤ r < den
+    if 2 * r > den or (2 * r == den and q % 2):
+        q += 1
+    return q
+
+
 def round_fen(value: Fraction) -> int:
-    """Whole fen, half to even (round() of a Fraction sends ties to the even neighbour)."""
-    return round(value)
+    """Whole fen, half to even."""
+    return div_half_even(value.numerator, value.denominator)
+
+
+def percentile_fen(sorted_prices: Sequence[int], f: Fraction) -> int:
+    """round_fen(percentile_cont(sorted_prices, f)) in integer arithmetic (the hot path)."""
+    h, den = f.numerator * (len(sorted_prices) - 1), f.denominator
+    lo, rem = divmod(h, den)
+    if rem == 0:
+        return sorted_prices[lo]
+    low = sorted_prices[lo]
+    return div_half_even(low * den + rem * (sorted_prices[lo + 1] - low), den)
 
 
 def vwap(price_kg: int, kg: int) -> int:
     """Kilogram-weighted mean price in whole fen per tonne."""
-    return round_fen(Fraction(price_kg, kg))
+    return div_half_even(price_kg, kg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,38 +124,43 @@ def base_key(o: Observation) -> CellKey:
     return CellKey(month_period(o.month), o.category, o.method_group.value, o.province)
 
 
-def _robust_scale(prices: list[int], med: Fraction, config: Config) -> tuple[Fraction, str]:
-    deviations = sorted(abs(p - med) for p in prices)
-    mad = percentile_cont(deviations, Fraction(1, 2))
-    if mad > 0:
-        return Fraction(config.mad_scale) * mad, "mad"
-    mean_ad = sum(deviations, Fraction(0)) / len(deviations)
-    return Fraction(config.mean_ad_scale) * mean_ad, "mean_ad"
-
-
 def flag_outliers(observations: Iterable[Observation], config: Config = DEFAULT_CONFIG
                   ) -> tuple[list[Observation], list[Outlier]]:
     """Split lines into (kept, outliers) by the robust z-score within each base cell.
 
-    The result is sorted by line id, whatever the order of the input.
+    Exact integer arithmetic on doubled prices (a median of integers is a multiple of ½, a MAD of
+    ¼). The result is sorted by line id, whatever the order of the input.
     """
     by_cell: dict[CellKey, list[Observation]] = defaultdict(list)
     for o in observations:
         by_cell[base_key(o)].append(o)
     kept: list[Observation] = []
     flagged: list[Outlier] = []
-    limit = Fraction(config.outlier_z)
+    k_mad = Fraction(config.outlier_z) * Fraction(config.mad_scale)
+    k_mean = Fraction(config.outlier_z) * Fraction(config.mean_ad_scale)
     for key, lines in by_cell.items():
         prices = sorted(o.unit_price_fen_per_t for o in lines)
-        med = percentile_cont(prices, Fraction(1, 2))
-        scale, how = _robust_scale(prices, med, config)
+        n = len(prices)
+        med2 = prices[(n - 1) // 2] + prices[n // 2]                  # 2 × median
+        dev2 = sorted(abs(2 * p - med2) for p in prices)              # 2 × |p − median|
+        mad4 = dev2[(n - 1) // 2] + dev2[n // 2]                      # 4 × MAD
+        if mad4:
+            # dev > k·MAD  ⇔  dev2/2 > k·mad4/4  ⇔  2·dev2·q > p·mad4   (k = p/q)
+            how, scale = "mad", Fraction(config.mad_scale) * Fraction(mad4, 4)
+            left, right = 2 * k_mad.denominator, k_mad.numerator * mad4
+        else:
+            # dev > k·mean|dev|  ⇔  dev2/2 > k·Σdev2/(2n)  ⇔  n·dev2·q > p·Σdev2
+            total2 = sum(dev2)
+            how, scale = "mean_ad", Fraction(config.mean_ad_scale) * Fraction(total2, 2 * n)
+            left, right = n * k_mean.denominator, k_mean.numerator * total2
         for o in lines:
-            distance = abs(o.unit_price_fen_per_t - med)
-            if scale > 0 and distance > limit * scale:
-                z = Decimal(distance.numerator) / Decimal(distance.denominator) / \
-                    (Decimal(scale.numerator) / Decimal(scale.denominator))
-                flagged.append(Outlier(o.line_id, key, o.unit_price_fen_per_t, round_fen(med),
-                                       z.quantize(Decimal("0.01"), ROUND_HALF_EVEN), how))
+            d2 = abs(2 * o.unit_price_fen_per_t - med2)
+            if right and left * d2 > right:
+                z = Fraction(d2, 2) / scale
+                flagged.append(Outlier(
+                    o.line_id, key, o.unit_price_fen_per_t, div_half_even(med2, 2),
+                    (Decimal(z.numerator) / Decimal(z.denominator)).quantize(
+                        Decimal("0.01"), ROUND_HALF_EVEN), how))
             else:
                 kept.append(o)
     kept.sort(key=lambda o: o.line_id)
@@ -156,7 +179,7 @@ def stats_of(key: CellKey, lines: Sequence[Observation], outliers: int = 0) -> C
     for o in lines:
         by_group[o.contributor] += o.accepted_kg
     top = sorted(by_group.values(), reverse=True)[:2] + [0]
-    q = {name: round_fen(percentile_cont(prices, f)) for name, f in PERCENTILES.items()}
+    q = {name: percentile_fen(prices, f) for name, f in PERCENTILES.items()}
     return CellStats(
         key=key, trades=len(lines), operators=len({o.operator_id for o in lines}),
         operator_groups=len(by_group), generators=len({o.generator_id for o in lines}),

@@ -43,6 +43,12 @@ def test_the_inputs_hash_sees_every_field_but_not_the_order():
     assert inputs_hash(lines) != inputs_hash(lines[:1])
     assert inputs_hash(lines) != inputs_hash([lines[0], replace(lines[1], accepted_kg=1_001)])
     assert inputs_hash([]) == hashlib.sha256(b"").hexdigest()
+    line = canonical_json(lines[0])
+    assert line == canonical_json({name: getattr(lines[0], name)
+                                   for name in lines[0].__dataclass_fields__})
+    assert '"month":"2025-01-01"' in line and '"method_group":"D10"' in line
+    assert inputs_hash(lines) == hashlib.sha256(
+        "".join(sorted(canonical_json(o) + "\n" for o in lines)).encode()).hexdigest()
 
 
 def test_a_publication_carries_version_hashes_and_a_data_quality_note():

@@ -114,6 +114,7 @@ def test_negative_and_unpublished_prices_are_not_relatives():
     result = build_index({s.key: s for s in cells}, published(*cells))
     assert IndexNode(*neg) not in result.weights[2025]          # no positive revenue: no weight
     assert IndexNode("HW08") not in result.laspeyres
+    assert IndexNode("HW08") not in result.fisher              # no positive price, no series
     # A alone: 1 and 1.1, mean 1.05
     assert levels(result.laspeyres[TOTAL]) == {"2025-01": q(Fraction(100 * 100, 105)),
                                                "2025-02": q(Fraction(110 * 100, 105))}

@@ -67,9 +67,9 @@ def test_every_cell_of_the_table(result):
         assert [s.vwap, s.median, s.p10, s.p25, s.p75, s.p90] == [int(p) for p in prices], key_text
         assert (s.outliers, status(d)) == (int(outliers), state), key_text
         # the national cells equal the province's and share its status
-        national = result.stats[replace(key, region=ALL)]
+        national = result.stats[key._replace(region=ALL)]
         assert replace(national, key=key) == s
-        assert result.disclosure[replace(key, region=ALL)].published == d.published
+        assert result.disclosure[key._replace(region=ALL)].published == d.published
     assert len(result.stats) == 28
 
 

@@ -2,6 +2,8 @@
 and nothing depends on the order of the observations."""
 from __future__ import annotations
 
+import zlib
+from dataclasses import replace
 from datetime import date
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -71,3 +73,15 @@ def test_results_do_not_depend_on_the_order_of_observations(lines, rnd):
     assert first == second
     assert list(first.stats) == list(second.stats)
     assert inputs_hash(lines) == inputs_hash(shuffled)
+
+
+@SETTINGS
+@given(markets(), st.integers(1, 10**6))
+def test_prices_that_never_change_give_an_index_of_100_throughout(lines, seed):
+    # every aggregate keeps one price in every month: all relatives are 1, imputed or not
+    def price(o):
+        return 100_000 + zlib.crc32(f"{o.category}{o.method_group}{o.province}{seed}".encode()) % 500_000
+    steady = [replace(o, unit_price_fen_per_t=price(o)) for o in lines]
+    index = compute(steady).index
+    for series in list(index.laspeyres.values()) + list(index.fisher.values()):
+        assert {p.level for p in series.points if p.level is not None} <= {100}, series.node
