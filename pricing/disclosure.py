@@ -58,9 +58,11 @@ def primary_reasons(s: CellStats, config: Config = DEFAULT_CONFIG) -> tuple[str,
 class Disclosure:
     """Whether a cell is published, and if not why and where to look instead.
 
-    ``secondary`` names the relation that forced a secondary suppression, as
-    ``(dimension, parent key)``. ``nearest_published`` is the nearest published roll-up (see
-    CellKey.roll_ups), None when none is published or the cell itself is.
+    ``primary`` lists the primary rules the cell fails (PRIMARY_RULES). ``secondary`` names the
+    relation that forced a secondary suppression as ``(dimension, parent key)``; when the parent
+    key is the cell itself, it was hidden as a parent whose only remaining child was hidden.
+    ``nearest_published`` is the nearest published roll-up (see CellKey.roll_ups), None when
+    none is published or the cell itself is.
     """
 
     key: CellKey

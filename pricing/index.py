@@ -78,7 +78,7 @@ TOTAL = IndexNode()
 @dataclass(frozen=True, slots=True)
 class IndexPoint:
     period: str
-    level: Decimal | None   # None: the node has no weight in this year
+    level: Decimal | None   # None: no level (Laspeyres: no weight this year; Fisher: not started)
     matched: int            # elementary aggregates matched this month
     imputed: int            # elementary aggregates that moved with a parent or were carried
 

@@ -3,7 +3,7 @@
 Percentiles follow PostgreSQL's ``percentile_cont`` (continuous, linear interpolation between the
 two nearest order statistics, unweighted — one trade, one value): for sorted prices
 v₀ ≤ … ≤ vₙ₋₁ and fraction f, position h = f·(n − 1), result v⌊h⌋ + (h − ⌊h⌋)(v⌊h⌋₊₁ − v⌊h⌋).
-Computed exactly in rationals; every published price (VWAP, median, p10…p90) is then rounded to a
+Computed exactly (integer arithmetic); every published price (VWAP, median, p10…p90) is then rounded to a
 whole fen per tonne, half to even (the house rounding rule of market/money.py).
 
 VWAP is the kilogram-weighted mean of unit prices, Σ(price·kg) / Σ kg.
@@ -79,7 +79,12 @@ def vwap(price_kg: int, kg: int) -> int:
 @dataclass(frozen=True, slots=True)
 class CellStats:
     """The statistics of one cell over its kept (non-outlier) lines. Confidential as such:
-    disclosure control decides whether they are published."""
+    disclosure control decides whether they are published.
+
+    An SQL implementation may build these rows itself (GROUPING SETS over period × method ×
+    region) and hand them to suppress() and build_index(): every field is then needed, the
+    contributor fields included (largest and second largest kilograms per corporate group).
+    """
 
     key: CellKey
     trades: int
