@@ -165,3 +165,11 @@ def test_from_observations_a_small_province_hides_its_neighbour_in_month_and_qua
     assert result.public(CellKey("2025-01", "HW49", "D10", "45")).nearest_published == \
         CellKey("2025-01", "HW49", "D10", ALL)
     assert result.public(CellKey("2025-01", "HW49", "D10", "45")).stats is None
+
+
+def test_the_nearest_roll_up_is_one_step_up_before_two_quarter_then_national_then_all_methods():
+    key = CellKey("2025-02", "HW49", "D10", "44")
+    assert [str(k) for k in key.roll_ups()] == [
+        "2025-Q1/HW49/D10/44", "2025-02/HW49/D10/*", "2025-02/HW49/*/44",
+        "2025-Q1/HW49/D10/*", "2025-Q1/HW49/*/44", "2025-02/HW49/*/*", "2025-Q1/HW49/*/*"]
+    assert list(CellKey("2025-Q1", "HW49", ALL, ALL).roll_ups()) == []

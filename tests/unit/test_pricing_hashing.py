@@ -69,3 +69,12 @@ def test_a_publication_carries_version_hashes_and_a_data_quality_note():
 def test_line_ids_must_be_unique():
     with pytest.raises(ValueError, match="line id"):
         compute([obs(300_000, line_id=7), obs(300_000, line_id=7)])
+
+
+@pytest.mark.parametrize("field, value", [
+    ("p_percent", 0), ("p_percent", 101), ("dominance_percent", 15.0), ("min_trades", 0),
+    ("outlier_z", 3.5), ("mad_scale", Decimal("-1")), ("base_year", "2025"),
+])
+def test_a_config_refuses_nonsense(field, value):
+    with pytest.raises(ValueError, match=field):
+        Config(**{field: value})
