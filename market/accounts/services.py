@@ -11,6 +11,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from market import db
+from market.acting import allow_while_suspended
 from market.accounts.models import ORG_TYPES, Invitation, Organisation, User
 from market.accounts.passwords import MIN_LENGTH, check_password, hash_password
 from market.accounts.policies import normalise_credit_code
@@ -226,6 +227,7 @@ def authenticate(email: str, password: str) -> User | None:
 def record_login(user: User) -> None:
     """Note a successful login."""
     with transaction():
+        allow_while_suspended()  # login bookkeeping
         user = db.session.get(User, user.id)
         user.last_login_at = utcnow()
         record("user.login", user, actor=user)
@@ -276,6 +278,7 @@ def set_locale(user: User, locale: str) -> None:
     if locale not in current_app.config["LANGUAGES"]:
         raise ValidationFailed(_("Unsupported language."), field="locale")
     with transaction():
+        allow_while_suspended()  # a preference, not a trade
         u = db.session.get(User, user.id)
         if u.locale != locale:
             u.locale = locale
