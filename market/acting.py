@@ -79,9 +79,14 @@ def check_may_write(session: Session) -> None:
                                      .where(Organisation.id == acting.org_id)).scalar()
         acting.suspended = status == "suspended"
     if acting.suspended:
-        raise OrganisationSuspended(
-            _("Your organisation is suspended: you can read its records but change nothing. "
-              "Contact the platform to be reinstated."))
+        raise suspended()
+
+
+def suspended() -> OrganisationSuspended:
+    """The refusal of every write of a suspended organisation."""
+    return OrganisationSuspended(
+        _("Your organisation is suspended: you can read its records but change nothing. "
+          "Contact the platform to be reinstated."))
 
 
 def _before_flush(session: Session, flush_context, instances) -> None:
