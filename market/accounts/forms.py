@@ -59,6 +59,29 @@ class InviteForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[_required(), _email(), Length(max=254)])
 
 
+# How a change request's fields are named on its pages.
+CHANGE_LABELS = {"name": _l("Organisation name"), "credit_code": _l("Unified social credit code"),
+                 "types": _l("Organisation type"), "region_code": _l("Region code")}
+
+
+class PlatformInviteForm(InviteForm):
+    """An admin's invitation into the platform organisation names the role it grants."""
+    platform_role = SelectField(_l("Platform role"), choices=[
+        ("finance", _l("platform finance")), ("admin", _l("platform administrator"))],
+        validators=[_required()])
+
+
+class PlatformRoleForm(FlaskForm):
+    user_id = IntegerField(validators=[_required(), NumberRange(1, 2**31 - 1)])
+    platform_role = SelectField(_l("Platform role"), choices=[
+        ("", _l("no platform role")), ("finance", _l("platform finance")),
+        ("admin", _l("platform administrator"))], validators=[Optional()])
+
+
+class ChangeDecisionForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
+
+
 class AcceptInvitationForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[_required(), Length(max=100)])
     password = PasswordField(_l("Password"), validators=[_required(), Length(min=10, max=200)])

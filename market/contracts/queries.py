@@ -113,3 +113,18 @@ def unsigned_version(order_id: int) -> ContractVersion | None:
     return db.session.scalar(
         select(ContractVersion).join(Contract, Contract.id == ContractVersion.contract_id)
         .where(Contract.order_id == order_id, ContractVersion.status == "pending_signatures"))
+
+
+def party_names(order: Order) -> dict[str, str]:
+    """The parties' names as the contract states them: the latest signed version's terms (else
+    the current version's), so a later change of registered name never rewrites what was signed;
+    the organisations' names before there is a contract."""
+    contract = contract_of(order.id)
+    names = {"generator": order.generator.name, "operator": order.operator.name}
+    if contract is None or not contract.versions:
+        return names
+    signed = [v for v in contract.versions if v.status == "signed"]
+    terms = (signed[-1] if signed else contract.current).terms or {}
+    for party in names:
+        names[party] = (terms.get(party) or {}).get("name") or names[party]
+    return names

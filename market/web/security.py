@@ -77,7 +77,7 @@ def _require(allowed, refusal):
 
 def require_platform_role(*roles: str):
     """Only platform staff with one of these roles."""
-    return _require(lambda u: u.platform_role in roles,
+    return _require(lambda u: u.is_platform and u.platform_role in roles,
                     lambda: _l("This page is for platform staff."))
 
 

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from market import db
+from market.accounts.models import OrgChangeRequest
 from market.audit.models import AuditEvent
 from tests.escrow_factories import dispute_on
 from tests.factories import (LicenceFactory, LicenceItemFactory, OrganisationFactory, PermitFactory,
@@ -57,7 +58,21 @@ def owned_objects(org) -> dict[str, int]:
             "org_id": org.id, "doc_id": licence.id, "kind": "licence", "request_id": request_.id,
             "quote_id": quote.id, "offer_id": offer.id, "order_id": order.id,
             # sampling_id, document_id, revision_id: a sampling order, contract PDF and revision
-            **contract_objects(org, order), **_dispute_objects(org, order)}
+            **contract_objects(org, order), **_dispute_objects(org, order),
+            "change_id": _change_request(org).id}
+
+
+def _change_request(org) -> OrgChangeRequest:
+    """A pending change of the organisation's registered name (admins decide it)."""
+    req = db.session.scalar(select(OrgChangeRequest).where(OrgChangeRequest.org_id == org.id,
+                                                           OrgChangeRequest.status == "pending"))
+    if req is not None:
+        return req
+    req = OrgChangeRequest(org_id=org.id, requested_by_id=UserFactory(org=org).id,
+                           changes={"name": org.name + "（新）"}, previous={"name": org.name})
+    db.session.add(req)
+    db.session.commit()
+    return req
 
 
 def _dispute_objects(org, order) -> dict[str, int]:
