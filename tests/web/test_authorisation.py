@@ -13,7 +13,9 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from market import db
-from market.accounts.models import OrgChangeRequest
+from market.accounts.models import Licence, OrgChangeRequest
+from market.listings.models import DisposalRequest
+from market.orders.models import Order
 from market.audit.models import AuditEvent
 from tests.escrow_factories import dispute_on
 from tests.factories import (LicenceFactory, LicenceItemFactory, OrganisationFactory, PermitFactory,
@@ -231,3 +233,24 @@ def test_a_suspended_organisation_writes_nothing_anywhere(client):
         statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
         assert fingerprint() == before, rule.rule
     assert statuses.get(403, 0) >= 10, statuses
+
+
+def test_a_role_less_member_of_the_platform_organisation_sees_no_tenant_data(client, admin):
+    member = UserFactory(org=admin.org, platform_role=None, is_org_admin=True)
+    tenant = OrganisationFactory(types=["generator", "operator", "carrier", "lab"])
+    objects = owned_objects(tenant)
+    order = db.session.get(Order, objects["order_id"])
+    secrets = [order.number, db.session.get(DisposalRequest, objects["request_id"]).number,
+               db.session.get(Licence, objects["licence_id"]).number]
+    login(client, member)
+    for rule in html_rules():
+        if "GET" not in rule.methods or rule.endpoint in PUBLIC or rule.arguments <= TOKEN_ARGS \
+                and rule.arguments:
+            continue
+        resp = client.get(build(rule, objects))
+        if rule.arguments:
+            assert resp.status_code in (403, 404), (rule.rule, resp.status_code)
+        else:
+            page = resp.get_data(as_text=True)
+            assert resp.status_code in (200, 302, 403), (rule.rule, resp.status_code)
+            assert not [s for s in secrets if s in page], rule.rule
