@@ -37,6 +37,7 @@ from market.listings.models import (FORMS, HAZARDS, METHOD_GROUPS, RECURRING, RE
                                     DisposalRequest, Quote, StorefrontOffer)
 from market.listings.queries import judge_operator, matches, quotes_for_request, request_facts
 from market.listings.validation import MAX_MONEY_FEN, MAX_QUANTITY_KG, today
+from market.region_scope import request_covered, request_in_region
 
 # Path ids are PostgreSQL integers: a larger one is simply not found (no overflow in the query).
 ID = "int(max=2147483647)"
@@ -123,7 +124,7 @@ def request_role(user: User, req: DisposalRequest) -> str | None:
     if req.status == "draft":
         return None
     if user.is_regulator:
-        return "regulator" if req.region_code.startswith(user.org.scope_prefix) else None
+        return "regulator" if request_covered(user.org.scope_prefix, req.id) else None
     if user.org.has_type("operator") and (_has_quoted(user, req) or _operator_matches(user, req)):
         return "operator"
     return None
@@ -350,9 +351,7 @@ def list_requests():
     if user.is_platform or user.is_regulator:
         stmt = select(DisposalRequest)
         if user.is_regulator:
-            stmt = stmt.where(DisposalRequest.status != "draft",
-                              DisposalRequest.region_code.startswith(user.org.scope_prefix,
-                                                                     autoescape=True))
+            stmt = stmt.where(request_in_region(user.org.scope_prefix))
     else:
         if scope is None:
             is_operator_only = user.org.has_type("operator") and not user.org.has_type("generator")

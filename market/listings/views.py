@@ -25,7 +25,8 @@ from market.listings.queries import matches, quotes_for_request, requests_of
 from market.listings.state import EDITABLE_REQUEST_STATUSES
 from market.listings.validation import today
 from market.web.forms import attach_error, flash_outcome, form_status
-from market.web.security import require_org_type, scope
+from market.region_scope import request_in_region
+from market.web.security import require_org_type
 
 bp = Blueprint("listings", __name__)
 
@@ -67,8 +68,9 @@ def index():
     filters.status.choices = [("", _("all"))] + [(s, _(s)) for s in REQUEST_STATUSES]
     status = request.args.get("status") if request.args.get("status") in REQUEST_STATUSES else None
     if current_user.is_regulator or current_user.is_platform:
-        stmt = scope(select(DisposalRequest), DisposalRequest, current_user,
-                     org_column=DisposalRequest.generator_id).order_by(DisposalRequest.id.desc())
+        stmt = select(DisposalRequest).order_by(DisposalRequest.id.desc())
+        if current_user.is_regulator:
+            stmt = stmt.where(request_in_region(current_user.org.scope_prefix))
         if status:
             stmt = stmt.where(DisposalRequest.status == status)
         rows = list(db.session.scalars(stmt.limit(500)))

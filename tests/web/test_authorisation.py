@@ -49,7 +49,7 @@ def owned_objects(org) -> dict[str, int]:
     licence = _scan(LicenceFactory(org=org, status="pending"))
     item = LicenceItemFactory(licence=licence)
     permit = _scan(PermitFactory(org=org))
-    request_ = DisposalRequestFactory(generator=org)
+    request_ = DisposalRequestFactory(generator=org, region_code=org.region_code)
     # its own item: the licence-item removal route deletes `item`
     quote = QuoteFactory(request=request_, licence_item=LicenceItemFactory(licence=licence))
     offer = StorefrontOfferFactory(operator=org)
