@@ -9,6 +9,7 @@ the order's clause; licences, permits and shops belong to one organisation and u
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from market import db
 from market.accounts.models import Organisation
@@ -22,22 +23,26 @@ def region_matches(column, prefix: str) -> ColumnElement[bool]:
     return column.startswith(prefix, autoescape=True)
 
 
+# The subqueries use their own aliases, so they never correlate with a query that already joins
+# the same tables (an order list joined to sampling orders, a scope joined to organisations).
+
 def org_in_region(org_id_column, prefix: str) -> ColumnElement[bool]:
     """The organisation whose id is in `org_id_column` lies under `prefix`."""
-    return exists().where(Organisation.id == org_id_column,
-                          region_matches(Organisation.region_code, prefix))
+    org = aliased(Organisation)
+    return exists().where(org.id == org_id_column, region_matches(org.region_code, prefix))
 
 
-def order_in_region(prefix: str) -> ColumnElement[bool]:
-    """An order: its generator's, its pickup or its operator's region."""
-    return or_(org_in_region(Order.generator_id, prefix), region_matches(Order.region_code, prefix),
-               org_in_region(Order.operator_id, prefix))
+def order_in_region(prefix: str, order=Order) -> ColumnElement[bool]:
+    """An order (or an alias of Order): its generator's, its pickup or its operator's region."""
+    return or_(org_in_region(order.generator_id, prefix), region_matches(order.region_code, prefix),
+               org_in_region(order.operator_id, prefix))
 
 
 def request_in_region(prefix: str) -> ColumnElement[bool]:
     """A posted disposal request: its generator's or its pickup region, or its awarded operator's.
     A draft is its generator's alone until posted."""
-    awarded = exists().where(Order.request_id == DisposalRequest.id, order_in_region(prefix))
+    order = aliased(Order)
+    awarded = exists().where(order.request_id == DisposalRequest.id, order_in_region(prefix, order))
     return (DisposalRequest.status != "draft") & or_(
         org_in_region(DisposalRequest.generator_id, prefix),
         region_matches(DisposalRequest.region_code, prefix), awarded)
@@ -45,7 +50,8 @@ def request_in_region(prefix: str) -> ColumnElement[bool]:
 
 def sampling_in_region(prefix: str) -> ColumnElement[bool]:
     """A sampling order: its trade order's rule, or the region of the lab it was sent to."""
-    return or_(exists().where(Order.id == SamplingOrder.order_id, order_in_region(prefix)),
+    order = aliased(Order)
+    return or_(exists().where(order.id == SamplingOrder.order_id, order_in_region(prefix, order)),
                org_in_region(SamplingOrder.lab_id, prefix))
 
 

@@ -5,8 +5,9 @@ market.listings and map the outcome; the use cases validate the business rules (
 window not in the past, the operator matching the request) and raise typed errors that
 market.web.errors turns into `{"error": {code, message, field}}`.
 
-Who sees a request: its generator's organisation and platform staff always; regulators when the
-pickup region lies in their scope; an operator when it has quoted on it or the request is open and
+Who sees a request: its generator's organisation and platform staff always; regulators when its
+generator's, pickup or awarded operator's region lies in their scope (market.region_scope); an
+operator when it has quoted on it or the request is open and
 the operator currently matches it. Anyone else gets a 404, never a hint that the id exists.
 """
 from __future__ import annotations
@@ -268,7 +269,7 @@ def get_request(request_id: int):
       tags: [requests]
       summary: A disposal request
       description: >
-        Visible to its generator, platform staff, regulators of the pickup region, and operators
+        Visible to its generator, platform staff, regulators of its region, and operators
         that quoted on it or currently match it while it is open. `quotes` holds every quote for
         the generator, staff and regulators, and only the caller's own for an operator.
       parameters:
@@ -323,8 +324,8 @@ def list_requests():
       description: >
         Generators: their organisation's own requests. Operators: the open requests of others
         they currently match (`scope=matching`, the default for an organisation that is an
-        operator and not a generator). Regulators: published requests whose pickup region lies in
-        their scope. Platform staff: all.
+        operator and not a generator). Regulators: published requests whose generator's, pickup
+        or awarded operator's region lies in their scope. Platform staff: all.
       parameters:
         - name: status
           in: query
@@ -377,7 +378,7 @@ def request_matches(request_id: int):
       tags: [requests]
       summary: Matches of a request
       description: >
-        Only the request's generator, platform staff and regulators of the pickup region may see
+        Only the request's generator, platform staff and regulators of its region may see
         matches. Each match carries the reasons it qualifies; with `explain=1` the response also
         lists every excluded operator with the first rule it fails (org_suspended,
         org_not_verified, licence_not_valid, category_not_covered, code_not_covered,
