@@ -6,6 +6,9 @@ INSERT/UPDATE/DELETE, is checked: while the acting user's organisation is suspen
 with OrganisationSuspended and the use case rolls back. A use case written later needs no check of
 its own; it cannot forget one.
 
+Rows that are bookkeeping of the request rather than a use case (idempotency records, the job outbox) carry
+`__suspension_exempt__ = True` on their model and are not looked at.
+
 What must still work for a suspended organisation declares itself with `allow_while_suspended()`
 inside its transaction: recording a login, logging out, choosing a language, reading
 notifications, and refunds (money owed to the counterparty). The allow-list is the set of callers
@@ -16,6 +19,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from itertools import chain
 from typing import Iterator
 
 from flask_babel import gettext as _
@@ -89,14 +93,20 @@ def suspended() -> OrganisationSuspended:
           "Contact the platform to be reinstated."))
 
 
+def _exempt(cls) -> bool:
+    return bool(getattr(cls, "__suspension_exempt__", False))
+
+
 def _before_flush(session: Session, flush_context, instances) -> None:
-    if session.new or session.dirty or session.deleted:
+    if any(not _exempt(type(obj)) for obj in chain(session.new, session.dirty, session.deleted)):
         check_may_write(session)
 
 
 def _do_orm_execute(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
-        check_may_write(state.session)
+        mapper = state.bind_mapper
+        if mapper is None or not _exempt(mapper.class_):
+            check_may_write(state.session)
 
 
 def _after_transaction_end(session: Session, transaction) -> None:

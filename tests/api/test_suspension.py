@@ -143,3 +143,19 @@ def test_the_guard_refuses_a_service_called_as_a_suspended_user(operator):
     from market.accounts import services as accounts
     with acting_as(colleague), pytest.raises(OrganisationSuspended):
         accounts.update_profile(colleague, name="新名字", address="", region_code=operator.org.region_code)
+
+
+def test_idempotency_keys_work_for_a_suspended_organisation(client, generator, operator):
+    order = order_for(generator, operator, sampling=False)
+    render_all()
+    suspend(operator)
+    headers = {**bearer(operator), "Idempotency-Key": "sign-1"}
+    before = fingerprint()
+    resp = client.post(f"/api/v1/orders/{order.id}/contract/sign", headers=headers,
+                       json={"password": PASSWORD})
+    assert resp.status_code == 403 and error_of(resp)["code"] == "organisation_suspended"
+    changed = {t for t, h in fingerprint().items() if before[t] != h}
+    assert changed <= {"idempotency_record"}  # the refusal is remembered, nothing else
+    resp = client.post("/api/v1/notifications/read", json={},
+                       headers={**bearer(operator), "Idempotency-Key": "read-1"})
+    assert resp.status_code == 200
