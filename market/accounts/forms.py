@@ -49,6 +49,11 @@ class RegistrationForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Organisation name"), validators=[_required(), Length(max=200)])
+    credit_code = StringField(_l("Unified social credit code"), validators=[_required(), Length(max=18)])
+    types = MultiCheckboxField(_l("Organisation type"), choices=[
+        ("generator", _l("generator")), ("operator", _l("operator")),
+        ("carrier", _l("carrier")), ("lab", _l("lab"))],
+        validators=[_required()])
     region_code = StringField(_l("Region code"), validators=[_required(), Length(min=6, max=6)])
     address = StringField(_l("Address"), validators=[_required(), Length(max=300)])
     latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(-90, 90)])

@@ -123,7 +123,8 @@ def organisation():
             try:
                 services.update_profile(current_user, name=form.name.data, address=form.address.data,
                                         region_code=form.region_code.data,
-                                        latitude=form.latitude.data, longitude=form.longitude.data)
+                                        latitude=form.latitude.data, longitude=form.longitude.data,
+                                        credit_code=form.credit_code.data, types=form.types.data)
             except ValidationFailed as exc:
                 attach_error(form, exc)
             else:

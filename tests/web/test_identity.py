@@ -44,7 +44,8 @@ def organisation_row(org_id: int) -> tuple:
 def test_the_rename_and_move_attack_is_queued_with_nothing_live_changed(client, generator, admin):
     org_before = organisation_row(generator.org_id)
     as_user(client, generator)
-    resp = client.post("/account/organisation", data=ATTACK)
+    resp = client.post("/account/organisation", data={
+        **ATTACK, "credit_code": generator.org.credit_code, "types": generator.org.types})
     assert resp.status_code == 302
     assert organisation_row(generator.org_id) == org_before
     [req] = db.session.scalars(select(OrgChangeRequest)).all()
@@ -211,3 +212,16 @@ def test_a_role_less_platform_member_reads_no_tenant_data_over_the_api(client, a
     assert client.get("/api/v1/orders", headers=headers).get_json()["items"] == []
     assert client.get(f"/api/v1/orders/{order.id}", headers=bearer(admin)).status_code == 200
     assert not User.is_platform.fget(member)
+
+
+def test_types_and_credit_code_from_the_form_wait_for_approval_too(client, generator):
+    as_user(client, generator)
+    new_code = credit_code("440306", "T88888888")
+    org_before = organisation_row(generator.org_id)
+    resp = client.post("/account/organisation", data={
+        "name": generator.org.name, "credit_code": new_code, "types": ["generator", "operator"],
+        "region_code": generator.org.region_code, "address": generator.org.address})
+    assert resp.status_code == 302
+    assert organisation_row(generator.org_id) == org_before
+    assert changes.pending_for(generator.org_id).changes == {
+        "credit_code": new_code, "types": ["generator", "operator"]}
