@@ -12,15 +12,18 @@ from datetime import date
 import pytest
 
 from market import db, ledger
+from market.accounts import services as accounts
 from market.acting import acting_as
+from market.contracts import services as contracts
 from market.errors import OrganisationSuspended
 from market.escrow import services as escrow
+from market.listings.services import create_request
 from market.orders.services import cancel_order
 from tests.api.conftest import bearer, error_of
 from tests.escrow_factories import PDF, make_order, pay_in_full, set_status
 from tests.factories import PASSWORD, UserFactory
-from tests.listing_factories import request_data
 from tests.api.test_listings_offers import offer_body
+from tests.listing_factories import request_data
 from tests.sampling_factories import accredited_lab, order_for, render_all, run_lab
 from tests.state import fingerprint
 from tests.web.marketplace import as_user
@@ -67,7 +70,6 @@ def test_a_suspended_operator_cannot_sign_the_contract(client, generator, operat
 
 
 def test_a_suspended_operator_cannot_quote_or_publish_an_offer(client, generator, operator):
-    from market.listings.services import create_request
     req = create_request(generator, **request_data())
     suspend(operator)
     refused_as_suspended(client, operator, f"/requests/{req.id}/quotes",
@@ -102,7 +104,6 @@ def test_a_suspended_lab_cannot_accept_a_sampling_order(client, generator, opera
 def test_a_suspended_party_cannot_revise_the_contract_on_the_web(client, generator, operator):
     order = order_for(generator, operator, sampling=False)
     render_all()
-    from market.contracts import services as contracts
     contracts.sign_contract(generator, order.id, PASSWORD)
     contracts.sign_contract(operator, order.id, PASSWORD)
     suspend(operator)
@@ -140,7 +141,6 @@ def test_refunds_to_the_counterparty_of_a_suspended_organisation_still_run(gener
 def test_the_guard_refuses_a_service_called_as_a_suspended_user(operator):
     colleague = UserFactory(org=operator.org)
     suspend(operator)
-    from market.accounts import services as accounts
     with acting_as(colleague), pytest.raises(OrganisationSuspended):
         accounts.update_profile(colleague, name="新名字", address="", region_code=operator.org.region_code)
 
