@@ -62,11 +62,6 @@ def acting_as(user: User | None) -> Iterator[None]:
         unbind(token)
 
 
-def acting_user_id() -> int | None:
-    acting = _acting.get()
-    return acting.user_id if acting else None
-
-
 def allow_while_suspended() -> None:
     """Declare the current transaction one that a suspended organisation may still run."""
     db.session().info[_EXEMPT] = True
@@ -98,11 +93,15 @@ def _exempt(cls) -> bool:
 
 
 def _before_flush(session: Session, flush_context, instances) -> None:
+    if _acting.get() is None:  # the system (jobs, commands) or an anonymous request
+        return
     if any(not _exempt(type(obj)) for obj in chain(session.new, session.dirty, session.deleted)):
         check_may_write(session)
 
 
 def _do_orm_execute(state: ORMExecuteState) -> None:
+    if _acting.get() is None:
+        return
     if state.is_insert or state.is_update or state.is_delete:
         mapper = state.bind_mapper
         if mapper is None or not _exempt(mapper.class_):
