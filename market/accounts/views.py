@@ -10,9 +10,10 @@ from market import db
 from market.accounts import changes
 from market.accounts import licences as licence_services
 from market.accounts import services
-from market.accounts.forms import (CHANGE_LABELS, AcceptInvitationForm, InviteForm, LicenceForm, LicenceItemForm,
-                                   LoginForm, PermitForm, PlatformInviteForm, ProfileForm,
-                                   RegistrationForm, ResetPasswordForm, ResetRequestForm)
+from market.accounts.forms import (CHANGE_LABELS, AcceptInvitationForm, InviteForm, LicenceForm,
+                                   LicenceItemForm, LoginForm, PermitForm, PlatformInviteForm,
+                                   ProfileForm, RegistrationForm, ResetPasswordForm,
+                                   ResetRequestForm)
 from market.accounts.models import Licence, Permit, User
 from market.accounts.uploads import scan_path
 from market.catalog import queries as catalog
