@@ -57,7 +57,8 @@ def organisation(org_id):
         else:
             flash(_("Decision recorded."), "success")
             return redirect(url_for("admin.organisation", org_id=org.id))
-    return render_template("admin/organisation.html", org=org, form=form), 422 if form.errors else 200
+    return render_template("admin/organisation.html", org=org, form=form,
+                           pending_change=changes.pending_for(org.id)), 422 if form.errors else 200
 
 
 @bp.get("/changes")
