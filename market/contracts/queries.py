@@ -74,6 +74,7 @@ class Match:
     version_status: str
     signatures: list[Signature]
     sha256: str
+    party_names: dict[str, str]  # party → organisation name as the version states it
 
 
 def normalise_hash(value: str | None) -> str:
@@ -96,8 +97,9 @@ def verify(sha256: str) -> list[Match]:
     for doc, version, contract, order in rows:
         # A draft carries the signatures made over its bytes; the final copy those of its version.
         signatures = [s for s in version.signatures if doc.kind == "final" or s.sha256 == sha256]
+        names = {p: (version.terms or {}).get(p, {}).get("name", "") for p in ("generator", "operator")}
         out.append(Match(contract.number, order.number, version.version, doc.kind, version.status,
-                         signatures, sha256))
+                         signatures, sha256, names))
     return out
 
 

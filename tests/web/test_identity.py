@@ -135,6 +135,13 @@ def test_order_and_contract_pages_keep_the_signed_names(client, generator, opera
         assert len(rows) == 2 and all("改名后的" not in r for r in rows)
         assert signed_generator in rows[0] + rows[1] and signed_operator in rows[0] + rows[1]
         client.post("/logout")
+    # the public verification of the signed PDF names the parties as they signed
+    render_all()
+    db.session.expire_all()
+    digest = contracts.contract_of(order.id).current.document("final").sha256
+    verified = re.findall(r'data-testid="verify-signature">(.*?)</li>',
+                          client.get(f"/contracts/verify?sha256={digest}").get_data(as_text=True))
+    assert len(verified) == 2 and all("改名后的" not in v for v in verified)
 
 
 def _cell(page: str, marker: str) -> str:
