@@ -49,7 +49,10 @@ def bind(user: User | None):
 
 
 def unbind(token) -> None:
-    _acting.reset(token)
+    try:
+        _acting.reset(token)
+    except ValueError:  # bound in another context (thread): nobody acts here any more
+        _acting.set(None)
 
 
 @contextmanager

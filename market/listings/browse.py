@@ -131,10 +131,8 @@ def shop_visible(user: User, org: Organisation) -> bool:
     if user.is_regulator:
         prefix = user.org.scope_prefix
         # its own region, or the operator of an order in the region (the order page links it)
-        if region_in_scope(org.region_code, prefix) or db.session.scalar(select(exists().where(
-                Order.operator_id == org.id, order_in_region(prefix)))):
-            return True
-        return False
+        return region_in_scope(org.region_code, prefix) or bool(db.session.scalar(select(exists().where(
+            Order.operator_id == org.id, order_in_region(prefix)))))
     return bool(db.session.scalar(select(Organisation.id).where(Organisation.id == org.id,
                                                                 _open_shop_clause())))
 
