@@ -14,11 +14,11 @@ import pytest
 from market import db, ledger
 from market.accounts import services as accounts
 from market.acting import acting_as
-from market.contracts import services as contracts
+from market.orders import lifecycle
 from market.errors import OrganisationSuspended
 from market.escrow import services as escrow
 from market.listings.services import create_request
-from market.orders.services import cancel_order
+from market.orders.lifecycle import cancel_order
 from tests.api.conftest import bearer, error_of
 from tests.escrow_factories import PDF, make_order, pay_in_full, set_status
 from tests.factories import PASSWORD, UserFactory
@@ -104,8 +104,8 @@ def test_a_suspended_lab_cannot_accept_a_sampling_order(client, generator, opera
 def test_a_suspended_party_cannot_revise_the_contract_on_the_web(client, generator, operator):
     order = order_for(generator, operator, sampling=False)
     render_all()
-    contracts.sign_contract(generator, order.id, PASSWORD)
-    contracts.sign_contract(operator, order.id, PASSWORD)
+    lifecycle.sign_contract(generator, order.id, PASSWORD)
+    lifecycle.sign_contract(operator, order.id, PASSWORD)
     suspend(operator)
     as_user(client, operator)
     before = fingerprint()

@@ -16,6 +16,7 @@ from market.accounts import changes, services, staff
 from market.accounts.models import Invitation, Organisation, OrgChangeRequest, User
 from market.audit.models import AuditEvent
 from market.contracts import services as contracts
+from market.orders import lifecycle
 from market.demo import credit_code
 from market.errors import NotFound, PermissionDenied, ValidationFailed
 from market.notifications.models import Notification
@@ -119,8 +120,8 @@ def test_a_second_request_replaces_the_first_and_a_clash_is_refused_at_approval(
 def test_order_and_contract_pages_keep_the_signed_names(client, generator, operator, admin):
     order = order_for(generator, operator, sampling=False)
     render_all()
-    contracts.sign_contract(generator, order.id, PASSWORD)
-    contracts.sign_contract(operator, order.id, PASSWORD)
+    lifecycle.sign_contract(generator, order.id, PASSWORD)
+    lifecycle.sign_contract(operator, order.id, PASSWORD)
     signed_generator, signed_operator = generator.org.name, operator.org.name
     for user, new in ((generator, "改名后的产废单位有限公司"), (operator, "改名后的经营单位有限公司")):
         req = _request(user, name=new)
