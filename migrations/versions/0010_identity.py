@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0010_identity'
-down_revision = '0006_ledger_post'
+down_revision = '0007_manifests'
 branch_labels = None
 depends_on = None
 

@@ -21,6 +21,7 @@ from tests.escrow_factories import dispute_on
 from tests.factories import (LicenceFactory, LicenceItemFactory, OrganisationFactory, PermitFactory,
                              UserFactory)
 from tests.fixtures import login
+from tests.manifest_factories import manifest_objects
 from tests.listing_factories import DisposalRequestFactory, QuoteFactory, StorefrontOfferFactory
 from tests.sampling_factories import contract_objects
 from tests.state import fingerprint
@@ -31,8 +32,11 @@ ROLES = ["generator", "operator", "carrier", "lab", "regulator", "finance", "adm
 PUBLIC = {"static", "pages.index", "pages.set_language", "accounts.login", "accounts.register",
           "accounts.reset_request", "accounts.reset_password", "accounts.accept_invitation",
           "health.healthz", "contracts.verify",
-          "escrow.stripe_webhook"}  # authenticated by Stripe's signature, not a login
-TOKEN_ARGS = {"token"}
+          "escrow.stripe_webhook",  # authenticated by Stripe's signature, not a login
+          "manifests.driver",  # the driver signs with a one-time code, not a login
+          "manifests.verify"}  # the manifest PDF's QR code: number + token, no personal data
+# Arguments that are public handles rather than scoped records (the manifest number is printed).
+TOKEN_ARGS = {"token", "number"}
 
 
 def _scan(doc):
@@ -61,7 +65,7 @@ def owned_objects(org) -> dict[str, int]:
             "quote_id": quote.id, "offer_id": offer.id, "order_id": order.id,
             # sampling_id, document_id, revision_id: a sampling order, contract PDF and revision
             **contract_objects(org, order), **_dispute_objects(org, order),
-            "change_id": _change_request(org).id}
+            "change_id": _change_request(org).id, **manifest_objects(org, order)}
 
 
 def _change_request(org) -> OrgChangeRequest:
