@@ -2,7 +2,7 @@
 refusal of a release for a line whose waste has not been received
 
 Revision ID: 0008_settlement
-Revises: 0006_ledger_post (0007_manifests once merged)
+Revises: 0007_manifests
 
 Money for the disposal or transport line leaves escrow only for waste that arrived (DESIGN.md §6,
 issue 10): a BEFORE INSERT trigger on escrow_movement refuses a release of such a line unless its
@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0008_settlement'
-down_revision = '0006_ledger_post'
+down_revision = '0007_manifests'
 branch_labels = None
 depends_on = None
 
