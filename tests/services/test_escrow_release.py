@@ -11,7 +11,7 @@ from market.escrow import funding, services
 from market.escrow.errors import EscrowNotEmpty, EscrowNotFunded, MoreThanHeld, NothingToPay
 from market.ledger import IdempotencyConflict
 from market.ledger.models import Entry
-from market.orders.services import cancel_order
+from market.orders.lifecycle import cancel_order
 from tests.escrow_factories import make_order, pay_in_full, set_status
 
 
