@@ -20,6 +20,7 @@ from market.manifests.access import roles_of
 from market.manifests.models import Discrepancy, Manifest
 from market.manifests.state import manifest_actions
 from market.orders import services as orders
+from market.orders import settling
 from market.orders.models import Order
 from market.uow import transaction
 
@@ -34,6 +35,8 @@ def _follow(order: Order, actor: User | None) -> None:
     if order.status != frm:
         record("order.transferred", order, actor=actor,
                changes={"status": [frm, order.status]})
+    # The last receipt settles the order at once, unless a discrepancy still holds it.
+    settling.settle_if_ready(order, actor)
 
 
 def create_manifest(actor: User, order_id: int, data: dict) -> Manifest:
@@ -80,6 +83,9 @@ def decide_discrepancy(actor: User, manifest_id: int, line_id: int, action: str,
                                      "order is received."), code="not_received")
             dispute = disputes.open_dispute(actor, order.id, discrepancy.generator_comment, files)
             receiving.link_dispute(discrepancy.id, dispute.id)
+        else:
+            # The last discrepancy confirmed: the order settles now if all else is in.
+            settling.settle_if_ready(discrepancy.line.manifest.order, actor)
         return discrepancy
 
 

@@ -35,7 +35,7 @@ def check_settlement(order_id: int) -> str:
         settled = (released + retained) * (-1 if line.unit_price_fen_per_t < 0 else 1)
         if amount_matches(settled, line.unit_price_fen_per_t, accepted):
             return "ok"
-        raise_alert(SETTLED_AMOUNT_MISMATCH, "critical", subject=f"order:{order.id}", order=order,
+        raise_alert(SETTLED_AMOUNT_MISMATCH, "critical", subject=f"order:{order.id}", order_id=order.id,
                     data={"order": order.number, "unit_price_fen_per_t":
                           line.unit_price_fen_per_t, "accepted_kg": accepted,
                           "settled_fen": settled,

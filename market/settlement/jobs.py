@@ -10,14 +10,14 @@ from market import db
 from market.errors import DomainError
 from market.jobs import job
 from market.orders.models import Order
-from market.settlement import payouts, services
+from market.orders import settling
 
 
 @job(queue="money", retries=5, intervals=(10, 60, 300, 900, 3600))
 def settle_order(order_id: int) -> str:
     """Settle a received order (queued when a top-up is paid); a no-op once settled."""
     try:
-        row = services.settle(order_id)
+        row = settling.settle_order(order_id)
     except DomainError as exc:
         return f"not settled: {exc.code}"
     return row.status
@@ -30,4 +30,4 @@ def close_paid_orders() -> int:
     ids = list(db.session.scalars(select(Order.id).where(
         Order.status.in_(("settled", "resolved"))).order_by(Order.id)))
     db.session.rollback()
-    return sum(1 for oid in ids if payouts.close_if_paid_out(oid))
+    return sum(1 for oid in ids if settling.close_if_paid_out(oid))

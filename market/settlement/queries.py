@@ -3,18 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from market import db, ledger
 from market.escrow import book
 from market.escrow.models import Movement
-from market.manifests.models import Discrepancy, Manifest, ManifestLine
+from market.manifests import queries as manifests
 from market.orders.models import Order
 from market.settlement.models import Settlement
-
-RECEIVED = ("received", "closed")
-# A discrepancy holds settlement until the generator confirms it or an admin resolves it.
-HOLDING = ("open", "disputed")
 
 
 def settlement_of(order_id: int, *, lock: bool = False) -> Settlement | None:
@@ -23,35 +19,14 @@ def settlement_of(order_id: int, *, lock: bool = False) -> Settlement | None:
 
 
 def accepted_kg(order_id: int) -> int:
-    """Received − refused over every line of the order's received manifests (refused is not paid)."""
-    return int(db.session.scalar(
-        select(func.coalesce(func.sum(ManifestLine.received_kg - ManifestLine.refused_kg), 0))
-        .join(Manifest, Manifest.id == ManifestLine.manifest_id)
-        .where(Manifest.order_id == order_id, Manifest.status.in_(RECEIVED))))
-
-
-def manifest_counts(order_id: int) -> tuple[int, int]:
-    """(manifests not cancelled, of which received or closed)."""
-    rows = dict(db.session.execute(
-        select(Manifest.status, func.count()).where(Manifest.order_id == order_id,
-                                                    Manifest.status != "cancelled")
-        .group_by(Manifest.status)).all())
-    return sum(rows.values()), sum(n for s, n in rows.items() if s in RECEIVED)
-
-
-def holding_discrepancies(order_id: int) -> int:
-    """Discrepancies of the order's manifests that still hold its settlement."""
-    return int(db.session.scalar(
-        select(func.count()).select_from(Discrepancy)
-        .join(Manifest, Manifest.id == Discrepancy.manifest_id)
-        .where(Manifest.order_id == order_id, Discrepancy.status.in_(HOLDING))))
+    """Received − refused over the order's received manifests (refused kg are not paid)."""
+    return manifests.accepted_kg(order_id)
 
 
 def ready_to_settle(order: Order) -> bool:
-    """Received, every manifest in, no discrepancy holding it."""
-    total, received = manifest_counts(order.id)
-    return (order.status == "received" and total > 0 and received == total
-            and holding_discrepancies(order.id) == 0)
+    """Received, every manifest in, no discrepancy holding it (open or at the dispute desk)."""
+    return (order.status == "received" and manifests.all_received(order.id)
+            and not manifests.open_discrepancies(order.id))
 
 
 @dataclass
