@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from market import db, ledger
+from market.accounts.models import Organisation
 from market.escrow import book
 from market.escrow.models import FundingRequest, Movement, Payout, PayoutAccount
 from market.orders.models import Order
@@ -151,3 +152,16 @@ def _held_for(org_id: int) -> list[tuple[Order, int]]:
         if value > 0:
             out.append((order, value))
     return out
+
+
+def owed_organisations(limit: int = 200) -> list[tuple[int, str, int]]:
+    """(org id, name, fen owed) of every organisation the platform owes money, largest first."""
+    balances = {int(code.split(":", 1)[1]): fen
+                for code, fen in ledger.balances("payable:").items() if fen > 0}
+    if not balances:
+        return []
+    names = dict(db.session.execute(select(Organisation.id, Organisation.name)
+                                    .where(Organisation.id.in_(list(balances)))).all())
+    rows = sorted(((oid, names.get(oid, f"#{oid}"), fen) for oid, fen in balances.items()),
+                  key=lambda r: (-r[2], r[0]))
+    return rows[:limit]
