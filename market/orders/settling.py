@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from market.accounts.models import User
 from market.escrow.models import Payout
+from market.manifests import services as manifests
 from market.orders.models import Order
 from market.settlement import payouts, queries
 from market.settlement import services as settlement
@@ -22,12 +23,17 @@ def settle_if_ready(order: Order, actor: User | None = None) -> Settlement | Non
     """Settle the (locked) order in the caller's transaction when nothing holds it any more."""
     if not queries.ready_to_settle(order):
         return None
-    return settlement.settle(order.id, actor)
+    return settle_order(order.id, actor)
 
 
 def settle_order(order_id: int, actor: User | None = None) -> Settlement:
-    """Settle a received order, or ask for its top-up (a job; idempotent)."""
-    return settlement.settle(order_id, actor)
+    """Settle a received order, or ask for its top-up (a job; idempotent); once settled, its
+    received manifests close."""
+    with transaction():
+        row = settlement.settle(order_id, actor)
+        if row.status == "settled":
+            manifests.close_received(order_id, actor)
+        return row
 
 
 def upload_certificate(actor: User, order_id: int, stream, original_name: str) -> Settlement:

@@ -242,3 +242,14 @@ def test_the_database_refuses_a_release_for_waste_not_received(generator, operat
                 ":p, 100, 100, 0, 1, 'raw', now())"),
                 {"o": order.id, "l": line.id, "p": operator.org_id})
     assert count(Movement) == before
+
+
+def test_settling_through_the_order_life_closes_the_received_manifests(generator, operator,
+                                                                       finance):
+    from market.orders import settling
+    order = received_order(generator.org, operator.org, weights=((1_000, 1_000), (1_000, 990)),
+                           finance=finance)
+    assert settling.settle_order(order.id).status == "settled"
+    assert {m.status for m in db.session.scalars(select(Manifest).where(
+        Manifest.order_id == order.id))} == {"closed"}
+    assert services.settle(order.id).accepted_kg == 1_990   # closed manifests still count
