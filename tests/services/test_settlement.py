@@ -20,6 +20,7 @@ from market.escrow.models import Movement, Payout
 from market.jobs.models import OutboxJob
 from market.listings.models import CapacityReservation
 from market.manifests.models import Manifest
+from market.orders import settling
 from market.oversight.models import Alert
 from market.settlement import checks, payouts, queries, services
 from market.settlement.errors import CertificateAlreadyUploaded, NotReadyToSettle
@@ -246,7 +247,6 @@ def test_the_database_refuses_a_release_for_waste_not_received(generator, operat
 
 def test_settling_through_the_order_life_closes_the_received_manifests(generator, operator,
                                                                        finance):
-    from market.orders import settling
     order = received_order(generator.org, operator.org, weights=((1_000, 1_000), (1_000, 990)),
                            finance=finance)
     assert settling.settle_order(order.id).status == "settled"
