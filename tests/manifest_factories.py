@@ -2,7 +2,7 @@
 all through the real use cases."""
 from __future__ import annotations
 
-from market.orders import transfer
+from market.orders import lifecycle
 from tests.escrow_factories import make_order, pay_in_full
 from tests.factories import OrganisationFactory, PermitFactory, UserFactory
 
@@ -27,13 +27,13 @@ def manifest_data(carrier_org, kg: int = 1_000, **extra) -> dict:
 
 
 def draft(generator, order, carrier, kg: int = 1_000, **extra):
-    return transfer.create_manifest(generator, order.id, manifest_data(carrier.org, kg, **extra))
+    return lifecycle.create_manifest(generator, order.id, manifest_data(carrier.org, kg, **extra))
 
 
 def shipped(generator, order, carrier, kg: int = 1_000):
     m = draft(generator, order, carrier, kg)
-    transfer.sign_manifest(generator, m.id, role="generator")
-    return transfer.sign_manifest(carrier, m.id, role="carrier")
+    lifecycle.sign_manifest(generator, m.id, role="generator")
+    return lifecycle.sign_manifest(carrier, m.id, role="carrier")
 
 
 def received(generator, operator, order, carrier, kg: int = 1_000, received_kg: int | None = None,
@@ -41,4 +41,4 @@ def received(generator, operator, order, carrier, kg: int = 1_000, received_kg: 
     m = shipped(generator, order, carrier, kg)
     lines = [{"line_id": ln.id, "received_kg": kg if received_kg is None else received_kg,
               "refused_kg": refused_kg, "comment": comment} for ln in m.lines]
-    return transfer.receive_manifest(operator, m.id, "R9", lines)
+    return lifecycle.receive_manifest(operator, m.id, "R9", lines)

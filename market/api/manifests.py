@@ -18,9 +18,9 @@ from market.errors import DomainError, ValidationFailed
 from market.manifests import signing
 from market.manifests.access import visible_manifest
 from market.manifests.models import Manifest
-from market.manifests.queries import discrepancies_of
+from market.manifests.queries import actions_for, discrepancies_of
 from market.manifests.state import DISCREPANCY_STATUSES, MANIFEST_STATUSES
-from market.orders import transfer
+from market.orders import lifecycle
 
 ID = "int(max=2147483647)"
 MAX_EVIDENCE_BYTES_B64 = 14 * 1024 * 1024
@@ -58,7 +58,7 @@ def manifest_json(manifest: Manifest, user) -> dict:
                        "receiver_comment": found[ln.id].receiver_comment,
                        "generator_comment": found[ln.id].generator_comment}}
                   for ln in manifest.lines],
-        "actions": transfer.actions_for_manifest(manifest, user),
+        "actions": actions_for(manifest, user),
     }
 
 
@@ -105,7 +105,7 @@ def create_manifest(order_id: int):
         409: Conflict
         422: ValidationFailed
     """
-    manifest = transfer.create_manifest(api_user(), order_id, json_body())
+    manifest = lifecycle.create_manifest(api_user(), order_id, json_body())
     return _answer(manifest, 201)
 
 
@@ -179,13 +179,13 @@ def sign_manifest(manifest_id: int):
     if code is not None:
         if not isinstance(code, str):
             raise ValidationFailed(_("Enter the six-digit code."), field="driver_code")
-        manifest = transfer.sign_manifest(None, manifest_id, driver_code=code,
+        manifest = lifecycle.sign_manifest(None, manifest_id, driver_code=code,
                                           ip=request.remote_addr)
         return _answer(manifest)
     user = g.get("api_user")
     if user is None:
         raise Unauthenticated(_("Send an API token, or sign with the driver's code."))
-    manifest = transfer.sign_manifest(user, manifest_id, role=body.get("role"),
+    manifest = lifecycle.sign_manifest(user, manifest_id, role=body.get("role"),
                                       ip=request.remote_addr)
     return _answer(manifest)
 
@@ -267,7 +267,7 @@ def receive_manifest(manifest_id: int):
         422: ValidationFailed
     """
     body = json_body()
-    manifest = transfer.receive_manifest(api_user(), manifest_id, body.get("method_code"),
+    manifest = lifecycle.receive_manifest(api_user(), manifest_id, body.get("method_code"),
                                          body.get("lines"), ip=request.remote_addr)
     return _answer(manifest)
 
@@ -342,7 +342,7 @@ def answer_discrepancy(manifest_id: int, line_id: int):
     comment = body.get("comment") or ""
     if not isinstance(comment, str):
         raise ValidationFailed(_("%(field)s must be a string.", field="comment"), field="comment")
-    d = transfer.decide_discrepancy(api_user(), manifest_id, line_id, body.get("action"), comment,
+    d = lifecycle.decide_discrepancy(api_user(), manifest_id, line_id, body.get("action"), comment,
                                     _evidence(body.get("evidence")))
     return jsonify(line_id=d.manifest_line_id, kind=d.kind, status=d.status,
                    dispute_id=d.dispute_id, sent_kg=d.sent_kg, received_kg=d.received_kg,
@@ -381,7 +381,7 @@ def cancel_manifest(manifest_id: int):
     """
     body = request.get_json(force=True, silent=True) or {}
     reason = body.get("reason") if isinstance(body, dict) else ""
-    manifest = transfer.cancel_manifest(api_user(), manifest_id,
+    manifest = lifecycle.cancel_manifest(api_user(), manifest_id,
                                         reason if isinstance(reason, str) else "")
     return _answer(manifest)
 

@@ -22,7 +22,7 @@ from market.errors import InvalidState, NotFound, PermissionDenied, ValidationFa
 from market.jobs.schedule import TZ
 from market.listings import validation as v
 from market.listings.models import DisposalRequest
-from market.manifests import codes, numbering, policies, state
+from market.manifests import codes, numbering, policies, reports, state
 from market.manifests.access import manifest_for_party
 from market.manifests.errors import CarrierNotAllowed, OrderNotFunded, ShippingLimitExceeded
 from market.manifests.models import Manifest, ManifestLine
@@ -280,3 +280,18 @@ def close_received(order_id: int, actor: User | None = None) -> int:
                                                            "reason": "order settled"})
         closed += 1
     return closed
+
+
+def retry_provincial_report(actor: User, report_id: int):
+    """An admin queues an unsent provincial report again."""
+    if actor.platform_role != "admin":
+        raise PermissionDenied(_("Only platform administrators do this."))
+    with transaction():
+        report = reports.retry_report(report_id)
+        if report is None:
+            raise NotFound(_("No such report."))
+        if report.status == "sent":
+            raise InvalidState(_("This report was delivered already."), code="already_sent")
+        record("manifest.report_retried", report, actor=actor,
+               changes={"event": report.event, "attempts": report.attempts})
+        return report
