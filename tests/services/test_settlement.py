@@ -253,3 +253,14 @@ def test_settling_through_the_order_life_closes_the_received_manifests(generator
     assert {m.status for m in db.session.scalars(select(Manifest).where(
         Manifest.order_id == order.id))} == {"closed"}
     assert services.settle(order.id).accepted_kg == 1_990   # closed manifests still count
+
+
+def test_a_line_released_by_hand_beyond_what_it_settles_at_is_refused(generator, operator,
+                                                                      finance):
+    order = received_order(generator.org, operator.org, weights=((2_000, 1_000),),
+                           finance=finance)
+    escrow.release(finance, order.id, order.line("disposal").id, 200_000, key="by-hand")
+    with pytest.raises(NotReadyToSettle) as exc:
+        services.settle(order.id)
+    assert exc.value.code == "released_beyond_settlement"
+    assert count(Settlement) == 0 and order.status == "received"
