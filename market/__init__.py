@@ -67,3 +67,4 @@ def _import_models() -> None:
     import market.orders.models  # noqa: F401
     import market.oversight.models  # noqa: F401
     import market.sampling.models  # noqa: F401
+    import market.settlement.models  # noqa: F401

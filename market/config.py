@@ -51,6 +51,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "CUSTODY_BANK": env.get("CUSTODY_BANK", "中国工商银行深圳分行"),
         "PLATFORM_FEE_BPS": int(env.get("PLATFORM_FEE_BPS", "100")),
         "PLATFORM_FEE_BPS_BY_CATEGORY": _bps_map(env.get("PLATFORM_FEE_BPS_BY_CATEGORY", "")),
+        # Settlement (DESIGN.md §5): the share of the disposal line kept until the operator
+        # uploads the disposal certificate, in basis points (default none).
+        "SETTLEMENT_RETENTION_BPS": int(env.get("SETTLEMENT_RETENTION_BPS", "0")),
         "STRIPE_API_KEY": env.get("STRIPE_API_KEY"),
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET"),
         # None: the real api.stripe.com; tests point it at localstripe or a local fake.
@@ -90,6 +93,8 @@ def load_config(overrides: dict | None = None) -> dict:
         raise ConfigError(f"PAYMENT_GATEWAY must be bank or stripe, not {cfg['PAYMENT_GATEWAY']!r}")
     if not 0 <= cfg["PLATFORM_FEE_BPS"] <= 10_000:
         raise ConfigError("PLATFORM_FEE_BPS must be between 0 and 10000")
+    if not 0 <= cfg["SETTLEMENT_RETENTION_BPS"] <= 10_000:
+        raise ConfigError("SETTLEMENT_RETENTION_BPS must be between 0 and 10000")
     if cfg["PROVINCIAL_GATEWAY"] not in ("file", "http"):
         raise ConfigError("PROVINCIAL_GATEWAY must be file or http, "
                           f"not {cfg['PROVINCIAL_GATEWAY']!r}")

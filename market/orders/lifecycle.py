@@ -40,7 +40,7 @@ from market.manifests import receiving, signing
 from market.manifests import services as manifests
 from market.manifests.models import Discrepancy, Manifest
 from market.orders import services as orders
-from market.orders import state
+from market.orders import settling, state
 from market.orders.models import Order
 from market.sampling import gate
 from market.sampling import services as sampling
@@ -171,7 +171,11 @@ def request_funding(actor: User, order_id: int) -> dict:
 
 def funded_if_paid(order: Order, actor: User | None = None) -> bool:
     """funding → funded once every payer has paid in full (order locked, inside the caller's
-    transaction: a receipt booked by finance or a card payment's webhook job). True if it moved."""
+    transaction: a receipt booked by finance or a card payment's webhook job). True if it moved.
+    A received order was asked for a top-up at settlement: paid, it settles now."""
+    if order.status == "received":
+        settling.settle_if_ready(order, actor)
+        return False
     if not funding.fully_paid(order):
         return False
     orders.transition(order, "funded", "finance" if getattr(actor, "platform_role", None)
@@ -205,9 +209,8 @@ def match_suspense(actor: User, receipt_id: int, reference: str, amount_fen: int
         return receipt
 
 
-# --- transfer, settlement: market.manifests and market.settlement add their steps here ---------
-# (funded → in_transfer → received → settled). Keep each stage a short section; past ~400 lines
-# split by stage into market/orders/lifecycle_<stage>.py siblings that this module re-exports.
+# --- transfer: below; settlement (received → settled → closed): market/orders/settling.py, called
+# from the transfer steps, the top-up in funded_if_paid, and the settlement views, API and jobs.
 
 
 # --- close -------------------------------------------------------------------------------------
@@ -286,6 +289,8 @@ def _follow(order: Order, actor: User | None) -> None:
     if order.status != frm:
         record("order.transferred", order, actor=actor,
                changes={"status": [frm, order.status]})
+    # The last receipt settles the order at once, unless a discrepancy still holds it.
+    settling.settle_if_ready(order, actor)
 
 
 def create_manifest(actor: User, order_id: int, data: dict) -> Manifest:
@@ -335,4 +340,7 @@ def decide_discrepancy(actor: User, manifest_id: int, line_id: int, action: str,
                                      "order is received."), code="not_received")
             dispute = disputes.open_dispute(actor, order.id, discrepancy.generator_comment, files)
             receiving.link_dispute(discrepancy.id, dispute.id)
+        else:
+            # The last discrepancy confirmed: the order settles now if all else is in.
+            settling.settle_if_ready(discrepancy.line.manifest.order, actor)
         return discrepancy

@@ -104,11 +104,12 @@ def test_two_manifests_from_pickup_to_receipt(csrf_app, page_for, browser, live_
     generator.get_by_test_id("confirm-discrepancy").click()
     generator.wait_for_selector("[data-testid=discrepancy-status][data-status=confirmed]")
     generator.goto(f"/orders/{order.id}")
-    assert generator.get_by_test_id("order").get_attribute("data-status") == "received"
+    # nothing holds it any more: received, then settled at once (market.orders.settling)
+    assert generator.get_by_test_id("order").get_attribute("data-status") == "settled"
     generator.goto(f"/manifests/{second}")
     href = generator.get_by_test_id("manifest-pdf").get_attribute("href")
     pdf = generator.context.request.get(href)  # with the generator's session
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
     db.session.remove()
-    assert db.session.get(Order, order.id).status == "received"
+    assert db.session.get(Order, order.id).status == "settled"
