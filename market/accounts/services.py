@@ -14,6 +14,7 @@ from market import db
 from market.accounts.models import ORG_TYPES, Invitation, Organisation, User
 from market.accounts.passwords import MIN_LENGTH, check_password, hash_password
 from market.accounts.policies import normalise_credit_code
+from market.accounts.sessions import end_all_credentials
 from market.audit.services import changed_fields, record
 from market.catalog.models import Region
 from market.db import utcnow
@@ -223,12 +224,17 @@ def authenticate(email: str, password: str) -> User | None:
     return user if user.active else None
 
 
-def record_login(user: User) -> None:
-    """Note a successful login."""
+def change_password(actor: User, current: str, new: str) -> dict[str, int]:
+    """Change the actor's password; every session and API token of theirs ends with it."""
     with transaction():
-        user = db.session.get(User, user.id)
-        user.last_login_at = utcnow()
-        record("user.login", user, actor=user)
+        user = db.session.get(User, actor.id, with_for_update={"of": User})
+        if not check_password(user.password_hash, current or ""):
+            raise ValidationFailed(_("The current password is wrong."), field="current_password")
+        _check_password_rule(new, field="new_password")
+        user.password_hash = hash_password(new)
+        ended = end_all_credentials(user)
+        record("user.password_changed", user, changes=ended, actor=user)
+        return ended
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -267,7 +273,7 @@ def reset_password(token: str, password: str) -> User:
             raise ValidationFailed(_("This reset link has already been used."), field="token")
         _check_password_rule(password)
         user.password_hash = hash_password(password)
-        record("user.password_reset", user, actor=user)
+        record("user.password_reset", user, changes=end_all_credentials(user), actor=user)
         return user
 
 

@@ -3,23 +3,35 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
 
 
 def init_web(app: Flask) -> None:
-    from market.web import i18n, security
+    from market.web import headers, i18n, security
     from market.web.errors import register_error_handlers
     from market.web.limiter import limiter
 
+    trust_proxies(app)
     csrf.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    headers.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     register_error_handlers(app)
     register_blueprints(app)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_COUNT reverse proxies, take the client's address and scheme from
+    their X-Forwarded-For/-Proto, so rate limits, the audit log and signatures see the real client.
+    Without it those headers are ignored: anyone can send them."""
+    count = app.config["TRUSTED_PROXY_COUNT"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def register_blueprints(app: Flask) -> None:
