@@ -8,6 +8,7 @@ from flask import Flask, abort, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import Select, select
+from werkzeug.local import LocalProxy
 
 from market import db
 from market.accounts import sessions
@@ -55,6 +56,8 @@ def _reset_cookie() -> None:
 
 def begin_session(user: User) -> None:
     """Log a user in who proved their password: a fresh cookie tied to a new server session."""
+    if isinstance(user, LocalProxy):  # current_user: flask-login must hold the user, not the proxy
+        user = user._get_current_object()
     sid = sessions.sign_in(user, ip=request.remote_addr,
                            user_agent=request.user_agent.string or "")
     _reset_cookie()
