@@ -38,8 +38,10 @@ def issue_token():
       tags: [auth]
       summary: Get a bearer token
       description: >
-        Rate-limited per IP and per e-mail like the login form. The token expires
-        after API_TOKEN_HOURS hours; send it as `Authorization: Bearer <token>`.
+        Failed attempts are limited per e-mail and per client address, together with the
+        login form (a 429 says how long to wait in Retry-After); successful ones are not counted.
+        The token expires after API_TOKEN_HOURS hours, when revoked, or when the password
+        changes; send it as `Authorization: Bearer <token>`.
       security: []
       requestBody:
         required: true
