@@ -28,8 +28,11 @@ def sid_hash(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-def sign_in(user: User, *, ip: str | None, user_agent: str) -> str:
-    """Open a session for a user who proved their password; returns the id for the cookie."""
+def sign_in(user: User, *, ip: str | None, user_agent: str, audit: bool = True) -> str:
+    """Open a session for a user who proved who they are; returns the id for the cookie.
+
+    A login is audited; a session opened by registering, joining or changing the password is not
+    (that use case's own event says it)."""
     with transaction():
         sid = secrets.token_urlsafe(32)
         now = utcnow()
@@ -38,7 +41,8 @@ def sign_in(user: User, *, ip: str | None, user_agent: str) -> str:
         db.session.add(row)
         u = db.session.get(User, user.id)
         u.last_login_at = now
-        record("user.login", u, actor=u)
+        if audit:
+            record("user.login", u, actor=u)
         return sid
 
 
@@ -77,8 +81,7 @@ def sign_out(user: User, sid: str | None) -> None:
             UserSession.sid_hash == sid_hash(sid or ""), UserSession.user_id == user.id,
             UserSession.ended_at.is_(None)).with_for_update())
         if row is not None:
-            row.ended_at = utcnow()
-            record("user.logout", row, actor=user)
+            row.ended_at = utcnow()  # the row is the record: no audit event per logout
 
 
 def open_sessions(user: User, idle: timedelta) -> list[UserSession]:

@@ -66,7 +66,7 @@ def register():
         except ValidationFailed as exc:
             attach_error(form, exc)
         else:
-            begin_session(user)
+            begin_session(user, login=False)
             flash(_("Registered. An administrator will verify your organisation."), "success")
             return redirect(url_for("pages.dashboard"))
     status = form_status(form)
@@ -83,7 +83,7 @@ def accept_invitation(token):
         except ValidationFailed as exc:
             attach_error(form, exc)
         else:
-            begin_session(user)
+            begin_session(user, login=False)
             return redirect(url_for("pages.dashboard"))
     return render_template("accounts/accept_invitation.html", form=form, invitation=invitation), \
         form_status(form)
@@ -128,7 +128,8 @@ def security():
         except ValidationFailed as exc:
             attach_error(form, exc)
         else:
-            begin_session(current_user)  # every session ended with the old password, this one too
+            # Every session ended with the old password, this one too: open a new one.
+            begin_session(current_user, login=False)
             flash(_("Password changed. Every other session and API token of yours has ended."),
                   "success")
             return redirect(url_for("accounts.security"))

@@ -122,6 +122,7 @@ def revoke_token_by_id(token_id):
 
 
 @bp.delete("/auth/token")
+@idempotent
 def revoke_calling_token():
     """Revoke the API token this request is sent with (log out of the API).
     ---
@@ -129,6 +130,8 @@ def revoke_calling_token():
       tags: [auth]
       summary: Revoke the calling token
       description: The bearer token of this request stops working at once.
+      parameters:
+        - IdempotencyKey
       responses:
         200:
           description: The token is revoked
@@ -136,6 +139,8 @@ def revoke_calling_token():
             application/json:
               schema: {$ref: '#/components/schemas/Revoked'}
         401: Unauthorized
+        409: Conflict
+        422: ValidationFailed
     """
     return jsonify(revoked=revoke_token(api_user(), api_token_id()).id)
 

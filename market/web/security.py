@@ -54,12 +54,13 @@ def _reset_cookie() -> None:
     session.update(kept)
 
 
-def begin_session(user: User) -> None:
-    """Log a user in who proved their password: a fresh cookie tied to a new server session."""
+def begin_session(user: User, *, login: bool = True) -> None:
+    """Log a user in: a fresh cookie tied to a new server session (audited when `login`, i.e. the
+    password was just typed at the login form)."""
     if isinstance(user, LocalProxy):  # current_user: flask-login must hold the user, not the proxy
         user = user._get_current_object()
     sid = sessions.sign_in(user, ip=request.remote_addr,
-                           user_agent=request.user_agent.string or "")
+                           user_agent=request.user_agent.string or "", audit=login)
     _reset_cookie()
     login_user(user)
     session["sid"] = sid

@@ -13,12 +13,14 @@ from market import create_app, db
 from market.accounts.models import UserSession
 from market.audit.models import AuditEvent
 from market.config import ROOT
+from market.contracts.models import Signature
 from market.escrow.dispute_models import DisputeEvidence
 from market.web.downloads import safe_filename
 from market.web.headers import page_csp
 from tests.api.conftest import bearer
 from tests.escrow_factories import dispute_on
 from tests.factories import PASSWORD, LicenceFactory
+from tests.sampling_factories import order_for, render_all
 from tests.fixtures import login
 from tests.web.marketplace import order_from_offer
 
@@ -219,3 +221,17 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(client, generator
     assert resp.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before + 1
     assert _last_login_event().ip == "192.0.2.44"
+
+
+def test_behind_a_trusted_proxy_a_contract_signature_records_the_real_client(
+        proxied_app, generator, operator):
+    order = order_for(generator, operator, sampling=False)
+    render_all()
+    db.session.commit()
+    resp = proxied_app.test_client().post(
+        f"/api/v1/orders/{order.id}/contract/sign", headers={**bearer(generator),
+                                                            "X-Forwarded-For": "198.51.100.88"},
+        json={"password": PASSWORD}, environ_overrides={"REMOTE_ADDR": "10.0.0.2"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    signature = db.session.scalars(select(Signature)).one()
+    assert signature.ip == "198.51.100.88"
