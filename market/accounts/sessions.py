@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from market import db
 from market.accounts.models import ApiToken, User, UserSession
@@ -116,3 +116,14 @@ def end_all_credentials(user: User) -> dict[str, int]:
             update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
                                    ApiToken.expires_at > now).values(revoked_at=now)).rowcount
         return {"sessions_ended": sessions, "tokens_revoked": tokens}
+
+
+def prune(before: datetime) -> int:
+    """Delete sessions and API tokens that stopped working before `before` (the audit trail keeps
+    what happened with them); returns how many rows went."""
+    with transaction():
+        sessions = db.session.execute(delete(UserSession).where(or_(
+            UserSession.ended_at < before, UserSession.last_seen_at < before))).rowcount
+        tokens = db.session.execute(delete(ApiToken).where(or_(
+            ApiToken.revoked_at < before, ApiToken.expires_at < before))).rowcount
+        return sessions + tokens

@@ -28,6 +28,7 @@ DAILY: tuple[Daily, ...] = (
     Daily("licence_expiry_reminders", time(8, 0), "market.accounts.jobs.send_expiry_reminders"),
     Daily("prune_idempotency_records", time(3, 0), "market.api.jobs.prune_idempotency_records"),
     Daily("listings_expiry", time(0, 10), "market.listings.jobs.expire_listings"),
+    Daily("prune_credentials", time(3, 20), "market.accounts.jobs.prune_credentials"),
 )
 
 

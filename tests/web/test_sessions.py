@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from market import db
+from market.accounts.jobs import prune_credentials
 from market.accounts.models import ApiToken, User, UserSession
 from market.accounts.passwords import check_password
 from market.accounts.services import request_password_reset
@@ -262,3 +263,22 @@ def test_regulators_may_look_after_their_own_credentials(en, regulator):
     resp = en.post("/account/security", data={"current_password": PASSWORD,
                                               "new_password": NEW_PASSWORD})
     assert resp.status_code == 302
+
+
+# --- housekeeping ----------------------------------------------------------------------------------
+
+def test_dead_sessions_and_tokens_are_pruned_after_ninety_days(en, generator):
+    login(en, generator)
+    bearer(generator)
+    bearer(generator)
+    old = utcnow() - timedelta(days=91)
+    stale, _live = db.session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
+    stale.revoked_at = old
+    other = UserFactory()
+    login(another_browser(en.application), other)
+    db.session.execute(update(UserSession).where(UserSession.user_id == other.id)
+                       .values(last_seen_at=old))
+    db.session.flush()
+    assert prune_credentials(utcnow().date().isoformat()) == 2
+    assert open_sessions(generator) == 1 and live_tokens(generator) == 1
+    assert opens_dashboard(en)
