@@ -36,7 +36,15 @@ def load_config(overrides: dict | None = None) -> dict:
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
         "MAIL_FROM": env.get("MAIL_FROM", "noreply@hazex.cn"),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
-        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Failed logins (form and API token) per account, then a wait with Retry-After; and per
+        # client address, generously, so an office behind one NAT address is never locked out.
+        # Successful logins are not counted.
+        "LOGIN_FAILURES_PER_ACCOUNT": env.get("LOGIN_FAILURES_PER_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_FAILURES_PER_ADDRESS": env.get("LOGIN_FAILURES_PER_ADDRESS", "100 per minute"),
+        # A browser session ends after this many minutes without a request; forms expire with it.
+        "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", 60)),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (ProxyFix).
+        "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT", 0)),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         "API_TOKEN_HOURS": int(env.get("API_TOKEN_HOURS", 12)),
         "OUTBOX_RESEND_AFTER_SECONDS": int(env.get("OUTBOX_RESEND_AFTER_SECONDS", 30)),
@@ -69,7 +77,6 @@ def load_config(overrides: dict | None = None) -> dict:
         "PROVINCIAL_TOKEN": env.get("PROVINCIAL_TOKEN"),
         "PROVINCIAL_TIMEOUT": float(env.get("PROVINCIAL_TIMEOUT", "10")),
         "WTF_CSRF_ENABLED": True,
-        "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": hazex_env == "production",
@@ -105,6 +112,12 @@ def load_config(overrides: dict | None = None) -> dict:
     elif not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = _dev_secret(instance)
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_UPLOAD_BYTES"] + 1024 * 1024
+    if cfg["SESSION_IDLE_MINUTES"] < 1:
+        raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
+    if cfg["TRUSTED_PROXY_COUNT"] < 0:
+        raise ConfigError("TRUSTED_PROXY_COUNT must be 0 or more")
+    # A form's CSRF token expires with the session it belongs to (it is renewed at each login).
+    cfg.setdefault("WTF_CSRF_TIME_LIMIT", cfg["SESSION_IDLE_MINUTES"] * 60)
     return cfg
 
 

@@ -100,6 +100,11 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[_required(), Length(min=10, max=200)])
 
 
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[_required(), Length(max=200)])
+    new_password = PasswordField(_l("New password"), validators=[_required(), Length(min=10, max=200)])
+
+
 class LicenceForm(FlaskForm):
     number = StringField(_l("Licence number"), validators=[_required(), Length(max=60)])
     kind = SelectField(_l("Kind"), choices=[("comprehensive", _l("comprehensive (5 years)")),

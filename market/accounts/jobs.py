@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from market import db
+from market.accounts import sessions
 from market.accounts.models import ExpiryReminder, Licence, Permit
 from market.db import utcnow
 from market.jobs import job
@@ -48,3 +49,14 @@ def send_expiry_reminders(on: str | None = None) -> int:
                                link="/account/licences" if doc_type == "licence" else "/account/permits")
                     sent += 1
     return sent
+
+
+# Dead sessions and API tokens are kept this long, then deleted (the audit trail outlives them).
+CREDENTIALS_KEEP_DAYS = 90
+
+
+@job(queue="default")
+def prune_credentials(on: str) -> int:
+    """Delete sessions and API tokens that stopped working CREDENTIALS_KEEP_DAYS before the run day."""
+    day = date.fromisoformat(on) - timedelta(days=CREDENTIALS_KEEP_DAYS)
+    return sessions.prune(datetime.combine(day, time(), TZ))

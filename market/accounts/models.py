@@ -260,10 +260,30 @@ class ExpiryReminder(Base):
 
 class ApiToken(Timestamped, Base):
     __tablename__ = "api_token"
+    # Credentials, not trades: a suspended organisation's users still sign in to read, and end
+    # their own sessions and tokens (market.acting).
+    __suspension_exempt__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Revoked by its owner, or with every other credential of the user on a password change.
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class UserSession(Timestamped, Base):
+    """One browser login. The cookie carries a random id whose hash is stored here, so logging out,
+    a password change or the idle timeout ends the session on the server, copied cookies too."""
+    __tablename__ = "user_session"
+    __suspension_exempt__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")

@@ -16,6 +16,8 @@ from market.accounts import changes
 from market.accounts.models import ORG_TYPES, PLATFORM_ROLES, Invitation, Organisation, User
 from market.accounts.passwords import MIN_LENGTH, check_password, hash_password
 from market.accounts.validation import validate_org_fields
+from market.accounts.policies import normalise_credit_code
+from market.accounts.sessions import end_all_credentials
 from market.audit.services import changed_fields, record
 from market.db import utcnow
 from market.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
@@ -226,13 +228,18 @@ def authenticate(email: str, password: str) -> User | None:
     return user if user.active else None
 
 
-def record_login(user: User) -> None:
-    """Note a successful login."""
+def change_password(actor: User, current: str, new: str) -> dict[str, int]:
+    """Change the actor's password; every session and API token of theirs ends with it."""
     with transaction():
-        allow_while_suspended()  # login bookkeeping
-        user = db.session.get(User, user.id)
-        user.last_login_at = utcnow()
-        record("user.login", user, actor=user)
+        allow_while_suspended()  # a suspended organisation's users still keep their accounts safe
+        user = db.session.get(User, actor.id, with_for_update={"of": User})
+        if not check_password(user.password_hash, current or ""):
+            raise ValidationFailed(_("The current password is wrong."), field="current_password")
+        _check_password_rule(new, field="new_password")
+        user.password_hash = hash_password(new)
+        ended = end_all_credentials(user)
+        record("user.password_changed", user, changes=ended, actor=user)
+        return ended
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -271,7 +278,7 @@ def reset_password(token: str, password: str) -> User:
             raise ValidationFailed(_("This reset link has already been used."), field="token")
         _check_password_rule(password)
         user.password_hash = hash_password(password)
-        record("user.password_reset", user, actor=user)
+        record("user.password_reset", user, changes=end_all_credentials(user), actor=user)
         return user
 
 

@@ -1,28 +1,32 @@
 """Login, registration, invitations, password reset, the organisation's own pages."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from market import db
 from market.accounts import changes
 from market.accounts import licences as licence_services
-from market.accounts import services
-from market.accounts.forms import (CHANGE_LABELS, AcceptInvitationForm, InviteForm, LicenceForm,
-                                   LicenceItemForm, LoginForm, PermitForm, PlatformInviteForm,
-                                   ProfileForm, RegistrationForm, ResetPasswordForm,
-                                   ResetRequestForm)
+from market.accounts import services, sessions, tokens
+from market.accounts.forms import (CHANGE_LABELS, AcceptInvitationForm, ChangePasswordForm,
+                                   InviteForm, LicenceForm, LicenceItemForm, LoginForm, PermitForm,
+                                   PlatformInviteForm, ProfileForm, RegistrationForm,
+                                   ResetPasswordForm, ResetRequestForm)
 from market.accounts.models import Licence, Permit, User
 from market.accounts.uploads import scan_path
 from market.catalog import queries as catalog
 from market.errors import NotFound, ValidationFailed
 from market.money import kg_from_tonnes
-from market.web.forms import attach_error, form_status
-from market.web.limiter import login_attempts_per_account, login_attempts_per_ip
+from market.web.downloads import send_attachment
+from market.web.forms import attach_error, flash_outcome, form_status
+from market.web.limiter import (login_attempts_per_account, login_attempts_per_ip,
+                                reset_requests_per_account, reset_requests_per_ip)
 from market.web.redirects import safe_target
-from market.web.security import get_visible, require_org_type, scope
+from market.web.security import (begin_session, end_session, get_visible, idle_timeout,
+                                 require_org_type, scope)
 
 bp = Blueprint("accounts", __name__)
 
@@ -37,8 +41,7 @@ def login():
         if user is None:
             form.form_errors.append(_("E-mail or password is wrong."))
             return render_template("accounts/login.html", form=form), 401
-        login_user(user)
-        services.record_login(user)
+        begin_session(user)
         if user.locale:
             session["locale"] = user.locale
         return redirect(safe_target(request.args.get("next")) or url_for("pages.dashboard"))
@@ -48,7 +51,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    end_session()
     return redirect(url_for("accounts.login"))
 
 
@@ -65,7 +68,7 @@ def register():
         except ValidationFailed as exc:
             attach_error(form, exc)
         else:
-            login_user(user)
+            begin_session(user, login=False)
             flash(_("Registered. An administrator will verify your organisation."), "success")
             return redirect(url_for("pages.dashboard"))
     status = form_status(form)
@@ -82,14 +85,15 @@ def accept_invitation(token):
         except ValidationFailed as exc:
             attach_error(form, exc)
         else:
-            login_user(user)
+            begin_session(user, login=False)
             return redirect(url_for("pages.dashboard"))
     return render_template("accounts/accept_invitation.html", form=form, invitation=invitation), \
         form_status(form)
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@login_attempts_per_ip
+@reset_requests_per_ip
+@reset_requests_per_account
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -112,6 +116,44 @@ def reset_password(token):
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), \
         form_status(form)
+
+
+@bp.route("/account/security", methods=["GET", "POST"])
+@login_required
+def security():
+    """Change the password; see and end the account's browser sessions and API tokens."""
+    form = ChangePasswordForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data,
+                                     form.new_password.data)
+        except ValidationFailed as exc:
+            attach_error(form, exc)
+        else:
+            # Every session ended with the old password, this one too: open a new one.
+            begin_session(current_user, login=False)
+            flash(_("Password changed. Every other session and API token of yours has ended."),
+                  "success")
+            return redirect(url_for("accounts.security"))
+    return render_template("accounts/security.html", form=form, end_form=FlaskForm(),
+                           sessions=sessions.open_sessions(current_user, idle_timeout()),
+                           this_session=sessions.sid_hash(session.get("sid") or ""),
+                           tokens=tokens.live_tokens(current_user)), form_status(form)
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_user_session(session_id):
+    return flash_outcome(lambda: sessions.end_session(current_user, session_id),
+                         _("The session has ended."), url_for("accounts.security"), form=FlaskForm())
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id):
+    return flash_outcome(lambda: tokens.revoke_token(current_user, token_id),
+                         _("The API token is revoked."), url_for("accounts.security"),
+                         form=FlaskForm())
 
 
 @bp.route("/account/organisation", methods=["GET", "POST"])
@@ -229,8 +271,8 @@ def licence_scan(licence_id):
 def _send_scan(doc):
     if not doc.scan_file:
         raise NotFound(_("No scanned copy was uploaded."))
-    return send_file(scan_path(doc.scan_file), mimetype=doc.scan_mime,
-                     download_name=f"{doc.number}{scan_path(doc.scan_file).suffix}")
+    return send_attachment(scan_path(doc.scan_file), mimetype=doc.scan_mime,
+                           filename=f"{doc.number}{scan_path(doc.scan_file).suffix}")
 
 
 @bp.route("/account/permits", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from flask import g, request
 from flask_babel import gettext as _
 
 from market.accounts.models import User
-from market.accounts.tokens import user_for_token
+from market.accounts.tokens import live_token
 from market.web.errors import error_response
 
 # Endpoints reachable without a token: getting one, and the description of the API.
@@ -35,6 +35,7 @@ def resolve_bearer_token():
         return None
     # The app context (and so g) can outlive one request, e.g. in tests: never inherit a user.
     g.pop("api_user", None)
+    g.pop("api_token_id", None)
     g.pop("_login_user", None)
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
@@ -43,10 +44,12 @@ def resolve_bearer_token():
         return None
     if token is None:
         return _unauthorized(_("Send an API token in the header Authorization: Bearer <token>."))
-    user = user_for_token(token)
-    if user is None:
+    row = live_token(token)
+    if row is None:
         return _unauthorized(_("The API token is unknown or has expired; request a new one."))
+    user = row.user
     g.api_user = user
+    g.api_token_id = row.id
     # flask-login's current_user reads g._login_user first, so audit records, locale selection
     # and the permission checks see this user without any session cookie being involved.
     g._login_user = user
@@ -56,6 +59,11 @@ def resolve_bearer_token():
 def api_user() -> User:
     """The authenticated user of this API request."""
     return g.api_user
+
+
+def api_token_id() -> int:
+    """The id of the bearer token this API request came with."""
+    return g.api_token_id
 
 
 def install(state) -> None:

@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 
 from market.accounts import services as accounts
 from market.accounts.models import User
-from market.accounts.tokens import issue_api_token
+from market.accounts.tokens import issue_api_token, live_tokens, revoke_token
 from market.api import bp
-from market.api.auth import api_user
+from market.api.auth import api_token_id, api_user
 from market.api.idempotency import idempotent
 from market.api.parsing import json_body, optional_int, require_str
 from market.notifications import services as notifications
@@ -38,8 +38,10 @@ def issue_token():
       tags: [auth]
       summary: Get a bearer token
       description: >
-        Rate-limited per IP and per e-mail like the login form. The token expires
-        after API_TOKEN_HOURS hours; send it as `Authorization: Bearer <token>`.
+        Failed attempts are limited per e-mail and per client address, together with the
+        login form (a 429 says how long to wait in Retry-After); successful ones are not counted.
+        The token expires after API_TOKEN_HOURS hours, when revoked, or when the password
+        changes; send it as `Authorization: Bearer <token>`.
       security: []
       requestBody:
         required: true
@@ -65,6 +67,82 @@ def issue_token():
         return error_response(401, "unauthorized", _("E-mail or password is wrong."))
     token, expires_at = issue_api_token(user)
     return jsonify(token=token, expires_at=expires_at.isoformat())
+
+
+def token_json(row) -> dict:
+    return {"id": row.id, "created_at": row.created_at.isoformat(),
+            "expires_at": row.expires_at.isoformat(), "current": row.id == api_token_id()}
+
+
+@bp.get("/auth/tokens")
+def list_tokens():
+    """The caller's API tokens that are still valid.
+    ---
+    get:
+      tags: [auth]
+      summary: List my API tokens
+      description: >
+        Every unexpired, unrevoked token of the caller, newest first; `current` marks the one
+        this request was sent with. The tokens themselves are never shown again.
+      responses:
+        200:
+          description: The caller's valid tokens
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ApiTokenList'}
+        401: Unauthorized
+    """
+    return jsonify(items=[token_json(row) for row in live_tokens(api_user())])
+
+
+@bp.delete("/auth/tokens/<int:token_id>")
+@idempotent
+def revoke_token_by_id(token_id):
+    """Revoke one of the caller's API tokens.
+    ---
+    delete:
+      tags: [auth]
+      summary: Revoke an API token
+      description: The token stops working at once. Another user's token is not found.
+      parameters:
+        - IdempotencyKey
+        - {name: token_id, in: path, required: true, schema: {type: integer}}
+      responses:
+        200:
+          description: The token is revoked
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Revoked'}
+        401: Unauthorized
+        404: NotFound
+        409: Conflict
+        422: ValidationFailed
+    """
+    return jsonify(revoked=revoke_token(api_user(), token_id).id)
+
+
+@bp.delete("/auth/token")
+@idempotent
+def revoke_calling_token():
+    """Revoke the API token this request is sent with (log out of the API).
+    ---
+    delete:
+      tags: [auth]
+      summary: Revoke the calling token
+      description: The bearer token of this request stops working at once.
+      parameters:
+        - IdempotencyKey
+      responses:
+        200:
+          description: The token is revoked
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Revoked'}
+        401: Unauthorized
+        409: Conflict
+        422: ValidationFailed
+    """
+    return jsonify(revoked=revoke_token(api_user(), api_token_id()).id)
 
 
 @bp.get("/me")

@@ -3,7 +3,7 @@ an organisation's money overview, and the Stripe webhook endpoint."""
 from __future__ import annotations
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
-                   request, send_file, url_for)
+                   request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -16,6 +16,7 @@ from market.escrow.forms import AnswerForm, DisputeForm, ProposalForm, ResolveFo
 from market.escrow.gateways import InvalidSignature
 from market.escrow.webhooks import receive_stripe
 from market.orders import lifecycle, state
+from market.web.downloads import send_attachment
 from market.web.i18n import money
 from market.web.security import acting_user, require_platform_role
 
@@ -157,8 +158,8 @@ def evidence(dispute_id, evidence_id):
     item = db.session.get(DisputeEvidence, evidence_id)
     if item is None or item.dispute_id != dispute_id or not scan_path(item.stored_name).exists():
         abort(404)
-    return send_file(scan_path(item.stored_name), mimetype=item.mime,
-                     download_name=item.original_name)
+    return send_attachment(scan_path(item.stored_name), mimetype=item.mime,
+                           filename=item.original_name)
 
 
 @bp.get("/money")

@@ -5,7 +5,7 @@ is shown again on a mistake, so the lab keeps what it typed.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -19,6 +19,7 @@ from market.sampling.forms import (ANALYTE_LABELS, CollectForm, DeclineForm, Lab
                                    results_form)
 from market.sampling.queries import (accredited_labs, declared_profile, flag_message, for_order,
                                      result_flags, sampling_orders_for, visible_sampling)
+from market.web.downloads import send_attachment
 from market.web.forms import attach_error, flash_outcome
 
 bp = Blueprint("sampling", __name__)
@@ -179,8 +180,8 @@ def report(sampling_id):
     so, _role = visible_sampling(current_user, sampling_id)
     if not so.report_file:
         raise NotFound(_("No report was uploaded yet."))
-    return send_file(reporting.report_path(so.report_file), mimetype="application/pdf",
-                     download_name=f"{so.number}-report.pdf")
+    return send_attachment(reporting.report_path(so.report_file), mimetype="application/pdf",
+                           filename=f"{so.number}-report.pdf")
 
 
 @bp.app_template_filter("analyte_value")

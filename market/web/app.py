@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from market.accounts.views import bp as accounts_bp
 from market.admin.views import bp as admin_bp
@@ -23,7 +24,7 @@ from market.notifications.views import bp as notifications_bp
 from market.orders.views import bp as orders_bp
 from market.sampling.views import bp as sampling_bp
 from market.settlement.views import bp as settlement_bp
-from market.web import i18n, security
+from market.web import headers, i18n, security
 from market.web.errors import register_error_handlers
 from market.web.health import bp as health_bp
 from market.web.limiter import limiter
@@ -33,14 +34,25 @@ csrf = CSRFProtect()
 
 
 def init_web(app: Flask) -> None:
+    trust_proxies(app)
     csrf.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    headers.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     register_error_handlers(app)
     register_blueprints(app)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_COUNT reverse proxies, take the client's address and scheme from
+    their X-Forwarded-For/-Proto, so rate limits, the audit log and signatures see the real client.
+    Without it those headers are ignored: anyone can send them."""
+    count = app.config["TRUSTED_PROXY_COUNT"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def register_blueprints(app: Flask) -> None:

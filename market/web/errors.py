@@ -1,12 +1,16 @@
 """Domain errors and HTTP errors mapped to responses in one place, for HTML and JSON alike."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask, jsonify, render_template, request
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from market.errors import DomainError
+from market.web.limiter import retry_after_seconds
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "permission_denied", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "validation_failed",
@@ -46,5 +50,8 @@ def register_error_handlers(app: Flask) -> None:
             429: _("Too many attempts; wait a minute and try again."),
         }
         status = exc.code or 500
+        if status == 429 and (wait := retry_after_seconds()):
+            messages[429] = _("Too many attempts; try again in %(wait)s.",
+                              wait=format_timedelta(timedelta(seconds=wait), threshold=1.1))
         return error_response(status, _HTTP_CODES.get(status, "error"),
                               messages.get(status, exc.description or exc.name))

@@ -1,4 +1,4 @@
-"""/healthz: database, Redis and queue depth; 503 when a dependency is down."""
+"""/healthz: up or down for anyone; database, Redis and queue depth for platform staff only."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
@@ -6,12 +6,12 @@ from sqlalchemy import text
 
 from market import db
 from market.jobs import QUEUES, redis_connection
+from market.web.security import acting_user
 
 bp = Blueprint("health", __name__)
 
 
-@bp.get("/healthz")
-def healthz():
+def _checks() -> tuple[bool, dict]:
     checks: dict = {}
     ok = True
     try:
@@ -30,5 +30,23 @@ def healthz():
     except Exception as exc:
         checks["redis"] = f"down: {type(exc).__name__}"
         ok = False
-    checks["status"] = "ok" if ok else "unavailable"
-    return jsonify(checks), 200 if ok else 503
+    return ok, checks
+
+
+def _staff_or_none():
+    """The logged-in user when the database can say who that is; nobody when it is down."""
+    try:
+        return acting_user()
+    except Exception:  # the database is down: answer as to anyone
+        db.session.rollback()
+        return None
+
+
+@bp.get("/healthz")
+def healthz():
+    ok, checks = _checks()
+    user = _staff_or_none()
+    # Versions of the trouble (which dependency, which exception, queue depths) are for staff.
+    body = checks if user is not None and user.platform_role else {}
+    body["status"] = "ok" if ok else "unavailable"
+    return jsonify(body), 200 if ok else 503

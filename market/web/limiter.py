@@ -1,15 +1,26 @@
-"""Rate limits on Redis. Login form and API token share one budget per IP and per account."""
+"""Rate limits on Redis. The login form and the API token share one budget of failed attempts
+per account and per client address; successful logins are never counted, so colleagues behind
+one office address are not locked out. Password-reset requests count every request."""
 from __future__ import annotations
+
+import math
+import time
 
 from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="fixed-window")
+# Moving window: after the account's budget is spent the wait is until its oldest failure ages
+# out, and Retry-After says how long that is.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="moving-window")
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _per_account() -> str:
+    return current_app.config["LOGIN_FAILURES_PER_ACCOUNT"]
+
+
+def _per_address() -> str:
+    return current_app.config["LOGIN_FAILURES_PER_ADDRESS"]
 
 
 def _account_key() -> str:
@@ -21,6 +32,24 @@ def _account_key() -> str:
     return email.strip().lower() if isinstance(email, str) else ""
 
 
-login_attempts_per_ip = limiter.shared_limit(_login_limit, scope="login-ip", methods=["POST"])
-login_attempts_per_account = limiter.shared_limit(_login_limit, scope="login-account",
+def _failed(response) -> bool:
+    """A login attempt failed: wrong e-mail or password."""
+    return response.status_code == 401
+
+
+login_attempts_per_ip = limiter.shared_limit(_per_address, scope="login-ip", methods=["POST"],
+                                             deduct_when=_failed)
+login_attempts_per_account = limiter.shared_limit(_per_account, scope="login-account",
+                                                  key_func=_account_key, methods=["POST"],
+                                                  deduct_when=_failed)
+reset_requests_per_ip = limiter.shared_limit(_per_address, scope="reset-ip", methods=["POST"])
+reset_requests_per_account = limiter.shared_limit(_per_account, scope="reset-account",
                                                   key_func=_account_key, methods=["POST"])
+
+
+def retry_after_seconds() -> int | None:
+    """Seconds until the limit this request broke lets it through again, or None."""
+    current = limiter.current_limit
+    if current is None:
+        return None
+    return max(1, math.ceil(current.reset_at - time.time()))

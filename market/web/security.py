@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import Select, select
+from werkzeug.local import LocalProxy
 
 from market import acting, db
+from market.accounts import sessions
 from market.accounts.models import Organisation, User
 from market.errors import NotFound, PermissionDenied
 
@@ -17,20 +20,71 @@ login_manager.login_view = "accounts.login"
 login_manager.login_message = _l("Please log in to see this page.")
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-# Requests a regulator may still send: leaving, choosing a language, clearing its own inbox.
+# Requests a regulator may still send: leaving, choosing a language, clearing its own inbox,
+# looking after its own password, sessions and API tokens.
 REGULATOR_WRITE_ALLOWED = {"accounts.logout", "pages.set_language", "notifications.mark_read",
-                           "api.issue_token", "api.mark_notifications_read"}
+                           "api.issue_token", "api.mark_notifications_read", "accounts.security",
+                           "accounts.end_user_session", "accounts.revoke_token",
+                           "api.revoke_token_by_id", "api.revoke_calling_token"}
+
+
+# What survives a login or logout in the cookie: only the chosen language.
+_KEPT_IN_COOKIE = ("locale",)
+
+
+def idle_timeout() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    """The user of the cookie's server-side session, while it is open, recent and the user active."""
+    user = None
+    if user_id.isdigit():
+        user = sessions.session_user(session.get("sid"), int(user_id), idle_timeout())
+    if user is None:
+        _reset_cookie()
+    return user
+
+
+def _reset_cookie() -> None:
+    """Empty the cookie but for the language: a new CSRF token and no trace of a user."""
+    kept = {k: session[k] for k in _KEPT_IN_COOKIE if k in session}
+    session.clear()
+    session.update(kept)
+
+
+def begin_session(user: User, *, login: bool = True) -> None:
+    """Log a user in: a fresh cookie tied to a new server session (audited when `login`, i.e. the
+    password was just typed at the login form)."""
+    if isinstance(user, LocalProxy):  # current_user: flask-login must hold the user, not the proxy
+        user = user._get_current_object()
+    sid = sessions.sign_in(user, ip=request.remote_addr,
+                           user_agent=request.user_agent.string or "", audit=login)
+    _reset_cookie()
+    login_user(user)
+    session["sid"] = sid
+
+
+def end_session() -> None:
+    """Log out: the server session ends, so a copy of the cookie opens nothing either."""
+    if current_user.is_authenticated:
+        sessions.sign_out(current_user, session.get("sid"))
+    logout_user()
+    _reset_cookie()
 
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     acting.install()
+
+    @app.before_request
+    def resolve_session_user():
+        # Load the session's user before any use case opens its transaction, so ending an idle
+        # session or noting activity is its own small commit.
+        if request.blueprint not in ("api", "health") and request.endpoint != "static" \
+                and "_user_id" in session:
+            current_user._get_current_object()
 
     @app.before_request
     def regulators_never_write():

@@ -98,13 +98,15 @@ def test_token_request_body_must_be_a_json_object(client, data):
 
 
 def test_token_requests_are_rate_limited_per_ip(app, client, generator, monkeypatch):
-    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ADDRESS", "3 per minute")
     for _ in range(3):
         resp = client.post(URL, json={"email": generator.email, "password": "nope-nope-nope"})
         assert resp.status_code == 401
     resp = client.post(URL, json={"email": "other@example.cn", "password": PASSWORD})
     assert resp.status_code == 429
     assert error_of(resp)["code"] == "rate_limited"
+    assert 0 < int(resp.headers["Retry-After"]) <= 60
+    assert _tokens() == 0
     # Another address, asking for another account, is not affected.
     other = UserFactory()
     ok = client.post(URL, json={"email": other.email, "password": PASSWORD},
@@ -113,7 +115,7 @@ def test_token_requests_are_rate_limited_per_ip(app, client, generator, monkeypa
 
 
 def test_token_requests_are_rate_limited_per_email_across_ips(app, client, generator, monkeypatch):
-    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ACCOUNT", "3 per 15 minutes")
     for i in range(3):
         resp = client.post(URL, json={"email": generator.email, "password": "nope-nope-nope"},
                            environ_overrides={"REMOTE_ADDR": f"10.0.0.{i + 1}"})

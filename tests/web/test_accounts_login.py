@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from market import db
+from market.accounts.models import UserSession
 from market.audit.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
 
@@ -22,11 +23,12 @@ def en(client):
 
 @pytest.fixture
 def limit(app):
-    """LOGIN_RATE_LIMIT is read per request; tighten it for one test."""
-    old = app.config["LOGIN_RATE_LIMIT"]
-    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    """The login limits are read per request; tighten them for one test."""
+    old = {k: app.config[k] for k in ("LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS")}
+    app.config.update(LOGIN_FAILURES_PER_ACCOUNT="3 per 15 minutes",
+                      LOGIN_FAILURES_PER_ADDRESS="3 per minute")
     yield
-    app.config["LOGIN_RATE_LIMIT"] = old
+    app.config.update(old)
 
 
 def logged_in(client) -> bool:
@@ -141,22 +143,57 @@ def test_login_redirects_anonymous_users(en):
 
 
 # --- rate limit ------------------------------------------------------------------------------------
+# Failed attempts are counted per account and, generously, per client address; successes never.
 
-def test_fourth_attempt_for_one_account_from_different_ips_is_429(en, generator, limit):
-    for i in range(3):
+def session_rows() -> int:
+    return db.session.scalar(select(func.count()).select_from(UserSession))
+
+
+def test_account_waits_after_five_failures_from_any_address(app, en, generator):
+    assert app.config["LOGIN_FAILURES_PER_ACCOUNT"] == "5 per 15 minutes"
+    for i in range(5):
         resp = en.post("/login", data={"email": generator.email, "password": "wrong-password"},
                        environ_overrides={"REMOTE_ADDR": f"192.0.2.{i + 1}"})
         assert resp.status_code == 401
+    db.session.commit()
+    before = (audit_count(), session_rows(), generator.last_login_at)
     resp = en.post("/login", data={"email": generator.email, "password": PASSWORD},
                    environ_overrides={"REMOTE_ADDR": "192.0.2.99"})
     assert resp.status_code == 429
-    assert "Too many attempts" in resp.get_data(as_text=True)
+    wait = int(resp.headers["Retry-After"])
+    assert 14 * 60 < wait <= 15 * 60
+    assert "Too many attempts; try again in 15 minutes." in resp.get_data(as_text=True)
+    db.session.refresh(generator)
+    assert (audit_count(), session_rows(), generator.last_login_at) == before
     assert not logged_in(en)
-    # Another account from a fresh address is unaffected.
+    # Another account from another address is unaffected.
     other = UserFactory()
     resp = en.post("/login", data={"email": other.email, "password": PASSWORD},
                    environ_overrides={"REMOTE_ADDR": "192.0.2.100"})
     assert resp.status_code == 302
+
+
+def test_successful_logins_are_not_counted(en, generator):
+    for _ in range(12):
+        resp = en.post("/login", data={"email": generator.email, "password": PASSWORD})
+        assert resp.status_code == 302
+    assert logged_in(en)
+
+
+def test_twenty_colleagues_behind_one_address_log_in_within_a_minute(app, generator):
+    """An office behind one NAT address: each mistypes once, then everyone gets in."""
+    colleagues = [UserFactory(org=generator.org) for _ in range(20)]
+    db.session.commit()
+    for user in colleagues:
+        browser = app.test_client()
+        office = {"REMOTE_ADDR": "203.0.113.7"}
+        wrong = browser.post("/login", data={"email": user.email, "password": "typo-password"},
+                             environ_overrides=office)
+        assert wrong.status_code == 401
+        right = browser.post("/login", data={"email": user.email, "password": PASSWORD},
+                             environ_overrides=office)
+        assert right.status_code == 302, right.get_data(as_text=True)[:300]
+        assert browser.get("/dashboard", environ_overrides=office).status_code == 200
 
 
 def test_account_key_ignores_case_and_spaces(en, generator, limit):
@@ -168,15 +205,18 @@ def test_account_key_ignores_case_and_spaces(en, generator, limit):
     assert resp.status_code == 429
 
 
-def test_fourth_attempt_from_one_ip_with_different_accounts_is_429(en, generator, limit):
+def test_failures_from_one_address_are_limited_across_accounts(en, generator, limit):
     for i in range(3):
         resp = en.post("/login", data={"email": f"guess{i}@example.cn", "password": "wrong-password"},
                        environ_overrides={"REMOTE_ADDR": "192.0.2.50"})
         assert resp.status_code == 401
+    db.session.commit()
+    before = (audit_count(), session_rows())
     resp = en.post("/login", data={"email": generator.email, "password": PASSWORD},
                    environ_overrides={"REMOTE_ADDR": "192.0.2.50"})
-    assert resp.status_code == 429
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) <= 60
     assert not logged_in(en)
+    assert (audit_count(), session_rows()) == before
     # The same account from another address still works.
     resp = en.post("/login", data={"email": generator.email, "password": PASSWORD},
                    environ_overrides={"REMOTE_ADDR": "192.0.2.51"})
@@ -188,11 +228,10 @@ def test_get_login_page_is_not_limited(en, limit):
         assert en.get("/login").status_code == 200
 
 
-def test_default_limit_applies_without_override(app, en, generator):
-    limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
-    for i in range(limit):
-        en.post("/login", data={"email": generator.email, "password": "wrong-password"},
-                environ_overrides={"REMOTE_ADDR": f"192.0.2.{i + 1}"})
-    resp = en.post("/login", data={"email": generator.email, "password": PASSWORD},
-                   environ_overrides={"REMOTE_ADDR": "192.0.2.250"})
+def test_reset_requests_count_every_request(en, generator, limit):
+    for i in range(3):
+        assert en.post("/reset", data={"email": generator.email},
+                       environ_overrides={"REMOTE_ADDR": f"192.0.2.{i + 1}"}).status_code == 302
+    resp = en.post("/reset", data={"email": generator.email},
+                   environ_overrides={"REMOTE_ADDR": "192.0.2.9"})
     assert resp.status_code == 429

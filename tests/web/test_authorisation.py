@@ -16,6 +16,9 @@ from market import db
 from market.accounts.models import Licence, OrgChangeRequest
 from market.listings.models import DisposalRequest
 from market.orders.models import Order
+from market.accounts import sessions
+from market.accounts.models import ApiToken, User, UserSession
+from market.accounts.tokens import issue_api_token
 from market.audit.models import AuditEvent
 from tests.escrow_factories import dispute_on
 from tests.factories import (LicenceFactory, LicenceItemFactory, OrganisationFactory, PermitFactory,
@@ -65,7 +68,8 @@ def owned_objects(org) -> dict[str, int]:
             "quote_id": quote.id, "offer_id": offer.id, "order_id": order.id,
             # sampling_id, document_id, revision_id: a sampling order, contract PDF and revision
             **contract_objects(org, order), **_dispute_objects(org, order),
-            "change_id": _change_request(org).id, **manifest_objects(org, order)}
+            "change_id": _change_request(org).id, **manifest_objects(org, order),
+            **_credential_objects(org)}
 
 
 def _change_request(org) -> OrgChangeRequest:
@@ -79,6 +83,20 @@ def _change_request(org) -> OrgChangeRequest:
     db.session.add(req)
     db.session.commit()
     return req
+
+
+def _credential_objects(org) -> dict[str, int]:
+    """session_id, token_id: a browser session and an API token of the organisation's first user
+    (the one the scoping test logs in as), which only that user may end."""
+    user = db.session.scalar(select(User).where(User.org_id == org.id).order_by(User.id)) \
+        or UserFactory(org=org)
+    sid = sessions.sign_in(user, ip="192.0.2.1", user_agent="builder")
+    session_id = db.session.scalar(select(UserSession.id).where(
+        UserSession.sid_hash == sessions.sid_hash(sid)))
+    issue_api_token(user)
+    token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id)
+                                 .order_by(ApiToken.id.desc()))
+    return {"session_id": session_id, "token_id": token_id}
 
 
 def _dispute_objects(org, order) -> dict[str, int]:
@@ -180,7 +198,9 @@ def test_regulator_reads_inside_its_region_and_not_outside(client, regulator):
 def test_regulators_cannot_write_anywhere(client, regulator):
     objects = owned_objects(OrganisationFactory(types=["operator", "carrier"], region_code="440306"))
     login(client, regulator)
-    allowed = {"accounts.logout", "pages.set_language", "notifications.mark_read"}
+    # Leaving, the language, the inbox, and the regulator's own password, sessions and tokens.
+    allowed = {"accounts.logout", "pages.set_language", "notifications.mark_read",
+               "accounts.security", "accounts.end_user_session", "accounts.revoke_token"}
     before = db.session.scalar(select(func.count()).select_from(AuditEvent))
     for rule in current_app.url_map.iter_rules():
         writes = rule.methods - {"GET", "HEAD", "OPTIONS"}

@@ -43,7 +43,8 @@ def test_the_page_shows_progress_then_the_pdf(client, order, generator):
     page = client.get(f"/orders/{order.id}/contract")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'data-testid="document-pending"' in html and "location.reload" in html
+    assert 'data-testid="document-pending"' in html and 'data-refresh-after="' in html
+    assert "js/refresh.js" in html  # the reload lives in a static script (no inline script: CSP)
     assert 'data-testid="sign-form"' not in html
     render_all()
     html = client.get(f"/orders/{order.id}/contract").get_data(as_text=True)
