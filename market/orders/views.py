@@ -12,6 +12,7 @@ from market.listings.forms import ReasonForm
 from market.orders import services, state
 from market.orders.models import Order
 from market.orders.queries import visible_order, visible_orders
+from market.reviews.forms import panel_context
 from market.web.forms import flash_outcome
 from market.web.security import acting_user
 
@@ -38,7 +39,7 @@ def detail(order_id):
     return render_template("orders/order.html", order=order, role=role, can_cancel=can_cancel,
                            cancel_form=ReasonForm(), category_names=category_names(),
                            region_names=region_names([order.region_code]),
-                           refund=state.cancel_refunds(order.status))
+                           refund=state.cancel_refunds(order.status), **panel_context(order, role))
 
 
 @bp.post("/orders/<int:order_id>/cancel")

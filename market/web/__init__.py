@@ -36,12 +36,14 @@ def register_blueprints(app: Flask) -> None:
     from market.listings.views import bp as listings_bp
     from market.notifications.views import bp as notifications_bp
     from market.orders.views import bp as orders_bp
+    from market.reviews.views import bp as reviews_bp
     from market.sampling.views import bp as sampling_bp
     from market.web.health import bp as health_bp
     from market.web.pages import bp as pages_bp
 
     for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp, listings_bp, quotes_bp,
-               shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp):
+               shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp,
+               reviews_bp):
         app.register_blueprint(bp)
     csrf.exempt(stripe_webhook)  # Stripe signs its requests; there is no session to forge
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply
