@@ -23,6 +23,7 @@ from market.listings.matching import (CandidateFacts, Exclusion, ItemFacts, Matc
 from market.listings.models import (CapacityReservation, DisposalRequest, Quote, ServiceArea,
                                     StorefrontOffer)
 from market.money import line_amount_fen
+from market.reviews.queries import records
 
 
 def request_facts(req: DisposalRequest) -> RequestFacts:
@@ -196,9 +197,11 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
     if not orgs:
         return []
     offers = _best_offers(facts, orgs)
+    track = records(orgs)  # one batch for all candidates, never one query per operator
     out = []
     for org_id, o in orgs.items():
         price, fee = offers.get(org_id, (None, 0))
+        rec = track[org_id]
         out.append(CandidateFacts(
             operator_id=org_id, name=o["name"], verified=o["status"] == "verified",
             suspended=o["status"] == "suspended", coordinates=o["coords"],
@@ -206,7 +209,8 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
             # An operator that has not said where it collects serves its own province.
             service_prefixes=tuple(o["prefixes"] or [o["region"][:2]]),
             storefront_price_fen_per_t=price, storefront_transport_fen=fee,
-            on_time_rate=None,  # filled once orders complete (order lifecycle issues)
+            on_time_rate=rec.on_time_rate, on_time_manifests=rec.shipped_manifests,
+            review_average=rec.reviews.average, review_count=rec.reviews.count,
             credit_score=o["credit"]))
     return out
 

@@ -8,6 +8,7 @@ is settled or closed.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 CRITERIA: dict[str, tuple[str, ...]] = {
     "generator": ("on_time", "as_agreed", "communication"),
@@ -17,6 +18,13 @@ ALL_CRITERIA = CRITERIA["generator"] + CRITERIA["operator"]
 REVIEWABLE_STATUSES = ("settled", "closed")
 MIN_SCORE, MAX_SCORE = 1, 5
 MAX_COMMENT = 2000
+
+# An operator's on-time rate (storefronts, matching) is measured from manifests, not reviews: of its
+# manifests that have shipped (both pickup signatures given), the share shipped no later than
+# ON_TIME_GRACE after the planned pickup time. Loading and signing take time at the gate, so an hour
+# of grace; cancelled manifests never shipped and do not count.
+ON_TIME_GRACE = timedelta(hours=1)
+SHIPPED_STATUSES = ("shipped", "received", "closed")
 
 
 class ScoreProblem(Exception):
