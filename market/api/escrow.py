@@ -14,7 +14,8 @@ from market.api.idempotency import idempotent
 from market.api.openapi import SCHEMAS
 from market.api.parsing import json_body, require_str
 from market.errors import ValidationFailed
-from market.escrow import disputes, funding
+from market.escrow import disputes
+from market.orders import lifecycle
 
 ID = "int(max=2147483647)"
 MAX_EVIDENCE_BYTES_B64 = 14 * 1024 * 1024
@@ -51,7 +52,7 @@ def fund_order(order_id: int):
         409: Conflict
         422: ValidationFailed
     """
-    return jsonify(funding.request_funding(api_user(), order_id))
+    return jsonify(lifecycle.request_funding(api_user(), order_id))
 
 
 def _evidence_files() -> tuple[str, list[tuple[object, str]]]:

@@ -171,7 +171,8 @@ def propose_cancellation(actor: User, order_id: int, reason: str) -> Cancellatio
 
 
 def answer_cancellation(actor: User, order_id: int, agree: bool) -> CancellationProposal:
-    """The other party agrees (the order is cancelled, payers refunded) or either withdraws."""
+    """The other party agrees or either withdraws; on agreement
+    market.orders.lifecycle.answer_cancellation cancels the order and refunds the payers."""
     with transaction():
         order, role = orders.order_for_party(actor, order_id, lock=True)
         proposal = db.session.scalar(select(CancellationProposal).where(
@@ -186,10 +187,7 @@ def answer_cancellation(actor: User, order_id: int, agree: bool) -> Cancellation
         proposal.decided_by_user_id, proposal.decided_at = actor.id, utcnow()
         record("escrow.cancellation_" + proposal.status, proposal, actor=actor,
                changes={"order": order.number})
-        if agree:
-            # Both parties consent: the use case cancels as the system; refunds follow there.
-            orders.cancel_order(actor, order.id, proposal.reason, by_agreement=True)
-        else:
+        if not agree:
             notify_org(order.other_party(actor.org_id), "escrow.cancellation_withdrawn",
                        _("The cancellation of order %(number)s was declined or withdrawn.",
                          number=order.number), link=f"/orders/{order.id}/payment")

@@ -3,7 +3,9 @@
 contract_signed → funding opens one FundingRequest per payer (all lines at contract quantities);
 every receipt, by bank or card, goes through book_receipt(): what is due goes to escrow, anything
 more (or anything for an order no longer awaiting it) to suspense for finance; the order becomes
-funded when every payer has paid in full.
+funded when every payer has paid in full. At settlement a received order whose escrow falls short
+asks the payer for a top-up through the same request (ask_topup); once it is paid the settlement
+job runs again.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from market.escrow.errors import NotAwaitingFunding, NothingToPay
 from market.escrow.gateways import get_gateway
 from market.escrow.models import FundingRequest, Payment, Receipt
 from market.escrow.policies import funding_plan, make_reference
+from market.jobs import enqueue_named_after_commit
 from market.ledger import post
 from market.notifications.services import notify_org
 from market.orders.models import Order
@@ -82,12 +85,14 @@ def request_funding(actor: User, order_id: int) -> dict:
     gateway = get_gateway()
     with transaction():
         order, role = order_for_party(actor, order_id, lock=True)
-        if order.status not in ("contract_signed", "funding"):
+        # A received order takes money only for a top-up asked for at settlement.
+        topup = order.status == "received" and _open_request(order.id, actor.org_id) is not None
+        if not topup and order.status not in ("contract_signed", "funding"):
             raise NotAwaitingFunding(_(
                 "Order %(number)s is not awaiting funding; money is paid in after the contract "
                 "is signed and before the order is funded.", number=order.number))
         plan = funding_plan(book.terms_for(order))
-        if actor.org_id not in plan:
+        if actor.org_id not in plan and not topup:
             raise NothingToPay(_("Your organisation has nothing to pay on this order."))
         if order.status == "contract_signed":
             # The generator may start funding itself; a paying operator asks as the system would.
@@ -102,6 +107,12 @@ def request_funding(actor: User, order_id: int) -> dict:
             out.update(client_secret=payment.client_secret, payment_id=payment.external_id)
         out.update(order_id=order.id, status=order.status)
         return out
+
+
+def _open_request(order_id: int, org_id: int | None) -> FundingRequest | None:
+    return db.session.scalar(select(FundingRequest).where(
+        FundingRequest.order_id == order_id, FundingRequest.payer_org_id == org_id,
+        FundingRequest.status == "open"))
 
 
 def _open_payment(req: FundingRequest, due: int, order: Order, gateway) -> Payment:
@@ -149,7 +160,9 @@ def book_receipt(*, gateway: str, reference: str, req: FundingRequest | None, am
     order = db.session.get(Order, req.order_id) if req is not None else None
     state = book.escrow_state(order.id) if order is not None else None
     due = due_fen(req, state) if req is not None else 0
-    awaiting = order is not None and order.status == "funding" and req.status == "open"
+    # A funding order awaits its money; a received one awaits a top-up asked for at settlement.
+    awaiting = order is not None and order.status in ("funding", "received") \
+        and req.status == "open"
     applied = min(amount_fen, due) if awaiting else 0
     excess = amount_fen - applied
     if req is None:
@@ -184,8 +197,43 @@ def book_receipt(*, gateway: str, reference: str, req: FundingRequest | None, am
     return receipt, False
 
 
+def ask_topup(order: Order, payer_org_id: int, short_fen: int,
+              actor: User | None = None) -> FundingRequest:
+    """Ask a payer of a received order (locked) for short_fen more: settlement found the escrow
+    short. Reuses the payer's funding request and reference; asking again for the same shortfall
+    changes nothing."""
+    state = book.escrow_state(order.id)
+    req = db.session.scalar(select(FundingRequest).where(
+        FundingRequest.order_id == order.id, FundingRequest.payer_org_id == payer_org_id)
+        .with_for_update())
+    amount = state.funded.get(payer_org_id, 0) + short_fen
+    if req is None:
+        req = FundingRequest(order_id=order.id, payer_org_id=payer_org_id, amount_fen=amount,
+                             reference=make_reference(order.number,
+                                                      payer_org_id == order.operator_id))
+        db.session.add(req)
+    elif req.amount_fen == amount and req.status == "open":
+        return req
+    req.amount_fen, req.status, req.paid_at = amount, "open", None
+    db.session.flush()
+    record("escrow.topup_requested", order, actor=actor, changes={
+        "payer_org_id": payer_org_id, "topup_fen": short_fen, "reference": req.reference})
+    notify_org(payer_org_id, "escrow.topup_requested",
+               _("Please pay %(amount)s more into escrow for order %(number)s: more waste was "
+                 "accepted than was paid for.", amount=money(short_fen), number=order.number),
+               _("Quote the reference %(reference)s.", reference=req.reference),
+               link=f"/orders/{order.id}/payment")
+    return req
+
+
 def _mark_paid(order: Order, req: FundingRequest, actor: User | None) -> None:
     req.status, req.paid_at = "paid", utcnow()
+    if order.status == "received":
+        # A top-up: settlement (a context above escrow) runs again once this commits.
+        record("escrow.topped_up", order, actor=actor, changes={
+            "payer_org_id": req.payer_org_id, "amount_fen": req.amount_fen})
+        enqueue_named_after_commit("market.settlement.jobs.settle_order", "money", order.id)
+        return
     if any(r.status == "open" for r in requests_of(order.id)):
         return
     transition(order, "funded", "finance" if getattr(actor, "platform_role", None) == "finance"

@@ -24,10 +24,12 @@ from market.orders.services import transition
 from market.uow import transaction
 from market.web.i18n import money
 
-# Money may leave escrow for a line once the order is funded, until it is closed; never while a
-# dispute holds it. Refunds may also return a partial payment of an order still being funded.
-RELEASABLE = ("funded", "in_transfer", "received", "settled")
-REFUNDABLE = ("funding",) + RELEASABLE
+# Money leaves escrow for a line only once the waste is received (the database refuses a release
+# of a disposal or transport line before that too: migration 0008), until the order is closed;
+# never while a dispute holds it. Refunds may return money of an order still being funded, or of
+# a funded one (cancellation by agreement).
+RELEASABLE = ("received", "settled")
+REFUNDABLE = ("funding", "funded", "in_transfer", "received", "settled")
 
 
 def check_fen(value: object, field: str = "amount_fen") -> int:

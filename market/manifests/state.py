@@ -57,3 +57,27 @@ def pickup_part_for(actor: str) -> str | None:
 def ships_after(signed_parts: set[str]) -> bool:
     """True once both pickup parts are signed, whichever came first."""
     return {"generator", "carrier"} <= signed_parts
+
+
+def manifest_actions(status: str, roles: set[str], signed: set[str], *,
+                     open_discrepancy: bool = False, refusal_unrecorded: bool = False) -> list[str]:
+    """What a caller with these roles may do now with a manifest in `status`, in page order."""
+    actions: list[str] = []
+    if status == "draft":
+        if "generator" in roles and "generator" not in signed:
+            actions.append("sign_as_generator")
+        if "carrier" in roles and "carrier" not in signed:
+            actions += ["sign_as_carrier", "request_driver_code"]
+        if roles & {"generator", "admin"}:
+            actions.append("cancel")
+    elif status == "shipped":
+        if "operator" in roles:
+            actions.append("receive")
+    elif status in ("received", "closed"):
+        if open_discrepancy and "generator" in roles:
+            actions += ["confirm_discrepancy", "dispute_discrepancy"]
+        if refusal_unrecorded and roles & {"generator", "operator"}:
+            actions.append("record_refusal")
+    if status != "cancelled" and roles:
+        actions.append("download_pdf")
+    return actions

@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from market import db
 from market.audit.services import record
+from market.orders.models import Order
 from market.oversight.models import SEVERITIES, Alert
 from market.uow import transaction
 
@@ -18,30 +19,27 @@ CARRIER_PERMIT = "carrier_permit_invalid"
 WEIGHT_DISCREPANCY = "weight_discrepancy"
 
 
-def raise_alert(rule_id: str, severity: str, *, subject: str, order=None, manifest=None,
-                generator=None, operator=None, carrier=None, pickup_region: str | None = None,
+def raise_alert(rule_id: str, severity: str, *, subject: str, order_id: int | None = None,
+                manifest_id: int | None = None, carrier_org_id: int | None = None,
                 data: dict[str, Any] | None = None) -> Alert:
     """Store an alert once per (rule, subject): raising it again returns the first one.
 
-    Runs in the caller's transaction when there is one, else in its own; call it after a refused
-    use case has rolled back to keep the alert about the refusal.
+    The order (when given) supplies the generator, the operator and the three regions of the
+    regulator scope rule. Runs in the caller's transaction when there is one, else in its own:
+    pass it to uow.after_rollback to keep an alert about a refused attempt.
     """
     if severity not in SEVERITIES:
         raise ValueError(f"unknown severity {severity!r}")
-    generator = generator or (order.generator if order is not None else None)
-    operator = operator or (order.operator if order is not None else None)
-    if pickup_region is None and order is not None:
-        pickup_region = order.region_code
-    values = dict(
-        rule_id=rule_id, subject=subject, severity=severity, status="open",
-        order_id=getattr(order, "id", None), manifest_id=getattr(manifest, "id", None),
-        generator_org_id=getattr(generator, "id", None),
-        operator_org_id=getattr(operator, "id", None),
-        carrier_org_id=getattr(carrier, "id", None),
-        generator_region=getattr(generator, "region_code", None),
-        operator_region=getattr(operator, "region_code", None),
-        pickup_region=pickup_region, data=data or {})
     with transaction() as s:
+        order = s.get(Order, order_id) if order_id is not None else None
+        values = dict(rule_id=rule_id, subject=subject, severity=severity, status="open",
+                      order_id=order_id, manifest_id=manifest_id, carrier_org_id=carrier_org_id,
+                      data=data or {})
+        if order is not None:
+            values.update(generator_org_id=order.generator_id, operator_org_id=order.operator_id,
+                          generator_region=order.generator.region_code,
+                          operator_region=order.operator.region_code,
+                          pickup_region=order.region_code)
         new_id = s.execute(insert(Alert).values(**values)
                            .on_conflict_do_nothing(constraint="uq_oversight_alert_rule_subject")
                            .returning(Alert.id)).scalar()

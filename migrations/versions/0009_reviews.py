@@ -1,14 +1,14 @@
 """reviews: each party of a settled order rates the other once (scores 1–5 by side)
 
 Revision ID: 0009_reviews
-Revises: 0007_manifests
+Revises: 0008_settlement
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0009_reviews'
-down_revision = '0007_manifests'
+down_revision = '0008_settlement'
 branch_labels = None
 depends_on = None
 

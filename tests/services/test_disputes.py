@@ -14,6 +14,7 @@ from market.escrow import disputes, services
 from market.escrow.errors import EscrowNotFunded, SplitMismatch
 from market.ledger.models import Entry
 from market.notifications.models import Notification
+from market.orders import lifecycle
 from tests.escrow_factories import PDF, PNG, make_order, pay_in_full, set_status
 
 
@@ -149,14 +150,14 @@ def test_negative_price_dispute_fee_comes_out_of_the_operator_share(generator, o
 def test_cancelling_a_funded_order_by_agreement_refunds_in_full(generator, operator, finance):
     order = pay_in_full(make_order(generator.org, operator.org), finance)
     with pytest.raises(NotFound):
-        disputes.answer_cancellation(operator, order.id, True)
+        lifecycle.answer_cancellation(operator, order.id, True)
     disputes.propose_cancellation(generator, order.id, "项目取消")
     with pytest.raises(Conflict):
         disputes.propose_cancellation(operator, order.id, "重复")
     with pytest.raises(PermissionDenied):  # the proposer cannot agree with itself
-        disputes.answer_cancellation(generator, order.id, True)
+        lifecycle.answer_cancellation(generator, order.id, True)
     assert notes(operator, "escrow.cancellation_proposed") == 1
-    disputes.answer_cancellation(operator, order.id, True)
+    lifecycle.answer_cancellation(operator, order.id, True)
     db.session.refresh(order)
     assert order.status == "cancelled"
     assert ledger.balance(f"escrow:{order.number}") == 0
@@ -167,7 +168,7 @@ def test_cancelling_a_funded_order_by_agreement_refunds_in_full(generator, opera
 def test_a_declined_proposal_changes_nothing(generator, operator, finance):
     order = pay_in_full(make_order(generator.org, operator.org), finance)
     disputes.propose_cancellation(operator, order.id, "产能不足")
-    disputes.answer_cancellation(generator, order.id, False)
+    lifecycle.answer_cancellation(generator, order.id, False)
     db.session.refresh(order)
     assert order.status == "funded" and ledger.balance(f"escrow:{order.number}") == 300_000
     unfunded = make_order(generator.org, operator.org)
@@ -177,7 +178,7 @@ def test_a_declined_proposal_changes_nothing(generator, operator, finance):
 
 def test_dispute_needs_money_held(generator, operator, finance):
     order = pay_in_full(make_order(generator.org, operator.org), finance)
-    services.release(finance, order.id, order.line("disposal").id, 300_000, key="all")
     set_status(order, "received")
+    services.release(finance, order.id, order.line("disposal").id, 300_000, key="all")
     with pytest.raises(EscrowNotFunded):
         disputes.open_dispute(generator, order.id, "晚了", files(PDF))

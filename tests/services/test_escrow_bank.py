@@ -15,6 +15,7 @@ from market.escrow.models import Receipt
 from market.escrow.policies import make_reference
 from market.ledger.models import Entry
 from market.notifications.models import Notification
+from market.orders import lifecycle
 from tests.escrow_factories import make_order
 from tests.factories import UserFactory
 
@@ -138,8 +139,7 @@ def test_the_same_bank_transfer_is_booked_once(generator, finance, order):
 def test_money_for_an_order_no_longer_awaiting_it_goes_to_suspense(generator, finance, order):
     ref = funding.request_funding(generator, order.id)["reference"]
     receipt(finance, ref, 100_000, "B009")
-    from market.orders.services import cancel_order
-    cancel_order(generator, order.id, "计划变更")  # refunds the part payment
+    lifecycle.cancel_order(generator, order.id, "计划变更")  # refunds the part payment
     assert ledger.balance(f"escrow:{order.number}") == 0
     assert ledger.balance(f"payable:{generator.org_id}") == 100_000
     late = receipt(finance, ref, 240_000, "B010")

@@ -25,7 +25,7 @@ from market.ledger.models import Posting
 from market.escrow.policies import plan_release
 from market.orders import state as state_table
 from market.orders.models import Order
-from market.orders.services import cancel_order
+from market.orders.lifecycle import cancel_order
 from tests.escrow_factories import PDF, make_order
 from tests.factories import OrganisationFactory, PlatformOrgFactory, UserFactory
 

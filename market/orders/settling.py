@@ -1,0 +1,47 @@
+"""The settlement steps of an order's life: received ─► settled ─► closed.
+
+    received ─► settled   once every manifest is received and no discrepancy holds it (the last
+                          receipt, the last discrepancy confirmed or resolved, a top-up paid)
+    settled  ─► closed    once its escrow is empty and every line and refund is paid out
+
+Each function is one use case (the settlement context's own transactions nest inside). Views,
+the API and jobs call these; market.orders.transfer calls settle_if_ready after its steps.
+"""
+from __future__ import annotations
+
+from market.accounts.models import User
+from market.escrow.models import Payout
+from market.orders.models import Order
+from market.settlement import payouts, queries
+from market.settlement import services as settlement
+from market.settlement.models import Settlement
+from market.uow import transaction
+
+
+def settle_if_ready(order: Order, actor: User | None = None) -> Settlement | None:
+    """Settle the (locked) order in the caller's transaction when nothing holds it any more."""
+    if not queries.ready_to_settle(order):
+        return None
+    return settlement.settle(order.id, actor)
+
+
+def settle_order(order_id: int, actor: User | None = None) -> Settlement:
+    """Settle a received order, or ask for its top-up (a job; idempotent)."""
+    return settlement.settle(order_id, actor)
+
+
+def upload_certificate(actor: User, order_id: int, stream, original_name: str) -> Settlement:
+    """The operator's disposal certificate; the retention is released, the order may close."""
+    with transaction():
+        row = settlement.upload_certificate(actor, order_id, stream, original_name)
+        payouts.close_if_paid_out(order_id)
+        return row
+
+
+def record_bank_payout(actor: User, org_id, amount_fen, bank_ref) -> Payout:
+    """Finance records a bank payout of an organisation's payable; paid-out orders close."""
+    return payouts.record_bank_payout(actor, org_id, amount_fen, bank_ref)
+
+
+def close_if_paid_out(order_id: int) -> bool:
+    return payouts.close_if_paid_out(order_id)
