@@ -117,7 +117,9 @@ def records(org_ids) -> dict[int, TrackRecord]:
         return {}
     crit = CRITERIA["generator"]
     out = {org_id: TrackRecord() for org_id in ids}
-    for org_id, n, mean, *rest in db.session.execute(_records_statement(), {"org_ids": ids}):
+    # Core execution on the session's connection: plain rows, none of the ORM's result handling.
+    for org_id, n, mean, *rest in db.session.connection().execute(_records_statement(),
+                                                                   {"org_ids": ids}):
         per, (shipped, on_time) = rest[:len(crit)], rest[len(crit):]
         reviews = (ReviewSummary(int(n), round(float(mean), 2),
                                  tuple((c, round(float(v), 2)) for c, v in zip(crit, per)))
