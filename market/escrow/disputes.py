@@ -95,7 +95,8 @@ def parse_awards(raw: dict, order: Order) -> dict[int, int]:
 
 
 def resolve_dispute(actor: User, dispute_id: int, split: dict, note: str = "") -> Dispute:
-    """An admin splits everything held between the parties; posted as releases and refunds."""
+    """An admin splits everything held between the parties; posted as releases and refunds.
+    market.orders.lifecycle.resolve_dispute then moves the order to resolved."""
     if actor.platform_role != "admin":
         raise PermissionDenied(_("Only platform administrators resolve disputes."))
     with transaction():
@@ -125,7 +126,6 @@ def resolve_dispute(actor: User, dispute_id: int, split: dict, note: str = "") -
         dispute.split = {str(k): v for k, v in awards.items()}
         dispute.held_fen = sum(held.values())
         dispute.resolution_note = (note or "").strip()[:MAX_REASON] or None
-        orders.transition(order, "resolved", "admin")
         record("escrow.dispute_resolved", dispute, actor=actor, changes={
             "order": order.number, "held_fen": dispute.held_fen, "split": dispute.split,
             "note": dispute.resolution_note})

@@ -142,7 +142,7 @@ def resolve(dispute_id):
             value = value.strip() or "0"
             split[name[len("share_"):]] = int(value) if value.isdigit() else value
     try:
-        disputes.resolve_dispute(current_user, dispute_id, split, form.note.data or "")
+        lifecycle.resolve_dispute(current_user, dispute_id, split, form.note.data or "")
     except DomainError as exc:
         _flash_error(exc)
     else:

@@ -74,22 +74,6 @@ def enqueue_after_commit(fn, *args) -> OutboxJob:
     return row
 
 
-def enqueue_named_after_commit(name: str, queue: str, *args) -> OutboxJob:
-    """Record a job by its dotted name, for a context that may not import the job's module (it
-    sits above it, e.g. escrow asking settlement to run again); the worker imports it by name."""
-    if queue not in QUEUES:
-        raise ValueError(f"unknown queue {queue}")
-    for a in args:
-        if not isinstance(a, (int, str, bool)) and a is not None:
-            raise TypeError(f"job {name} takes ids and scalars, got {type(a).__name__}")
-    row = OutboxJob(queue=queue, name=name, args=list(args))
-    db.session.add(row)
-    db.session.flush()
-    outbox_id = row.id
-    after_commit(lambda: push(outbox_id))
-    return row
-
-
 def push(outbox_id: int) -> bool:
     """Push one outbox row to rq; False (row left for the dispatcher) if Redis is unreachable."""
     with transaction() as s:

@@ -39,7 +39,8 @@ def send_provincial_report(report_id: int) -> str:
         else:
             report.status, report.sent_at, report.last_error = "sent", utcnow(), None
             report.provincial_number = number
-            if number and not manifest.provincial_number:
+            # The shipped event registers the manifest; its number is the manifest's.
+            if number and (report.event == "shipped" or not manifest.provincial_number):
                 manifest.provincial_number = number
             record("manifest.reported", manifest, changes={
                 "event": report.event, "provincial_number": number, "attempts": report.attempts})

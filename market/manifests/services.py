@@ -266,3 +266,17 @@ def cancel_manifest(actor: User, manifest_id: int, reason: str = "") -> Manifest
                        _("Manifest %(number)s was cancelled.", number=manifest.number),
                        manifest.cancel_reason or "", link=f"/manifests/{manifest.id}")
         return manifest
+
+
+def close_received(order_id: int, actor: User | None = None) -> int:
+    """Close the received manifests of a settled order (system; the caller's transaction)."""
+    closed = 0
+    for m in db.session.scalars(select(Manifest).where(Manifest.order_id == order_id,
+                                                       Manifest.status == "received")
+                                .order_by(Manifest.id).with_for_update()):
+        transition(m, "closed", "system")
+        m.closed_at = utcnow()
+        record("manifest.closed", m, actor=actor, changes={"number": m.number,
+                                                           "reason": "order settled"})
+        closed += 1
+    return closed

@@ -17,21 +17,21 @@ from __future__ import annotations
 
 from datetime import date
 
+from market import db
 from market.accounts.models import User
 from market.audit.services import record
 from market.contracts import revisions
 from market.contracts import services as contracts
 from market.contracts.access import party_order
 from market.contracts.models import ContractVersion
-from market.escrow import disputes
-from market.escrow import funding
+from market.escrow import book, disputes, funding, receipts
 from market.escrow import services as escrow
-from market.escrow.dispute_models import CancellationProposal
-from market.escrow.models import FundingRequest
+from market.escrow.dispute_models import CancellationProposal, Dispute
+from market.escrow.models import FundingRequest, Receipt
 from market.listings import offers, quotes
 from market.listings import validation as v
 from market.orders import services as orders
-from market.orders import state
+from market.orders import settling, state
 from market.orders.models import Order
 from market.sampling import gate
 from market.sampling import services as sampling
@@ -131,20 +131,93 @@ def sign_contract(actor: User, order_id: int, password: str, *, ip: str | None =
 # --- funding -----------------------------------------------------------------------------------
 
 
+def _open_funding(order: Order, role: str, actor: User | None = None) -> list[FundingRequest]:
+    """contract_signed → funding: one request per payer; a zero-value order is funded at once."""
+    orders.transition(order, "funding", role)
+    created = funding.open_requests(order, actor)
+    if not created:
+        # A zero-value order has nothing to wait for.
+        orders.transition(order, "funded", "system")
+    return created
+
+
 def start_funding(order_id: int) -> list[FundingRequest]:
     """System: open funding of a contract_signed order (one request per payer)."""
-    return funding.start_funding(order_id)
+    with transaction():
+        order = book.lock_order(order_id)
+        funding.require_contract_signed(order)
+        return _open_funding(order, "system")
 
 
 def request_funding(actor: User, order_id: int) -> dict:
-    """How the actor's organisation pays the order into escrow (opening funding if needed)."""
-    return funding.request_funding(actor, order_id)
+    """How the actor's organisation pays the order into escrow, opening funding if needed (the
+    generator may open it itself; a paying operator asks as the system would)."""
+    with transaction():
+        order, role = orders.order_for_party(actor, order_id, lock=True)
+        funding.check_payer(order, actor)
+        if order.status == "contract_signed":
+            _open_funding(order, "generator" if role == "generator" else "system", actor)
+        return funding.payment_instructions(order, actor)
 
 
-# --- transfer, settlement, close: market.manifests and market.settlement add their steps here --
-# (funded → in_transfer → received → settled → closed). Keep each stage a short section; past
-# ~400 lines split by stage into market/orders/lifecycle_<stage>.py siblings that this module
-# re-exports.
+def funded_if_paid(order: Order, actor: User | None = None) -> bool:
+    """funding → funded once every payer has paid in full (order locked, inside the caller's
+    transaction: a receipt booked by finance or a card payment's webhook job). True if it moved.
+    A received order was asked for a top-up at settlement: paid, it settles now."""
+    if order.status == "received":
+        settling.settle_if_ready(order, actor)
+        return False
+    if not funding.fully_paid(order):
+        return False
+    orders.transition(order, "funded", "finance" if getattr(actor, "platform_role", None)
+                      == "finance" else "system")
+    funding.announce_funded(order, actor)
+    return True
+
+
+def _funded_if_paid_for(req: FundingRequest | None, actor: User) -> None:
+    funded_if_paid(book.lock_order(req.order_id), actor)
+
+
+def confirm_receipt(actor: User, *, reference: str, amount_fen: int, received_on: date,
+                    payer_name: str, bank_ref: str) -> Receipt:
+    """Finance books a bank receipt; the order is funded when it completes every payment."""
+    with transaction():
+        receipt = receipts.confirm_receipt(actor, reference=reference, amount_fen=amount_fen,
+                                           received_on=received_on, payer_name=payer_name,
+                                           bank_ref=bank_ref)
+        if receipt.funding_request_id is not None:
+            _funded_if_paid_for(db.session.get(FundingRequest, receipt.funding_request_id), actor)
+        return receipt
+
+
+def match_suspense(actor: User, receipt_id: int, reference: str, amount_fen: int,
+                   key: str) -> Receipt:
+    """Finance applies suspense money to an order awaiting funding; funded when complete."""
+    with transaction():
+        receipt = receipts.match_suspense(actor, receipt_id, reference, amount_fen, key)
+        _funded_if_paid_for(receipts.known_request(reference), actor)  # the step found it
+        return receipt
+
+
+# --- transfer, settlement: market.manifests and market.settlement add their steps here ---------
+# (funded → in_transfer → received → settled). Keep each stage a short section; past ~400 lines
+# split by stage into market/orders/lifecycle_<stage>.py siblings that this module re-exports.
+
+
+# --- close -------------------------------------------------------------------------------------
+
+
+def close_order(actor: User | None, order_id: int) -> Order:
+    """Close a settled or resolved order (staff or the system); refused while its escrow holds
+    anything."""
+    with transaction():
+        order = book.lock_order(order_id)
+        escrow.require_empty(actor, order)
+        frm = order.status
+        orders.transition(order, "closed", actor.platform_role if actor is not None else "system")
+        record("order.closed", order, actor=actor, changes={"from": frm})
+        return order
 
 
 # --- cancellation ------------------------------------------------------------------------------
@@ -170,6 +243,17 @@ def cancel_order(actor: User, order_id: int, reason: str = "", *,
         orders.mark_cancelled(order, actor, role, reason, refunded=refunded,
                               by_agreement=by_agreement)
         return order
+
+
+def resolve_dispute(actor: User, dispute_id: int, split: dict, note: str = "") -> Dispute:
+    """An admin splits what a disputed order holds; the order is then resolved (a repeated
+    submission of the same decision changes nothing)."""
+    with transaction():
+        dispute = disputes.resolve_dispute(actor, dispute_id, split, note)
+        order = book.lock_order(dispute.order_id)
+        if order.status not in ("resolved", "closed"):  # else a repeated decision, moved on
+            orders.transition(order, "resolved", "admin")
+        return dispute
 
 
 def answer_cancellation(actor: User, order_id: int, agree: bool) -> CancellationProposal:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from market import db
 from market.listings.browse import category_names, region_names
 from market.listings.forms import ReasonForm
-from market.orders import lifecycle, state
+from market.orders import actions, lifecycle, state
 from market.orders.models import Order
 from market.orders.queries import visible_order, visible_orders
 from market.reviews.forms import panel_context
@@ -37,6 +37,7 @@ def detail(order_id):
     order, role = visible_order(current_user, order_id)
     can_cancel = role is not None and state.can(order.status, "cancelled", role)
     return render_template("orders/order.html", order=order, role=role, can_cancel=can_cancel,
+                           actions=actions.for_caller(order, role),
                            cancel_form=ReasonForm(), category_names=category_names(),
                            region_names=region_names([order.region_code]),
                            refund=state.cancel_refunds(order.status), **panel_context(order, role))

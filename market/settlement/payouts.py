@@ -3,7 +3,8 @@
 Bank payout batches and their reconciliation belong to the finance issue; this is the minimal
 honest path they build on: finance records a bank transfer it executed for an organisation's
 payable (Dr payable / Cr clearing:bank, through the escrow Payout record and the audit log), and
-every settled order of that organisation whose money has now all left the platform closes.
+market.orders.settling then closes every settled order of that organisation whose money has now
+all left the platform.
 """
 from __future__ import annotations
 
@@ -20,16 +21,14 @@ from market.escrow import services as escrow
 from market.escrow.errors import MoreThanHeld
 from market.escrow.models import Payout
 from market.notifications.services import notify_org
-from market.settlement import queries
 from market.uow import transaction
 from market.web.i18n import money
 
 MAX_REF = 100
 
 
-def record_bank_payout(actor: User, org_id: object, amount_fen: object, bank_ref: object) -> Payout:
-    """Finance records a bank transfer paid to an organisation out of its payable (once per
-    bank reference: the same details again return the first payout, others are a 409)."""
+def check_payout(actor: User, org_id: object, amount_fen: object, bank_ref: object) -> str:
+    """Refuse a payout by anyone but finance, or with bad input; the bank reference, stripped."""
     if actor.platform_role != "finance":
         raise PermissionDenied(_("Only platform finance staff record payouts."))
     if type(org_id) is not int:
@@ -38,7 +37,14 @@ def record_bank_payout(actor: User, org_id: object, amount_fen: object, bank_ref
     escrow.check_fen(amount_fen)
     if not isinstance(bank_ref, str) or not bank_ref.strip() or len(bank_ref.strip()) > MAX_REF:
         raise ValidationFailed(_("%(field)s is required.", field="bank_ref"), field="bank_ref")
-    bank_ref = bank_ref.strip()
+    return bank_ref.strip()
+
+
+def record_bank_payout(actor: User, org_id: int, amount_fen: int, bank_ref: str) -> Payout:
+    """Finance records a bank transfer paid to an organisation out of its payable (once per
+    bank reference: the same details again return the first payout, others are a 409). The
+    caller locks the orders it may close first (market.orders.settling), then this posts."""
+    bank_ref = check_payout(actor, org_id, amount_fen, bank_ref)
     key = f"bank-payout:{bank_ref}"
     with transaction():
         if db.session.get(Organisation, org_id) is None:
@@ -49,9 +55,6 @@ def record_bank_payout(actor: User, org_id: object, amount_fen: object, bank_ref
                 raise Conflict(_("Bank reference %(ref)s is already booked with other details.",
                                  ref=bank_ref), field="bank_ref", code="idempotency_conflict")
             return found
-        # Orders first, in id order, then the payable (the ledger locks it): the order a
-        # settlement takes its locks in, so the two never wait on each other in a cycle.
-        candidates = [book.lock_order(oid) for oid in queries.closable_orders(org_id)]
         owed = ledger.balance(book.payable_account(org_id))
         if amount_fen > owed:
             raise MoreThanHeld(_("Only %(owed)s is owed to this organisation.", owed=money(owed)),
@@ -70,20 +73,4 @@ def record_bank_payout(actor: User, org_id: object, amount_fen: object, bank_ref
         notify_org(org_id, "settlement.paid_out",
                    _("%(amount)s was paid out to your bank account.", amount=money(amount_fen)),
                    link="/payables")
-        for order in candidates:
-            close_if_paid_out(order.id)
         return payout
-
-
-def close_if_paid_out(order_id: int) -> bool:
-    """Close a settled (or resolved) order once its escrow is empty and all its money is paid
-    out; True when it closed. Runs in the caller's transaction or its own."""
-    with transaction():
-        order = book.lock_order(order_id)
-        if order.status not in ("settled", "resolved") or not queries.paid_out(order):
-            return False
-        row = queries.settlement_of(order.id)
-        if row is not None and row.retained_fen and row.retention_released_at is None:
-            return False  # the escrow still holds the retention until the certificate
-        escrow.close(None, order.id)
-        return True

@@ -84,7 +84,7 @@ def test_admin_splits_what_is_held_into_releases_and_refunds(received, generator
                                                              admin):
     d = disputes.open_dispute(generator, received.id, "部分废物未处置", files(PDF))
     split = {str(operator.org_id): 200_000, str(generator.org_id): 140_000}
-    disputes.resolve_dispute(admin, d.id, split, "按实际处置量结算")
+    lifecycle.resolve_dispute(admin, d.id, split, "按实际处置量结算")
     assert d.status == "resolved" and received.status == "resolved"
     assert ledger.balance(f"escrow:{received.number}") == 0
     # the operator's 200 000: the disposal line first (fee 1 % = 2 000)
@@ -96,11 +96,11 @@ def test_admin_splits_what_is_held_into_releases_and_refunds(received, generator
     assert audited("escrow.dispute_resolved") == 1 and audited("escrow.released") == 1
     assert audited("escrow.refunded") == 1
     before = entries()
-    assert disputes.resolve_dispute(admin, d.id, split).id == d.id  # a repeat posts nothing
+    assert lifecycle.resolve_dispute(admin, d.id, split).id == d.id  # a repeat posts nothing
     assert entries() == before
     with pytest.raises(Conflict):
-        disputes.resolve_dispute(admin, d.id, {str(operator.org_id): 340_000})
-    services.close(admin, received.id)
+        lifecycle.resolve_dispute(admin, d.id, {str(operator.org_id): 340_000})
+    lifecycle.close_order(admin, received.id)
     assert received.status == "closed"
 
 
@@ -118,7 +118,7 @@ def test_a_split_that_does_not_add_up_is_refused_and_nothing_posts(received, gen
     ids = {"op": operator.org_id, "gen": generator.org_id, "other": other_generator.org_id}
     before = entries()
     with pytest.raises(ValidationFailed) as exc:
-        disputes.resolve_dispute(admin, d.id, {str(ids[k]): v for k, v in shares.items()})
+        lifecycle.resolve_dispute(admin, d.id, {str(ids[k]): v for k, v in shares.items()})
     assert exc.value.field == "split"
     assert entries() == before and d.status == "open"
 
@@ -127,7 +127,7 @@ def test_only_admins_resolve(received, generator, operator, finance):
     d = disputes.open_dispute(generator, received.id, "重量不符", files(PDF))
     for user in (generator, operator, finance):
         with pytest.raises(PermissionDenied):
-            disputes.resolve_dispute(user, d.id, {str(generator.org_id): 340_000})
+            lifecycle.resolve_dispute(user, d.id, {str(generator.org_id): 340_000})
 
 
 def test_negative_price_dispute_fee_comes_out_of_the_operator_share(generator, operator, admin,
@@ -137,9 +137,9 @@ def test_negative_price_dispute_fee_comes_out_of_the_operator_share(generator, o
     d = disputes.open_dispute(operator, order.id, "油品含水量超标", files(PDF))
     # held: 404 000 from the operator; the generator gets 200 000 for its waste
     with pytest.raises(SplitMismatch):
-        disputes.resolve_dispute(admin, d.id, {str(generator.org_id): 404_000,
+        lifecycle.resolve_dispute(admin, d.id, {str(generator.org_id): 404_000,
                                                str(operator.org_id): 0})
-    disputes.resolve_dispute(admin, d.id, {str(generator.org_id): 200_000,
+    lifecycle.resolve_dispute(admin, d.id, {str(generator.org_id): 200_000,
                                            str(operator.org_id): 204_000})
     assert ledger.balance(f"payable:{generator.org_id}") == 200_000
     assert ledger.balance("revenue:fees") == 2_000

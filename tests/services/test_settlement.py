@@ -14,14 +14,15 @@ from sqlalchemy.exc import DBAPIError
 
 from market import db, ledger
 from market.errors import InvalidState, PermissionDenied, ValidationFailed
-from market.escrow import funding, receipts
+from market.escrow.errors import NotAwaitingFunding
 from market.escrow import services as escrow
 from market.escrow.models import Movement, Payout
-from market.jobs.models import OutboxJob
 from market.listings.models import CapacityReservation
 from market.manifests.models import Manifest
+from market.orders import lifecycle, settling
 from market.oversight.models import Alert
-from market.settlement import checks, payouts, queries, services
+from market.settlement import checks, queries, services
+from market.settlement.jobs import settle_order
 from market.settlement.errors import CertificateAlreadyUploaded, NotReadyToSettle
 from market.settlement.models import Settlement
 from market.uow import transaction
@@ -116,15 +117,15 @@ def test_more_accepted_than_funded_asks_for_a_top_up_and_its_receipt_settles(
     assert queries.settlement_view(order).topup_fen == 15_000
     # asking again changes nothing; the payer gets instructions for the difference only
     services.settle(order.id)
-    out = funding.request_funding(generator, order.id)
+    out = lifecycle.request_funding(generator, order.id)
     assert out["amount_fen"] == 15_000
-    receipts.confirm_receipt(finance, reference=out["reference"], amount_fen=15_000,
-                             received_on=date.today(), payer_name="付款单位", bank_ref="TOPUP-1")
-    job = db.session.scalar(select(OutboxJob).where(
-        OutboxJob.name == "market.settlement.jobs.settle_order"))
-    assert job is not None and job.args == [order.id]
-    from market.settlement.jobs import settle_order
-    assert settle_order(order.id) == "settled"
+    with pytest.raises(NotAwaitingFunding):   # the operator owes nothing more
+        lifecycle.request_funding(operator, order.id)
+    # its receipt settles the order at once (market.orders.lifecycle.funded_if_paid)
+    lifecycle.confirm_receipt(finance, reference=out["reference"], amount_fen=15_000,
+                              received_on=date.today(), payer_name="付款单位", bank_ref="TOPUP-1")
+    assert order.status == "settled"
+    assert settle_order(order.id) == "settled"   # the job, run again, changes nothing
     assert ledger.balance(f"payable:{operator.org_id}") == 315_000 - 3_150
     assert ledger.balance(f"escrow:{order.number}") == 0
 
@@ -188,13 +189,13 @@ def test_payouts_close_the_order_once_every_line_is_paid_out(generator, operator
     op_owed = ledger.balance(f"payable:{operator.org_id}")
     gen_owed = ledger.balance(f"payable:{generator.org_id}")
     with pytest.raises(ValidationFailed):
-        payouts.record_bank_payout(finance, operator.org_id, op_owed + 1, "B-1")
+        settling.record_bank_payout(finance, operator.org_id, op_owed + 1, "B-1")
     with pytest.raises(PermissionDenied):
-        payouts.record_bank_payout(operator, operator.org_id, 1, "B-1")
-    payouts.record_bank_payout(finance, operator.org_id, op_owed, "B-1")
+        settling.record_bank_payout(operator, operator.org_id, 1, "B-1")
+    settling.record_bank_payout(finance, operator.org_id, op_owed, "B-1")
     assert order.status == "settled"   # the generator's refund is not paid out yet
-    p = payouts.record_bank_payout(finance, generator.org_id, gen_owed, "B-2")
-    assert payouts.record_bank_payout(finance, generator.org_id, gen_owed, "B-2").id == p.id
+    p = settling.record_bank_payout(finance, generator.org_id, gen_owed, "B-2")
+    assert settling.record_bank_payout(finance, generator.org_id, gen_owed, "B-2").id == p.id
     db.session.refresh(order)
     assert order.status == "closed"
     assert count(Payout) == 2 and ledger.trial_balance().total == 0
@@ -242,3 +243,13 @@ def test_the_database_refuses_a_release_for_waste_not_received(generator, operat
                 ":p, 100, 100, 0, 1, 'raw', now())"),
                 {"o": order.id, "l": line.id, "p": operator.org_id})
     assert count(Movement) == before
+
+
+def test_settling_through_the_order_life_closes_the_received_manifests(generator, operator,
+                                                                       finance):
+    order = received_order(generator.org, operator.org, weights=((1_000, 1_000), (1_000, 990)),
+                           finance=finance)
+    assert settling.settle_order(order.id).status == "settled"
+    assert {m.status for m in db.session.scalars(select(Manifest).where(
+        Manifest.order_id == order.id))} == {"closed"}
+    assert services.settle(order.id).accepted_kg == 1_990   # closed manifests still count

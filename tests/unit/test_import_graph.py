@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "market"
 # Modules allowed to import market modules inside functions (lazy CLI loading).
 LAZY_IMPORTERS = frozenset({"market.cli"})
+# Above every context: only entry points (views, the API, jobs and webhook jobs) import them.
+TOP = frozenset({"market.orders.lifecycle", "market.orders.actions"})
 
 Graph = dict[str, set[str]]
 
@@ -148,3 +150,18 @@ def test_no_market_import_hides_inside_a_function():
     offenders = [f"{mod}:{line} imports {target}" for mod, line, target in nested
                  if mod not in LAZY_IMPORTERS and mod != PACKAGE]
     assert not offenders, "function-level imports:\n" + "\n".join(offenders)
+
+
+def is_entry_point(module: str) -> bool:
+    """Views, the API, jobs (webhook processing included) and the app's web wiring."""
+    last = module.rsplit(".", 1)[-1]
+    return (module.startswith("market.api.") or last.endswith("views") or last in
+            ("jobs", "webhooks", "app") or module in TOP)
+
+
+def test_only_entry_points_call_the_lifecycle():
+    """Calls run one way: views/API/jobs → lifecycle → contexts; no context calls back up."""
+    graph, _ = read_imports()
+    offenders = sorted(f"{mod} imports {target}" for mod, targets in graph.items()
+                       for target in targets & TOP if not is_entry_point(mod))
+    assert not offenders, "\n".join(offenders)
