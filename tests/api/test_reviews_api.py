@@ -24,6 +24,7 @@ def settled():
 
 def test_both_parties_review_and_read(client, settled):
     gen, op = bearer(UserFactory(org=settled.generator)), bearer(UserFactory(org=settled.operator))
+    assert "review" in client.get(f"/api/v1/orders/{settled.id}", headers=gen).get_json()["actions"]
     resp = client.post(f"/api/v1/orders/{settled.id}/reviews", headers=gen,
                        json={"scores": GEN, "comment": "按时清运"})
     assert resp.status_code == 201
@@ -34,6 +35,7 @@ def test_both_parties_review_and_read(client, settled):
                        json={"scores": {"as_declared": 3, "payment": 5}})
     assert resp.status_code == 201
     items = client.get(f"/api/v1/orders/{settled.id}/reviews", headers=gen).get_json()["items"]
+    assert "review" not in client.get(f"/api/v1/orders/{settled.id}", headers=gen).get_json()["actions"]
     assert [i["side"] for i in items] == ["generator", "operator"]
     again = client.post(f"/api/v1/orders/{settled.id}/reviews", headers=op,
                         json={"scores": {"as_declared": 3, "payment": 5}})

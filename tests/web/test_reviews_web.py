@@ -20,12 +20,14 @@ def test_the_generator_rates_the_operator_on_the_order_page(client):
     as_user(client, gen)
     page = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert 'data-testid="review-form"' in page and 'name="on_time"' in page and 'name="payment"' not in page
+    assert 'data-action="review"' in page and 'href="#reviews"' in page  # the next step
     resp = client.post(f"/orders/{order.id}/reviews",
                        data={"on_time": "5", "as_agreed": "4", "communication": "3", "comment": "准时"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/orders/{order.id}#reviews")
     page = client.get(f"/orders/{order.id}")
     body = page.get_data(as_text=True)
     assert 'data-testid="review-form"' not in body and 'data-side="generator"' in body
+    assert 'data-action="review"' not in body
     assert "Thank you: your review is published." in text(page) and "准时" in text(page)
     client.post("/logout")
     as_user(client, UserFactory(org=order.operator), lang="zh-CN")
