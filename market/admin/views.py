@@ -1,4 +1,5 @@
-"""Platform administration: verification queues, audit browser, e-mail outbox."""
+"""Platform administration: verification queues, audit browser, e-mail outbox, provincial reports
+not delivered."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -16,7 +17,11 @@ from market.accounts.models import Licence, Organisation, Permit
 from market.audit.models import AuditEvent
 from market.errors import NotFound, ValidationFailed
 from market.jobs.schedule import TZ
+from market.manifests import queries as manifest_queries
+from market.manifests import services as manifest_services
+from market.manifests.forms import SignForm
 from market.notifications.queries import email_outbox
+from market.web.forms import flash_outcome
 from market.web.security import require_platform_role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -101,3 +106,16 @@ def audit():
 @bp.get("/emails")
 def emails():
     return render_template("admin/emails.html", messages=email_outbox())
+
+
+@bp.get("/provincial")
+def provincial():
+    return render_template("admin/provincial.html", reports=manifest_queries.unsent_reports(),
+                           form=SignForm())
+
+
+@bp.post("/provincial/<int:report_id>/retry")
+def retry_report(report_id):
+    return flash_outcome(lambda: manifest_services.retry_provincial_report(current_user, report_id),
+                         _("The report is queued again."), url_for("admin.provincial"),
+                         form=SignForm())

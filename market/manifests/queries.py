@@ -5,9 +5,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from market import db
-from market.accounts.models import User
-from market.manifests.access import visible_manifests
+from market.accounts.models import LicenceItem, Organisation, User
+from market.catalog.models import DisposalMethod
+from market.manifests.access import roles_of, visible_manifests
 from market.manifests.models import Discrepancy, Manifest, ManifestLine, ProvincialReport
+from market.manifests.state import ManifestFacts, manifest_actions
 
 # A discrepancy in these states holds settlement of its line.
 BLOCKING = ("open", "disputed")
@@ -68,3 +70,40 @@ def reports_of(manifest_id: int) -> list[ProvincialReport]:
     return list(db.session.scalars(select(ProvincialReport)
                                    .where(ProvincialReport.manifest_id == manifest_id)
                                    .order_by(ProvincialReport.id)))
+
+
+def facts_for(manifest: Manifest) -> ManifestFacts:
+    found = discrepancies_of(manifest.id).values()
+    return ManifestFacts(
+        signed=frozenset(s.part for s in manifest.signatures),
+        open_discrepancy=any(d.status == "open" for d in found),
+        refusal_unrecorded=any(d.refused_kg > 0 and d.refusal_disposition is None for d in found))
+
+
+def actions_for(manifest: Manifest, user: User | None) -> list[str]:
+    """What the user may do now with the manifest: the same list for pages and the API."""
+    roles = roles_of(manifest, user) if user is not None else set()
+    return manifest_actions(manifest.status, roles, facts_for(manifest))
+
+
+def carrier_choices() -> list[tuple[int, str]]:
+    """Verified carrier organisations, by name, for the manifest form."""
+    rows = db.session.execute(select(Organisation.id, Organisation.name).where(
+        Organisation.types.contains(["carrier"]), Organisation.status == "verified")
+        .order_by(Organisation.name)).all()
+    return [(r.id, r.name) for r in rows]
+
+
+def method_choices(manifest: Manifest) -> list[tuple[str, str]]:
+    """The disposal methods the order's licence item allows, for the receive form."""
+    item = db.session.get(LicenceItem, manifest.order.licence_item_id)
+    names = dict(db.session.execute(select(DisposalMethod.code, DisposalMethod.name).where(
+        DisposalMethod.code.in_(item.method_codes or []))).all())
+    return [(code, f"{code} {names.get(code, '')}".strip()) for code in item.method_codes or []]
+
+
+def unsent_reports(limit: int = 200) -> list[ProvincialReport]:
+    """Provincial reports not delivered yet (pending or failed), oldest first: the admin list."""
+    return list(db.session.scalars(select(ProvincialReport)
+                                   .where(ProvincialReport.status != "sent")
+                                   .order_by(ProvincialReport.id).limit(limit)))

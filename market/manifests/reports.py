@@ -59,8 +59,3 @@ def retry_report(report_id: int) -> ProvincialReport | None:
     enqueue_after_commit(send_provincial_report, report.id)
     return report
 
-
-def unsent_reports(limit: int = 200) -> list[ProvincialReport]:
-    return list(db.session.scalars(select(ProvincialReport)
-                                   .where(ProvincialReport.status != "sent")
-                                   .order_by(ProvincialReport.id).limit(limit)))

@@ -22,7 +22,7 @@ from market.errors import InvalidState, NotFound, PermissionDenied, ValidationFa
 from market.jobs.schedule import TZ
 from market.listings import validation as v
 from market.listings.models import DisposalRequest
-from market.manifests import codes, numbering, policies, state
+from market.manifests import codes, numbering, policies, reports, state
 from market.manifests.access import manifest_for_party
 from market.manifests.errors import CarrierNotAllowed, OrderNotFunded, ShippingLimitExceeded
 from market.manifests.models import Manifest, ManifestLine
@@ -268,15 +268,30 @@ def cancel_manifest(actor: User, manifest_id: int, reason: str = "") -> Manifest
         return manifest
 
 
+def retry_provincial_report(actor: User, report_id: int):
+    """An admin queues an unsent provincial report again."""
+    if actor.platform_role != "admin":
+        raise PermissionDenied(_("Only platform administrators do this."))
+    with transaction():
+        report = reports.retry_report(report_id)
+        if report is None:
+            raise NotFound(_("No such report."))
+        if report.status == "sent":
+            raise InvalidState(_("This report was delivered already."), code="already_sent")
+        record("manifest.report_retried", report, actor=actor,
+               changes={"event": report.event, "attempts": report.attempts})
+        return report
+
+
 def close_received(order_id: int, actor: User | None = None) -> int:
-    """Close the received manifests of a settled order (system; the caller's transaction)."""
+    """Close the order's received manifests (the settlement use case calls this in its own
+    transaction once the order is settled); how many were closed."""
     closed = 0
-    for m in db.session.scalars(select(Manifest).where(Manifest.order_id == order_id,
-                                                       Manifest.status == "received")
-                                .order_by(Manifest.id).with_for_update()):
-        transition(m, "closed", "system")
-        m.closed_at = utcnow()
-        record("manifest.closed", m, actor=actor, changes={"number": m.number,
-                                                           "reason": "order settled"})
+    for manifest in db.session.scalars(select(Manifest).where(
+            Manifest.order_id == order_id, Manifest.status == "received")
+            .order_by(Manifest.id).with_for_update()):
+        transition(manifest, "closed", "system")
+        manifest.closed_at = utcnow()
+        record("manifest.closed", manifest, actor=actor, changes={"number": manifest.number})
         closed += 1
     return closed

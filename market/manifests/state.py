@@ -10,7 +10,10 @@ manifest: the order's ``generator`` or ``operator``, the ``carrier`` named on it
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from market import transitions
+from market.transitions import Action, available_actions
 
 MANIFEST_STATUSES = ("draft", "shipped", "received", "closed", "cancelled")
 PARTS = ("generator", "carrier", "receiver")
@@ -59,25 +62,48 @@ def ships_after(signed_parts: set[str]) -> bool:
     return {"generator", "carrier"} <= signed_parts
 
 
-def manifest_actions(status: str, roles: set[str], signed: set[str], *,
-                     open_discrepancy: bool = False, refusal_unrecorded: bool = False) -> list[str]:
-    """What a caller with these roles may do now with a manifest in `status`, in page order."""
-    actions: list[str] = []
-    if status == "draft":
-        if "generator" in roles and "generator" not in signed:
-            actions.append("sign_as_generator")
-        if "carrier" in roles and "carrier" not in signed:
-            actions += ["sign_as_carrier", "request_driver_code"]
-        if roles & {"generator", "admin"}:
-            actions.append("cancel")
-    elif status == "shipped":
-        if "operator" in roles:
-            actions.append("receive")
-    elif status in ("received", "closed"):
-        if open_discrepancy and "generator" in roles:
-            actions += ["confirm_discrepancy", "dispute_discrepancy"]
-        if refusal_unrecorded and roles & {"generator", "operator"}:
-            actions.append("record_refusal")
-    if status != "cancelled" and roles:
-        actions.append("download_pdf")
-    return actions
+
+@dataclass(frozen=True)
+class ManifestFacts:
+    """What the state table cannot know about a manifest."""
+    signed: frozenset[str] = field(default_factory=frozenset)  # parts signed so far
+    open_discrepancy: bool = False    # a line's discrepancy awaits the generator
+    refusal_unrecorded: bool = False  # refused waste whose destination is not recorded yet
+
+
+_GEN, _CAR = frozenset({"generator"}), frozenset({"carrier"})
+_ALL = frozenset({"generator", "carrier", "operator", "admin", "finance"})
+_LIVE = frozenset(LIVE)
+
+# Names match the endpoints: sign_as_* → POST /manifests/{id}/sign, request_driver_code →
+# POST /manifests/{id}/driver-code, receive → …/receive, *_discrepancy → …/discrepancies/{line},
+# record_refusal → …/refusals/{line}, cancel → …/cancel, download_pdf → GET /manifests/{id}.pdf.
+MANIFEST_ACTIONS: tuple[Action, ...] = (
+    Action("sign_as_generator", states=frozenset({"draft"}), roles=_GEN,
+           when=lambda f, role: "generator" not in f.signed),
+    Action("sign_as_carrier", states=frozenset({"draft"}), roles=_CAR,
+           when=lambda f, role: "carrier" not in f.signed),
+    Action("request_driver_code", states=frozenset({"draft"}), roles=_CAR,
+           when=lambda f, role: "carrier" not in f.signed),
+    Action("receive", to="received"),
+    Action("confirm_discrepancy", states=frozenset({"received", "closed"}), roles=_GEN,
+           when=lambda f, role: f.open_discrepancy),
+    Action("dispute_discrepancy", states=frozenset({"received", "closed"}), roles=_GEN,
+           when=lambda f, role: f.open_discrepancy),
+    Action("record_refusal", states=frozenset({"received", "closed"}),
+           roles=frozenset({"generator", "operator"}), when=lambda f, role: f.refusal_unrecorded),
+    Action("cancel", to="cancelled"),
+    Action("download_pdf", states=_LIVE, roles=_ALL),
+)
+
+
+def manifest_actions(status: str, roles: set[str], facts: ManifestFacts = ManifestFacts()
+                     ) -> list[str]:
+    """What a caller holding these roles may do now with a manifest in `status`. Pure.
+
+    A caller can hold several roles on one manifest (an operator that carries its own waste):
+    the actions of each, in the list's order, each once."""
+    names = set()
+    for role in roles:
+        names.update(available_actions(MANIFEST_ACTIONS, TRANSITIONS, status, role, facts))
+    return [a.name for a in MANIFEST_ACTIONS if a.name in names]

@@ -18,6 +18,8 @@ Names match the endpoints and forms that carry them out:
     dispute                         POST /orders/{id}/disputes
     resolve_dispute                 POST /disputes/{id}/resolve
     cancel                          POST /orders/{id}/cancel
+    create_manifest                 POST /orders/{id}/manifests
+    receive_manifest                POST /manifests/{id}/receive (a shipped manifest of the order)
 
 To add a stage's actions (manifests, settlement), add Action rows to ORDER_ACTIONS in the order a
 caller should see them, with the facts they need in OrderFacts and facts_for().
@@ -34,6 +36,10 @@ from market.escrow import book
 from market.escrow.dispute_models import CancellationProposal
 from market.escrow.funding import due_fen, requests_of
 from market.escrow.policies import funding_plan
+from market.contracts.terms import WEIGHT_TOLERANCE_PCT
+from market.manifests import queries as manifest_queries
+from market.manifests.policies import shipping_limit_kg
+from market.manifests.services import shipped_so_far_kg
 from market.orders import state
 from market.orders.models import Order
 from market.reviews.policies import REVIEWABLE_STATUSES
@@ -56,6 +62,8 @@ class OrderFacts:
     escrow_held: bool = False             # money is held in the order's escrow
     retention_held: bool = False          # settled with a retention awaiting the certificate
     unreviewed: frozenset[str] = field(default_factory=frozenset)  # parties yet to review
+    shipping_left_kg: int = 0             # kg the order's manifests may still carry
+    manifest_in_transit: bool = False     # a manifest of the order has shipped, not arrived
 
 
 ORDER_ACTIONS: tuple[Action, ...] = (
@@ -75,6 +83,10 @@ ORDER_ACTIONS: tuple[Action, ...] = (
            when=lambda f, role: role in f.payers_due),
     Action("upload_certificate", states=frozenset({"settled"}), roles=frozenset({"operator"}),
            when=lambda f, role: f.retention_held),
+    Action("create_manifest", states=frozenset({"funded", "in_transfer"}),
+           roles=frozenset({"generator"}), when=lambda f, role: f.shipping_left_kg > 0),
+    Action("receive_manifest", states=frozenset({"in_transfer"}), roles=frozenset({"operator"}),
+           when=lambda f, role: f.manifest_in_transit),
     Action("review", states=frozenset(REVIEWABLE_STATUSES), roles=PARTIES,
            when=lambda f, role: role in f.unreviewed),
     Action("agree_cancellation", states=frozenset(state.REFUND_CANCEL_FROM), roles=PARTIES,
@@ -145,6 +157,11 @@ def facts_for(order: Order) -> OrderFacts:
         proposer = db.session.scalar(select(CancellationProposal.proposed_by_org_id).where(
             CancellationProposal.order_id == order.id, CancellationProposal.status == "open"))
         facts["cancellation_proposed_by"] = _party(order, proposer) if proposer else None
+    if status in ("funded", "in_transfer"):
+        limit = shipping_limit_kg(order.quantity_kg, WEIGHT_TOLERANCE_PCT)
+        facts["shipping_left_kg"] = max(limit - shipped_so_far_kg(order.id), 0)
+        facts["manifest_in_transit"] = any(m.status == "shipped"
+                                           for m in manifest_queries.manifests_of(order.id))
     if any(frm == status and to == "disputed" for frm, to in state.TRANSITIONS):
         facts["escrow_held"] = book.escrow_state(order.id).total_held() > 0
     return OrderFacts(**facts)

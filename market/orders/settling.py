@@ -5,7 +5,8 @@
     settled  ─► closed    once its escrow is empty and every line and refund is paid out
 
 Each function is one use case (the settlement context's own transactions nest inside). Views,
-the API and jobs call these; market.orders.transfer calls settle_if_ready after its steps.
+the API and jobs call these; market.orders.lifecycle calls settle_if_ready after its transfer
+steps and after a top-up is paid.
 """
 from __future__ import annotations
 

@@ -93,8 +93,15 @@ def _plan(order: Order, accepted: int) -> tuple[SettlementPlan, int]:
         if line.kind == "disposal":
             disposal_fen = amount
         settled.append(settled_terms(t, abs(amount)))
-    plan = plan_settlement(settled, state.released_value, state.held(contract),
-                           current_app.config["SETTLEMENT_RETENTION_BPS"])
+    try:
+        plan = plan_settlement(settled, state.released_value, state.held(contract),
+                               current_app.config["SETTLEMENT_RETENTION_BPS"])
+    except ValueError as exc:
+        # Staff released more of a line by hand than it settles at: an admin must split it.
+        raise NotReadyToSettle(_("Order %(number)s cannot settle by itself: more was released "
+                                 "than it settles at. Open a dispute for an administrator to "
+                                 "split it.", number=order.number),
+                               code="released_beyond_settlement") from exc
     return plan, disposal_fen
 
 

@@ -74,3 +74,13 @@ _("submitted")
 _("withdrawn")
 _("accepted")
 _("expired")
+
+# Manifest, discrepancy and provincial-report statuses and words (market/manifests/state.py,
+# models.py), passed as _(manifest.status) / _(to) / _(part) / _(report.status) / _(r.event).
+# "draft", "received", "closed", "cancelled", "open", "disputed", "resolved", "pending",
+# "generator" and "carrier" are listed above.
+_("shipped")
+_("confirmed")
+_("sent")
+_("failed")
+_("receiver")

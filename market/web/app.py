@@ -18,6 +18,7 @@ from market.finance.views import bp as finance_bp
 from market.listings.quote_views import bp as quotes_bp
 from market.listings.shop_views import bp as shops_bp
 from market.listings.views import bp as listings_bp
+from market.manifests.views import bp as manifests_bp
 from market.notifications.views import bp as notifications_bp
 from market.orders.views import bp as orders_bp
 from market.reviews.views import bp as reviews_bp
@@ -48,7 +49,7 @@ def register_blueprints(app: Flask) -> None:
     """Every blueprint of the application, in one list."""
     for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp, listings_bp, quotes_bp,
                shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp,
-               settlement_bp, reviews_bp, statements_bp):
+               manifests_bp, settlement_bp, reviews_bp, statements_bp):
         app.register_blueprint(bp)
     csrf.exempt(stripe_webhook)  # Stripe signs its requests; there is no session to forge
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from market import db
 from market.manifests import numbering
 from market.manifests.models import Manifest
-from market.orders import transfer
+from market.orders import lifecycle
 from market.uow import transaction
 from tests.factories import OrganisationFactory, UserFactory
 from tests.manifest_factories import carrier_user, funded_order, manifest_data
@@ -41,7 +41,7 @@ def test_parallel_creations_get_unique_gapless_numbers(app, operator):
         jobs.append((gen, order.id))
     data = manifest_data(carrier.org)
     db.session.remove()
-    calls = [lambda g=g, o=o: transfer.create_manifest(g, o, data).number for g, o in jobs]
+    calls = [lambda g=g, o=o: lifecycle.create_manifest(g, o, data).number for g, o in jobs]
     calls += [_allocate_then_fail] * 3
     results = race(app, calls)
     numbers = results[:THREADS]

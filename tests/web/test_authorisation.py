@@ -19,6 +19,7 @@ from tests.escrow_factories import dispute_on
 from tests.factories import (LicenceFactory, LicenceItemFactory, OrganisationFactory, PermitFactory,
                              UserFactory)
 from tests.fixtures import login
+from tests.manifest_factories import manifest_objects
 from tests.listing_factories import DisposalRequestFactory, QuoteFactory, StorefrontOfferFactory
 from tests.sampling_factories import contract_objects
 from tests.web.marketplace import order_from_offer
@@ -28,8 +29,11 @@ ROLES = ["generator", "operator", "carrier", "lab", "regulator", "finance", "adm
 PUBLIC = {"static", "pages.index", "pages.set_language", "accounts.login", "accounts.register",
           "accounts.reset_request", "accounts.reset_password", "accounts.accept_invitation",
           "health.healthz", "contracts.verify",
-          "escrow.stripe_webhook"}  # authenticated by Stripe's signature, not a login
-TOKEN_ARGS = {"token"}
+          "escrow.stripe_webhook",  # authenticated by Stripe's signature, not a login
+          "manifests.driver",  # the driver signs with a one-time code, not a login
+          "manifests.verify"}  # the manifest PDF's QR code: number + token, no personal data
+# Arguments that are public handles rather than scoped records (the manifest number is printed).
+TOKEN_ARGS = {"token", "number"}
 
 
 def _scan(doc):
@@ -58,7 +62,8 @@ def owned_objects(org) -> dict[str, int]:
             "quote_id": quote.id, "offer_id": offer.id, "order_id": order.id,
             "month": today().strftime("%Y-%m"),  # a settlement statement's month
             # sampling_id, document_id, revision_id: a sampling order, contract PDF and revision
-            **contract_objects(org, order), **_dispute_objects(org, order)}
+            **contract_objects(org, order), **_dispute_objects(org, order),
+            **manifest_objects(org, order)}
 
 
 def _dispute_objects(org, order) -> dict[str, int]:
