@@ -338,6 +338,7 @@ def storefront(org_id: int, year: int | None = None) -> dict:
         .order_by(StorefrontOffer.category_code, StorefrontOffer.unit_price_fen_per_t)))
     completed = db.session.scalar(select(func.count()).select_from(Order).where(
         Order.operator_id == org_id, Order.status.in_(("settled", "closed"))))
+    record = records([org_id])[org_id]
     return {"organisation": org, "capacity": lines, "service_prefixes": prefixes or [org.region_code[:2]],
             "offers": offers, "completed_orders": completed,
-            "on_time_rate": None}  # needs delivery dates, which arrive with manifests
+            "on_time_rate": record.on_time_rate, "reviews": record.reviews}
