@@ -189,7 +189,9 @@ def match_json(m) -> dict:
             "licence_item_id": m.licence_item_id, "remaining_kg": m.remaining_kg,
             "score": m.score, "distance_km": m.distance_km,
             "storefront_total_fen": m.storefront_total_fen,
-            "reasons": [{"rule": r.rule, "message": reason_message(r)} for r in m.reasons]}
+            "reasons": [{"rule": r.rule, "message": reason_message(r)} for r in m.reasons],
+            "record": [{"rule": r.rule, "params": r.params, "message": reason_message(r)}
+                       for r in m.record]}
 
 
 def exclusion_json(e: Exclusion) -> dict:
@@ -762,7 +764,13 @@ SCHEMAS.update({
                   score={"type": "number", "minimum": 0, "maximum": 100},
                   distance_km={"type": "number", "nullable": True},
                   storefront_total_fen=_NI,
-                  reasons=_ARR({"$ref": "#/components/schemas/Reason"})),
+                  reasons=_ARR({"$ref": "#/components/schemas/Reason"}),
+                  record={**_ARR({"$ref": "#/components/schemas/RecordFact"}),
+                          "description": "Track record: on_time_record {rate, manifests} or "
+                                         "on_time_not_measured; reviews {average, count} or "
+                                         "no_reviews"}),
+    "RecordFact": _obj(["rule", "message"], rule=_S, message=_S,
+                       params={"type": "object", "additionalProperties": True}),
     "Exclusion": _obj(["operator_id", "rule"], operator_id=_I, operator_name=_S, rule=_RULE,
                       message=_S),
     "MatchList": _obj(["items"], items=_ARR({"$ref": "#/components/schemas/Match"}),

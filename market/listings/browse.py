@@ -20,6 +20,7 @@ from market.listings.queries import judge_operator, request_facts
 from market.listings.validation import today
 from market.orders.models import Order
 from market.region_scope import order_in_region, request_covered
+from market.reviews.queries import record_of
 from market.web.security import get_visible
 
 # An operator licensed for the request's category sees it even when a later rule excludes it, so
@@ -168,10 +169,12 @@ def shop_facts(org: Organisation) -> dict:
     prefixes = areas or [org.region_code[:2]]
     for o in offers:
         prefixes += o.service_region_prefixes
+    record = record_of(org.id)
     return {"usage": usage, "service_areas": areas, "own_province": org.region_code[:2],
             "offers": offers, "completed_orders": completed,
-            # Delivery times arrive with manifests (a later issue); until then no rate is claimed.
-            "on_time_rate": None, "region_names": region_names(set(prefixes)),
+            # measured from its shipped manifests (market.reviews.policies.ON_TIME_GRACE)
+            "on_time_rate": record.on_time_rate, "shipped_manifests": record.shipped_manifests,
+            "reviews": record.reviews, "region_names": region_names(set(prefixes)),
             "category_names": category_names()}
 
 

@@ -43,6 +43,13 @@ def reason_message(reason: Reason) -> str:
                                         kg=f"{p['remaining_kg']:,}"),
         "region_served": lambda: _("Serves region %(prefix)s.", prefix=p["prefix"]),
         "method_group_offered": lambda: _("Offers the preferred method group %(group)s.", group=p["group"]),
+        # track record (Match.record)
+        "on_time_record": lambda: _("Picked up on time: %(percent)s of %(n)s shipped manifests.",
+                                    percent=f"{round(p['rate'] * 100)}%", n=p["manifests"]),
+        "on_time_not_measured": lambda: _("On-time rate: not measured yet"),
+        "reviews": lambda: _("Rated %(average)s / 5 by generators (%(n)s reviews).",
+                             average=f"{p['average']:.1f}", n=p["count"]),
+        "no_reviews": lambda: _("No reviews yet."),
     }
     fn = messages.get(reason.rule)
     return fn() if fn else reason.rule

@@ -33,10 +33,15 @@ each component in [0, 1]:
   quantity (unit price × kg / 1000 + transport fee, integer fen), best the lowest total among the
   qualified operators and scale = max(|best|, PRICE_SCALE_FLOOR_FEN); the cheapest scores 1, one
   twice as expensive 0.5; no standing offer → NEUTRAL;
-- on_time = share of completed orders delivered on time; none yet → NEUTRAL;
+- on_time = share of the operator's shipped manifests picked up on time (market.reviews.policies:
+  shipped no later than ON_TIME_GRACE after the planned pickup); none shipped yet → NEUTRAL;
 - credit = organisation credit score / 100, clamped to [0, 1]; unknown → NEUTRAL.
 
 Ties are broken by remaining capacity (more first), then operator id.
+
+Besides its reasons, each match carries its track record (`Match.record`): the on-time rate over
+its shipped manifests and the mean score and count of the reviews generators gave it, or that
+neither is measured yet. The record informs; only the on-time rate enters the score.
 """
 from __future__ import annotations
 
@@ -112,6 +117,9 @@ class CandidateFacts:
     storefront_price_fen_per_t: int | None = None
     storefront_transport_fen: int = 0
     on_time_rate: float | None = None
+    on_time_manifests: int = 0        # shipped manifests the rate is measured over
+    review_average: float | None = None
+    review_count: int = 0
     credit_score: int | None = None
 
 
@@ -132,6 +140,7 @@ class Match:
     storefront_total_fen: int | None
     components: dict
     basis: tuple = field(default=(), repr=False, compare=False)  # (request, item, prefix)
+    record: tuple = field(default=(), compare=False)  # track record: Reasons, see record_for()
 
     @property
     def reasons(self) -> tuple[Reason, ...]:
@@ -250,6 +259,15 @@ def reasons_for(req: RequestFacts, item: ItemFacts, prefix: str) -> tuple[Reason
     return tuple(reasons)
 
 
+def record_for(c: CandidateFacts) -> tuple[Reason, ...]:
+    """The candidate's track record: on-time rate over its shipped manifests, and its reviews."""
+    on_time = (Reason("on_time_record", {"rate": c.on_time_rate, "manifests": c.on_time_manifests})
+               if c.on_time_rate is not None else Reason("on_time_not_measured"))
+    reviews = (Reason("reviews", {"average": c.review_average, "count": c.review_count})
+               if c.review_count else Reason("no_reviews"))
+    return on_time, reviews
+
+
 def storefront_total_fen(req: RequestFacts, c: CandidateFacts) -> int | None:
     if c.storefront_price_fen_per_t is None:
         return None
@@ -302,7 +320,7 @@ def match(req: RequestFacts, candidates) -> tuple[list[Match], list[Exclusion]]:
                  "credit": credit_component(c.credit_score)}
         matches.append(Match(c.operator_id, c.name, item.item_id, item.remaining_kg,
                              combine(**parts), None if km is None else round(km, 1),
-                             totals[c.operator_id], parts, (req, item, prefix)))
+                             totals[c.operator_id], parts, (req, item, prefix), record_for(c)))
     matches.sort(key=lambda m: (-m.score, -m.remaining_kg, m.operator_id))
     excluded.sort(key=lambda e: e.operator_id)
     return matches, excluded

@@ -26,6 +26,7 @@ from market.listings.models import (CapacityReservation, DisposalRequest, Quote,
 from market.listings.validation import today
 from market.money import line_amount_fen
 from market.orders.models import Order
+from market.reviews.queries import records
 
 
 def request_facts(req: DisposalRequest) -> RequestFacts:
@@ -199,9 +200,11 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
     if not orgs:
         return []
     offers = _best_offers(facts, orgs)
+    track = records(orgs)  # one batch for all candidates, never one query per operator
     out = []
     for org_id, o in orgs.items():
         price, fee = offers.get(org_id, (None, 0))
+        rec = track[org_id]
         out.append(CandidateFacts(
             operator_id=org_id, name=o["name"], verified=o["status"] == "verified",
             suspended=o["status"] == "suspended", coordinates=o["coords"],
@@ -209,7 +212,8 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
             # An operator that has not said where it collects serves its own province.
             service_prefixes=tuple(o["prefixes"] or [o["region"][:2]]),
             storefront_price_fen_per_t=price, storefront_transport_fen=fee,
-            on_time_rate=None,  # filled once orders complete (order lifecycle issues)
+            on_time_rate=rec.on_time_rate, on_time_manifests=rec.shipped_manifests,
+            review_average=rec.reviews.average, review_count=rec.reviews.count,
             credit_score=o["credit"]))
     return out
 
@@ -334,6 +338,7 @@ def storefront(org_id: int, year: int | None = None) -> dict:
         .order_by(StorefrontOffer.category_code, StorefrontOffer.unit_price_fen_per_t)))
     completed = db.session.scalar(select(func.count()).select_from(Order).where(
         Order.operator_id == org_id, Order.status.in_(("settled", "closed"))))
+    record = records([org_id])[org_id]
     return {"organisation": org, "capacity": lines, "service_prefixes": prefixes or [org.region_code[:2]],
             "offers": offers, "completed_orders": completed,
-            "on_time_rate": None}  # needs delivery dates, which arrive with manifests
+            "on_time_rate": record.on_time_rate, "reviews": record.reviews}

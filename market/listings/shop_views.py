@@ -21,6 +21,7 @@ from market.listings.forms import (OFFER_FIELD_MAP, ORDER_FIELD_MAP, OfferFilter
 from market.listings.models import StorefrontOffer
 from market.listings.validation import today
 from market.orders import lifecycle
+from market.reviews.forms import CRITERION_LABELS
 from market.web.forms import attach_error, flash_outcome, form_status
 from market.web.security import require_org_type
 
@@ -51,7 +52,7 @@ def _offer_form(offer: StorefrontOffer | None = None) -> OfferForm:
 def shop(org_id):
     org = browse.visible_shop(current_user, org_id)
     return render_template("listings/shop.html", org=org, owner=org.id == current_user.org_id,
-                           today=today(), **browse.shop_facts(org))
+                           today=today(), review_criteria=CRITERION_LABELS, **browse.shop_facts(org))
 
 
 @bp.get("/offers")

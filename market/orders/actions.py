@@ -12,6 +12,7 @@ Names match the endpoints and forms that carry them out:
     sign_contract                   POST /orders/{id}/contract/sign
     fund                            POST /orders/{id}/funding (also a top-up asked at settlement)
     upload_certificate              POST /orders/{id}/certificate (releases the retention)
+    review                          POST /orders/{id}/reviews (each party once, after settlement)
     agree_cancellation              POST /orders/{id}/cancellation/answer
     propose_cancellation            POST /orders/{id}/cancellation
     dispute                         POST /orders/{id}/disputes
@@ -41,6 +42,8 @@ from market.manifests.policies import shipping_limit_kg
 from market.manifests.services import shipped_so_far_kg
 from market.orders import state
 from market.orders.models import Order
+from market.reviews.policies import REVIEWABLE_STATUSES
+from market.reviews.queries import reviews_of_order
 from market.sampling.queries import for_order, live_for_order
 from market.settlement.queries import settlement_of
 from market.transitions import Action, available_actions
@@ -58,6 +61,7 @@ class OrderFacts:
     cancellation_proposed_by: str | None = None  # the party proposing to cancel a funded order
     escrow_held: bool = False             # money is held in the order's escrow
     retention_held: bool = False          # settled with a retention awaiting the certificate
+    unreviewed: frozenset[str] = field(default_factory=frozenset)  # parties yet to review
     shipping_left_kg: int = 0             # kg the order's manifests may still carry
     manifest_in_transit: bool = False     # a manifest of the order has shipped, not arrived
 
@@ -83,6 +87,8 @@ ORDER_ACTIONS: tuple[Action, ...] = (
            roles=frozenset({"generator"}), when=lambda f, role: f.shipping_left_kg > 0),
     Action("receive_manifest", states=frozenset({"in_transfer"}), roles=frozenset({"operator"}),
            when=lambda f, role: f.manifest_in_transit),
+    Action("review", states=frozenset(REVIEWABLE_STATUSES), roles=PARTIES,
+           when=lambda f, role: role in f.unreviewed),
     Action("agree_cancellation", states=frozenset(state.REFUND_CANCEL_FROM), roles=PARTIES,
            when=lambda f, role: f.cancellation_proposed_by not in (None, role)),
     Action("dispute", to="disputed", when=lambda f, role: f.escrow_held),
@@ -145,6 +151,8 @@ def facts_for(order: Order) -> OrderFacts:
         row = settlement_of(order.id)
         facts["retention_held"] = (row is not None and row.retained_fen > 0
                                    and row.certificate_file is None)
+    if status in REVIEWABLE_STATUSES:
+        facts["unreviewed"] = PARTIES - {r.side for r in reviews_of_order(order.id)}
     if status in state.REFUND_CANCEL_FROM:
         proposer = db.session.scalar(select(CancellationProposal.proposed_by_org_id).where(
             CancellationProposal.order_id == order.id, CancellationProposal.status == "open"))

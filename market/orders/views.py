@@ -14,6 +14,7 @@ from market.manifests import queries as manifest_queries
 from market.orders import actions, lifecycle, state
 from market.orders.models import Order
 from market.orders.queries import visible_order, visible_orders
+from market.reviews.forms import panel_context
 from market.web.forms import flash_outcome
 from market.web.security import acting_user
 
@@ -43,7 +44,7 @@ def detail(order_id):
                            manifests=manifest_queries.manifests_of(order.id),
                            cancel_form=ReasonForm(), category_names=category_names(),
                            region_names=region_names([order.region_code]),
-                           refund=state.cancel_refunds(order.status))
+                           refund=state.cancel_refunds(order.status), **panel_context(order, role))
 
 
 @bp.post("/orders/<int:order_id>/cancel")

@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0010_identity'
-down_revision = '0008_settlement'
+down_revision = '0009_reviews'
 branch_labels = None
 depends_on = None
 

@@ -20,6 +20,7 @@ from market.accounts import sessions
 from market.accounts.models import ApiToken, User, UserSession
 from market.accounts.tokens import issue_api_token
 from market.audit.models import AuditEvent
+from market.listings.validation import today
 from tests.escrow_factories import dispute_on
 from tests.factories import (LicenceFactory, LicenceItemFactory, OrganisationFactory, PermitFactory,
                              UserFactory)
@@ -66,6 +67,7 @@ def owned_objects(org) -> dict[str, int]:
     return {"licence_id": licence.id, "item_id": item.id, "permit_id": permit.id,
             "org_id": org.id, "doc_id": licence.id, "kind": "licence", "request_id": request_.id,
             "quote_id": quote.id, "offer_id": offer.id, "order_id": order.id,
+            "month": today().strftime("%Y-%m"),  # a settlement statement's month
             # sampling_id, document_id, revision_id: a sampling order, contract PDF and revision
             **contract_objects(org, order), **_dispute_objects(org, order),
             "change_id": _change_request(org).id, **manifest_objects(org, order),

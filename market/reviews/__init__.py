@@ -1,0 +1,1 @@
+"""Reviews: after settlement each party of an order rates the other, once (DESIGN.md §9)."""
