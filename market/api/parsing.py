@@ -12,6 +12,7 @@ from flask import request
 from flask_babel import gettext as _
 
 from market.errors import DomainError, ValidationFailed
+from market.web.inputs import text_problem
 
 _MISSING = object()
 
@@ -25,7 +26,10 @@ def json_body() -> dict[str, Any]:
     """The request body as a JSON object, or a 400 bad_request."""
     # force: clients that forget the Content-Type still get their JSON read; silent: we answer
     # in our own error format instead of werkzeug's HTML.
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:  # nested deeper than the parser goes: not a document we take
+        raise BadRequest(_("The request body is nested too deeply.")) from None
     if not isinstance(body, dict):
         raise BadRequest(_("The request body must be a JSON object."))
     return body
@@ -41,9 +45,11 @@ def _required(name: str) -> ValidationFailed:
 
 
 def _no_nul(value: str, name: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it here rather than fail with a 500 in the query.
-    if "\x00" in value:
-        raise ValidationFailed(_("%(field)s must not contain NUL characters.", field=name), field=name)
+    # PostgreSQL text cannot hold NUL or lone surrogates; refuse them here, the web forms' way,
+    # rather than fail with a 500 in the query.
+    problem = text_problem(name, value)
+    if problem:
+        raise ValidationFailed(problem, field=name)
     return value
 
 

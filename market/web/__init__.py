@@ -8,7 +8,7 @@ csrf = CSRFProtect()
 
 
 def init_web(app: Flask) -> None:
-    from market.web import i18n, security
+    from market.web import i18n, inputs, security
     from market.web.errors import register_error_handlers
     from market.web.limiter import limiter
 
@@ -19,6 +19,7 @@ def init_web(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     register_error_handlers(app)
+    inputs.init_app(app)  # before the blueprints: their routes use its `int` converter
     register_blueprints(app)
 
 
