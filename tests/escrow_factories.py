@@ -1,7 +1,6 @@
 """Builders for escrow tests: orders at a chosen status, funded through the real use cases."""
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from flask import current_app
@@ -9,6 +8,7 @@ from flask import current_app
 from market import db
 from market.escrow import funding, receipts
 from market.escrow.dispute_models import Dispute, DisputeEvidence
+from market.listings.validation import today
 from market.money import line_amount_fen
 from market.orders.models import Order, OrderLine
 from market.orders.services import next_number
@@ -60,7 +60,7 @@ def pay_in_full(order: Order, finance=None) -> Order:
         funding.start_funding(order.id)
     for req in funding.requests_of(order.id):
         receipts.confirm_receipt(finance, reference=req.reference, amount_fen=req.amount_fen,
-                                 received_on=date.today(), payer_name="付款单位",
+                                 received_on=today(), payer_name="付款单位",
                                  bank_ref=f"BANK-{req.reference}")
     db.session.refresh(order)
     return order

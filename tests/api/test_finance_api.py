@@ -1,18 +1,17 @@
 """POST /finance/receipts and GET /finance/trial-balance."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import func, select
 
 from market import db
 from market.escrow import funding
 from market.ledger.models import Entry
+from market.listings.validation import today
 from tests.api.conftest import bearer, error_of
 from tests.escrow_factories import make_order
 
-TODAY = date.today().isoformat()
+TODAY = today().isoformat()
 
 
 def entries() -> int:

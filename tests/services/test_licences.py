@@ -16,6 +16,7 @@ from market.accounts.policies import licence_validity_problem, sniff_scan_type
 from market.audit.models import AuditEvent
 from market.config import ROOT
 from market.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from market.listings.validation import today
 from market.notifications.models import EmailMessage, Notification
 from tests.factories import LicenceFactory, LicenceItemFactory, PermitFactory, UserFactory
 
@@ -414,6 +415,6 @@ def test_sniffing_looks_at_content_not_names():
 
 
 def test_expiry_is_relative_to_today():
-    lic = LicenceFactory(valid_to=date.today() + timedelta(days=30))
-    assert lic.is_valid_on(date.today())
-    assert not lic.is_valid_on(date.today() + timedelta(days=31))
+    lic = LicenceFactory(valid_to=today() + timedelta(days=30))
+    assert lic.is_valid_on(today())
+    assert not lic.is_valid_on(today() + timedelta(days=31))

@@ -1,8 +1,6 @@
 """Finance pages: receipts to confirm, suspense, the ledger browser and the trial balance."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import func, select
 
@@ -10,10 +8,11 @@ from market import db, ledger
 from market.escrow import funding, receipts
 from market.escrow.models import Receipt
 from market.ledger.models import Entry
+from market.listings.validation import today
 from tests.escrow_factories import make_order
 from tests.web.marketplace import as_user, field_error, text
 
-TODAY = date.today().isoformat()
+TODAY = today().isoformat()
 
 
 def entries() -> int:
@@ -86,7 +85,7 @@ def test_suspense_items_are_matched_or_returned(client, finance, awaiting):
 def test_ledger_browser_and_trial_balance(client, finance, awaiting):
     order, ref = awaiting
     receipts.confirm_receipt(finance, reference=ref, amount_fen=300_000,
-                             received_on=date.today(), payer_name="x", bank_ref="L1")
+                             received_on=today(), payer_name="x", bank_ref="L1")
     as_user(client, finance)
     page = client.get("/finance/ledger?prefix=escrow:").get_data(as_text=True)
     assert f'data-code="escrow:{order.number}"' in page and "clearing:bank" not in page
