@@ -1,4 +1,4 @@
-"""Unit of work: one use case, one commit; hooks that run only after the commit."""
+"""Unit of work: one use case, one commit; hooks that run only after the commit or the rollback."""
 from __future__ import annotations
 
 import logging
@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 
 _DEPTH = "uow_depth"
 _HOOKS = "uow_after_commit"
+_UNDO = "uow_on_rollback"
 
 
 @contextmanager
@@ -25,10 +26,12 @@ def transaction() -> Iterator[Session]:
         yield s
         if depth == 0:
             s.commit()
+            s.info.pop(_UNDO, None)
     except BaseException:
         if depth == 0:
             s.rollback()
             s.info.pop(_HOOKS, None)
+            _undo(s.info.pop(_UNDO, []))
         raise
     finally:
         s.info[_DEPTH] = depth
@@ -39,6 +42,22 @@ def transaction() -> Iterator[Session]:
             except Exception:
                 # The commit stands; a lost push is re-sent by the outbox dispatcher.
                 log.exception("after-commit hook failed")
+
+
+def _undo(hooks: list[Callable[[], None]]) -> None:
+    for hook in reversed(hooks):
+        try:
+            hook()
+        except Exception:
+            log.exception("rollback hook failed")
+
+
+def on_rollback(fn: Callable[[], None]) -> None:
+    """Run fn if the current transaction rolls back (e.g. remove a file it wrote); dropped on commit."""
+    s = db.session()
+    if not s.info.get(_DEPTH):
+        raise RuntimeError("on_rollback() needs an open transaction()")
+    s.info.setdefault(_UNDO, []).append(fn)
 
 
 def after_commit(fn: Callable[[], None]) -> None:

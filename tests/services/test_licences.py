@@ -192,8 +192,8 @@ def test_only_operators_create_licences(request, role):
 def test_add_item_to_pending_licence(operator, pending_licence):
     before = counts()
     item = svc.add_licence_item(operator, pending_licence.id,
-                                **item_args(codes=[" 900-249-08", "900-214-08", "900-214-08", ""],
-                                            operations=["利用", "收集"], method_codes=["R9", "R9"]))
+                                **item_args(codes=[" 900-249-08", "900-214-08", ""],
+                                            operations=["利用", "收集"], method_codes=["R9"]))
     assert item.codes == ["900-214-08", "900-249-08"]
     assert item.operations == ["收集", "利用"]  # canonical order
     assert item.method_codes == ["R9"]
@@ -215,6 +215,8 @@ def test_add_item_to_pending_licence(operator, pending_licence):
     ({"operations": ["利用"], "method_codes": []}, "method_codes"),
     ({"operations": ["处置"], "method_codes": []}, "method_codes"),
     ({"method_codes": ["Z9"]}, "method_codes"),
+    ({"codes": ["900-214-08", " 900-214-08"]}, "codes"),             # a repeat is refused, not merged
+    ({"method_codes": ["R9", "R9"]}, "method_codes"),
     ({"approved_kg_per_year": 0}, "approved_kg_per_year"),
     ({"approved_kg_per_year": -5}, "approved_kg_per_year"),
     ({"approved_kg_per_year": 1.5}, "approved_kg_per_year"),
