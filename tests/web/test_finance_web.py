@@ -72,9 +72,14 @@ def test_suspense_items_are_matched_or_returned(client, finance, awaiting):
                 data={"receipt_id": second.id, "amount": "12.34", "bank_ref": "RET-9",
                       "idem": "t2"})
     # the same form posted twice (same token) moves the money once
-    client.post("/finance/suspense/return",
-                data={"receipt_id": second.id, "amount": "12.34", "bank_ref": "RET-9",
-                      "idem": "t2"})
+    returned = {"receipt_id": second.id, "amount": "12.34", "bank_ref": "RET-9", "idem": "t2"}
+    client.post("/finance/suspense/return", data=returned)
+    after_first = (entries(), ledger.balance("suspense:bank"), ledger.balance("clearing:bank"),
+                   db.session.scalar(select(func.count()).select_from(Receipt)))
+    resp = client.post("/finance/suspense/return", data=returned)
+    assert resp.status_code == 302
+    assert (entries(), ledger.balance("suspense:bank"), ledger.balance("clearing:bank"),
+            db.session.scalar(select(func.count()).select_from(Receipt))) == after_first
     db.session.refresh(order)
     assert order.status == "funded"
     assert ledger.balance("suspense:bank") == 0
