@@ -273,3 +273,46 @@ def test_api_refuses_deep_json_and_lone_surrogates(client, finance):
         '{"reference": "\\ud800", "amount_fen": 1, "received_on": "2026-01-01",'
         ' "payer_name": "p", "bank_ref": "b"}'), content_type="application/json")
     assert resp.status_code == 422 and error_of(resp)["field"] == "reference"
+
+
+def _api_query_names() -> set[str]:
+    names = {"cursor", "limit"}
+    for path in (ROOT / "market" / "api").rglob("*.py"):
+        names |= set(re.findall(r'(?:query_str|query_int|_choice_param)\(\s*"(\w+)"', path.read_text()))
+    return names
+
+
+@pytest.mark.parametrize("role", ["generator", "operator", "regulator", "finance"])
+def test_no_api_read_answers_5xx_to_hostile_query_strings(client, role, request, server_log):
+    from flask import current_app
+
+    from tests.api.conftest import bearer
+    user = request.getfixturevalue(role)
+    objects = owned_objects(user.org)
+    headers = bearer(user)
+    names = sorted(_api_query_names())
+    failures = []
+    for rule in current_app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api.") or "GET" not in rule.methods:
+            continue
+
+        @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(hostile=st.fixed_dictionaries({n: st.sampled_from(HOSTILE) for n in names}),
+               poison=st.one_of(st.none(), st.tuples(st.sampled_from(names), st.sampled_from(POISON))),
+               huge=st.sampled_from([None, *HUGE_IDS]))
+        def attack(hostile, poison, huge):
+            if poison is not None:
+                hostile = {**hostile, poison[0]: poison[1]}
+            ids = {k: (huge if huge is not None and isinstance(v, int) else v)
+                   for k, v in {**objects, "token": "x"}.items()}
+            try:
+                resp = client.get(f"{build(rule, ids)}?{encoded(hostile)}", headers=headers)
+            except Exception as exc:  # noqa: BLE001 — TESTING propagates the app's exceptions
+                failures.append((rule.rule, hostile, huge, repr(exc)[:300]))
+                return
+            if resp.status_code >= 500:
+                failures.append((rule.rule, hostile, huge, resp.status_code))
+
+        attack()
+    assert not failures, "\n".join(map(str, failures[:40])) + f"\n({len(failures)} failures)"
