@@ -52,6 +52,11 @@ def _undo(hooks: list[Callable[[], None]]) -> None:
             log.exception("rollback hook failed")
 
 
+def in_transaction() -> bool:
+    """True inside a transaction() block."""
+    return bool(db.session().info.get(_DEPTH))
+
+
 def on_rollback(fn: Callable[[], None]) -> None:
     """Run fn if the current transaction rolls back (e.g. remove a file it wrote); dropped on commit."""
     s = db.session()

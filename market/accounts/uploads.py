@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from market.accounts.policies import sniff_scan_type
 from market.errors import ValidationFailed
-from market.uow import on_rollback
+from market.uow import in_transaction, on_rollback
 
 
 def store_scan(stream, field: str = "scan") -> tuple[str, str]:
@@ -39,7 +39,8 @@ def store_scan(stream, field: str = "scan") -> tuple[str, str]:
 def write_file(path: Path, data: bytes) -> None:
     """Write a file that belongs to the current transaction: removed again if it rolls back."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    on_rollback(lambda: path.unlink(missing_ok=True))
+    if in_transaction():  # outside one (a check on its own) there is nothing to roll back
+        on_rollback(lambda: path.unlink(missing_ok=True))
     path.write_bytes(data)
 
 

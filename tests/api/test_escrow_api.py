@@ -80,3 +80,14 @@ def test_disputing_a_funded_order_in_transit_is_refused(client, generator, opera
                            {"name": "a.pdf", "content_base64": base64.b64encode(PDF).decode()}]})
     assert resp.status_code == 409 and error_of(resp)["code"] == "invalid_transition"
     assert money_snapshot(order) == before
+
+
+def test_an_evidence_name_with_a_line_break_is_refused_and_nothing_stored(client, generator,
+                                                                          operator, finance):
+    order = set_status(pay_in_full(make_order(generator.org, operator.org), finance), "received")
+    before = money_snapshot(order)
+    resp = client.post(f"/api/v1/orders/{order.id}/disputes", headers=bearer(generator), json={
+        "reason": "重量不符", "evidence": [{"name": "a.pdf\r\nX-Injected: 1",
+                                        "content_base64": base64.b64encode(PDF).decode()}]})
+    assert resp.status_code == 422 and error_of(resp)["field"] == "evidence"
+    assert money_snapshot(order) == before
