@@ -15,6 +15,7 @@ from market.errors import DomainError, ValidationFailed
 from market.web.inputs import text_problem
 
 _MISSING = object()
+MAX_DEPTH = 32  # no endpoint takes more than a few levels
 
 
 class BadRequest(DomainError):
@@ -32,7 +33,29 @@ def json_body() -> dict[str, Any]:
         raise BadRequest(_("The request body is nested too deeply.")) from None
     if not isinstance(body, dict):
         raise BadRequest(_("The request body must be a JSON object."))
+    _check_text(body, "", 0)
     return body
+
+
+def _check_text(value, path: str, depth: int) -> None:
+    """Every string in the body, keys included, is text PostgreSQL can store (the web forms' rule).
+
+    Checked once here, so no endpoint can forget it; the error names the value's path.
+    """
+    if depth > MAX_DEPTH:
+        raise BadRequest(_("The request body is nested too deeply."))
+    if isinstance(value, str):
+        problem = text_problem(path, value)
+        if problem:
+            raise ValidationFailed(problem, field=path)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            _check_text(key, inner, depth + 1)
+            _check_text(item, inner, depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_text(item, f"{path}[{i}]", depth + 1)
 
 
 def _value(body: dict, name: str):

@@ -316,3 +316,17 @@ def test_no_api_read_answers_5xx_to_hostile_query_strings(client, role, request,
 
         attack()
     assert not failures, "\n".join(map(str, failures[:40])) + f"\n({len(failures)} failures)"
+
+
+def test_api_checks_every_string_of_a_json_body_once(client, lab):
+    """A NUL deep inside a list (a sampling result's method) is refused by the body check, with
+    the value's path; a body nested 40 levels is a 400."""
+    headers = bearer(lab)
+    resp = client.post("/api/v1/sampling/1/results", headers=headers, json={
+        "results": [{"analyte": "ph", "value": "7", "method": "GB\x00T"}]})
+    assert resp.status_code == 422 and error_of(resp)["field"] == "results[0].method"
+    nested: dict = {}
+    for _ in range(40):
+        nested = {"a": nested}
+    resp = client.post("/api/v1/sampling/1/results", headers=headers, json=nested)
+    assert resp.status_code == 400 and error_of(resp)["code"] == "bad_request"
