@@ -21,7 +21,7 @@ def create_app(config: dict | None = None, **overrides) -> Flask:
     db.init_app(app)
     _import_models()
 
-    from market.web import init_web
+    from market.web.app import init_web
     init_web(app)
 
     from market.cli import register_cli

@@ -8,12 +8,13 @@ from sqlalchemy import func, select
 
 from market import db, ledger
 from market.audit.models import AuditEvent
-from market.escrow import funding, receipts
+from market.escrow import funding
 from market.escrow.dispute_models import Dispute, DisputeEvidence
 from market.escrow.models import FundingRequest, Receipt
 from market.ledger.models import Entry
 from market.listings.validation import today
 from market.money import line_amount_fen
+from market.orders import lifecycle
 from market.orders.models import Order, OrderLine
 from market.orders.services import next_number
 from market.uow import transaction
@@ -61,9 +62,9 @@ def pay_in_full(order: Order, finance=None) -> Order:
     """Open funding and book an exact bank receipt for every payer: the order ends funded."""
     finance = finance or finance_user()
     if order.status == "contract_signed":
-        funding.start_funding(order.id)
+        lifecycle.start_funding(order.id)
     for req in funding.requests_of(order.id):
-        receipts.confirm_receipt(finance, reference=req.reference, amount_fen=req.amount_fen,
+        lifecycle.confirm_receipt(finance, reference=req.reference, amount_fen=req.amount_fen,
                                  received_on=today(), payer_name="付款单位",
                                  bank_ref=f"BANK-{req.reference}")
     db.session.refresh(order)

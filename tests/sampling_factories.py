@@ -11,7 +11,8 @@ from flask import current_app
 from market import db
 from market.contracts.models import Contract, ContractDocument, ContractRevision
 from market.contracts.terms import build_terms
-from market.listings.quotes import accept_quote, submit_quote
+from market.listings.quotes import submit_quote
+from market.orders.lifecycle import accept_quote
 from market.listings.services import create_request
 from market.sampling import reporting, services as sampling
 from market.sampling.models import SamplingOrder, SamplingResult

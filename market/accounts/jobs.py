@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from market import db
 from market.accounts.models import ExpiryReminder, Licence, Permit
+from market.db import utcnow
 from market.jobs import job
 from market.jobs.schedule import TZ
 from market.notifications.services import notify_org
@@ -16,7 +17,6 @@ from market.uow import transaction
 
 
 def today_local() -> date:
-    from market.db import utcnow
     return utcnow().astimezone(TZ).date()
 
 

@@ -15,7 +15,7 @@ from market.accounts.forms import (AcceptInvitationForm, InviteForm, LicenceForm
 from market.accounts.models import Licence, Permit, User
 from market.accounts.uploads import scan_path
 from market.catalog import queries as catalog
-from market.errors import ValidationFailed
+from market.errors import NotFound, ValidationFailed
 from market.money import kg_from_tonnes
 from market.web.forms import attach_error, form_status
 from market.web.limiter import login_attempts_per_account, login_attempts_per_ip
@@ -218,7 +218,6 @@ def licence_scan(licence_id):
 
 
 def _send_scan(doc):
-    from market.errors import NotFound
     if not doc.scan_file:
         raise NotFound(_("No scanned copy was uploaded."))
     return send_file(scan_path(doc.scan_file), mimetype=doc.scan_mime,

@@ -12,9 +12,9 @@ from market.api.auth import api_user
 from market.api.idempotency import idempotent
 from market.api.openapi import SCHEMAS
 from market.api.parsing import json_body, optional_str, require_str
-from market.contracts import services
 from market.contracts.models import Contract
 from market.contracts.queries import contract_for_viewer, latest_pdf
+from market.orders import lifecycle
 from market.web.limiter import login_attempts_per_ip
 
 ID = "int(max=2147483647)"
@@ -108,7 +108,7 @@ def sign_contract(order_id: int):
         429: RateLimited
     """
     body = json_body()
-    version = services.sign_contract(api_user(), order_id, require_str(body, "password", 200, strip=False),
+    version = lifecycle.sign_contract(api_user(), order_id, require_str(body, "password", 200, strip=False),
                                      ip=request.remote_addr, sha256=optional_str(body, "sha256", 64))
     order = version.contract.order
     return jsonify(status=order.status, version=version.version, version_status=version.status,

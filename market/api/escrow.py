@@ -14,7 +14,8 @@ from market.api.idempotency import idempotent
 from market.api.openapi import SCHEMAS
 from market.api.parsing import json_body, require_str
 from market.errors import ValidationFailed
-from market.escrow import disputes, funding
+from market.escrow import disputes
+from market.orders import lifecycle
 from market.web.inputs import text_problem
 
 ID = "int(max=2147483647)"
@@ -52,7 +53,7 @@ def fund_order(order_id: int):
         409: Conflict
         422: ValidationFailed
     """
-    return jsonify(funding.request_funding(api_user(), order_id))
+    return jsonify(lifecycle.request_funding(api_user(), order_id))
 
 
 def _evidence_files() -> tuple[str, list[tuple[object, str]]]:

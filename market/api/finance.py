@@ -11,9 +11,9 @@ from market.api.idempotency import idempotent
 from market.api.openapi import SCHEMAS
 from market.api.parsing import json_body, require_date, require_int, require_str
 from market.errors import PermissionDenied
-from market.escrow import receipts
 from market.escrow.funding import due_fen
 from market.ledger.codes import MAX_LINE_FEN
+from market.orders import lifecycle
 
 
 def _staff(*roles: str) -> None:
@@ -57,7 +57,7 @@ def confirm_receipt():
     """
     _staff("finance")
     body = json_body()
-    receipt = receipts.confirm_receipt(
+    receipt = lifecycle.confirm_receipt(
         api_user(), reference=require_str(body, "reference", 100),
         amount_fen=require_int(body, "amount_fen", 1, MAX_LINE_FEN),
         received_on=require_date(body, "received_on"),

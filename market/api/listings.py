@@ -37,6 +37,7 @@ from market.listings.models import (FORMS, HAZARDS, METHOD_GROUPS, RECURRING, RE
                                     DisposalRequest, Quote, StorefrontOffer)
 from market.listings.queries import judge_operator, matches, quotes_for_request, request_facts
 from market.listings.validation import MAX_MONEY_FEN, MAX_QUANTITY_KG, today
+from market.orders import lifecycle
 
 # Path ids are PostgreSQL integers: a larger one is simply not found (no overflow in the query).
 ID = "int(max=2147483647)"
@@ -490,7 +491,7 @@ def accept_quote(quote_id: int):
         409: Conflict
         422: ValidationFailed
     """
-    order = quote_service.accept_quote(api_user(), quote_id)
+    order = lifecycle.accept_quote(api_user(), quote_id)
     return jsonify(order_id=order.id)
 
 
@@ -670,7 +671,7 @@ def order_from_offer(offer_id: int):
         raise ValidationFailed(_("The wanted window cannot start in the past (today is %(d)s).",
                                  d=today().isoformat()), field="window_start")
     try:
-        order = offer_service.order_from_offer(api_user(), offer_id, quantity_kg=quantity,
+        order = lifecycle.order_from_offer(api_user(), offer_id, quantity_kg=quantity,
                                                region_code=region_code, address=address,
                                                wanted_on=wanted_on)
     except ValidationFailed as exc:

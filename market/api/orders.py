@@ -1,4 +1,4 @@
-"""API routes of orders (read side; state changes arrive with the later order-lifecycle issues).
+"""API routes of orders (read side; each order says which actions its caller may take now).
 
 An order is visible to its two parties and platform staff (orders.services.order_for_party), and,
 read-only, to regulators whose scope covers its pickup region; anyone else gets a 404.
@@ -14,8 +14,9 @@ from market.api.auth import api_user
 from market.api.listings import ID, ID_KEYS, _choice_param, _iso, _obj, paginate_newest_first
 from market.api.openapi import SCHEMAS
 from market.api.pagination import list_body, page_request
-from market.orders.models import LINE_KINDS, Order
+from market.orders import actions
 from market.orders import queries as order_queries
+from market.orders.models import LINE_KINDS, Order
 from market.orders.state import ORDER_STATUSES
 
 
@@ -40,14 +41,15 @@ def order_json(order: Order) -> dict:
 
 @bp.get(f"/orders/<{ID}:order_id>")
 def get_order(order_id: int):
-    """One order with its lines.
+    """One order with its lines and the actions the caller may take now.
     ---
     get:
       tags: [orders]
       summary: An order
       description: >
         Visible to its generator and operator, platform staff, and regulators of the pickup
-        region. A negative disposal amount means the operator pays the generator.
+        region. A negative disposal amount means the operator pays the generator. `actions`
+        lists what the caller may do now, its next step first (empty for regulators).
       parameters:
         - {name: order_id, in: path, required: true, schema: {type: integer}}
       responses:
@@ -59,7 +61,8 @@ def get_order(order_id: int):
         401: Unauthorized
         404: NotFound
     """
-    return jsonify(order_json(visible_order(api_user(), order_id)))
+    order, role = order_queries.visible_order(api_user(), order_id)
+    return jsonify({**order_json(order), "actions": actions.for_caller(order, role)})
 
 
 @bp.get("/orders")
@@ -115,7 +118,11 @@ SCHEMAS["Order"] = _obj(
     waste_code={**_S, "nullable": True}, quantity_kg=_I, region_code=_S, address=_S,
     subject_to_sampling={"type": "boolean"}, total_fen=_I,
     created_at={"type": "string", "format": "date-time"},
-    lines={"type": "array", "items": {"$ref": "#/components/schemas/OrderLine"}})
+    lines={"type": "array", "items": {"$ref": "#/components/schemas/OrderLine"}},
+    actions={"type": "array", "items": {"type": "string", "enum": [
+        a.name for a in actions.ORDER_ACTIONS]},
+        "description": "One order only (GET /orders/{id}): what the caller may do now, its next "
+                       "step first"})
 SCHEMAS["OrderList"] = _obj(
     ["items", "next"], items={"type": "array", "items": {"$ref": "#/components/schemas/Order"}},
     next={"type": "string", "nullable": True,

@@ -17,6 +17,7 @@ from market.api.idempotency import idempotent
 from market.api.openapi import SCHEMAS
 from market.api.parsing import json_body, optional_str, require_bool, require_date, require_int, require_str
 from market.errors import ValidationFailed
+from market.orders import lifecycle
 from market.sampling import gate, reporting, services
 from market.sampling.analytes import ANALYTES, display
 from market.sampling.models import SamplingOrder
@@ -298,9 +299,9 @@ def decide_price(order_id: int):
     action, value = gate.parse_price_body(body)
     if action == "confirm":
         price = require_int(body, "unit_price_fen_per_t", -MAX_FEN, MAX_FEN)
-        order = gate.confirm_price(api_user(), order_id, price)
+        order = lifecycle.confirm_price(api_user(), order_id, price)
     else:
-        order = gate.decline_after_results(api_user(), order_id, require_str(body, "decline", 1000))
+        order = lifecycle.decline_price(api_user(), order_id, require_str(body, "decline", 1000))
     return jsonify(id=order.id, status=order.status, total_fen=order.total_fen)
 
 
@@ -340,7 +341,7 @@ def answer_price(order_id: int):
         422: ValidationFailed
     """
     body = json_body()
-    order = gate.respond_to_price(api_user(), order_id, accept=require_bool(body, "accept"),
+    order = lifecycle.respond_to_price(api_user(), order_id, accept=require_bool(body, "accept"),
                                   reason=optional_str(body, "reason", 1000) or "")
     return jsonify(id=order.id, status=order.status, total_fen=order.total_fen)
 

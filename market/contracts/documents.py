@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from market import db
+from market.contracts.jobs import render_contract_document
 from market.contracts.models import Contract, ContractDocument, ContractVersion
 from market.jobs import enqueue_after_commit
 
 
 def new_document(version: ContractVersion, kind: str) -> ContractDocument:
     """A pending document of the version, rendered by a documents job once this commits."""
-    from market.contracts.jobs import render_contract_document  # jobs import the renderers
     doc = ContractDocument(version=version, kind=kind, status="pending", attempts=0)
     db.session.add(doc)
     db.session.flush()
@@ -25,9 +25,3 @@ def new_version(contract: Contract, terms: dict) -> ContractVersion:
     db.session.flush()
     new_document(version, "draft")
     return version
-
-
-def signature_rows(version: ContractVersion) -> list[dict]:
-    """The version's signatures as the final copy's signature page shows them."""
-    return [{"party": s.party, "org": s.org.name, "signer": s.user.name, "signed_at": s.signed_at,
-             "ip": s.ip, "sha256": s.sha256} for s in version.signatures]

@@ -16,8 +16,7 @@ from sqlalchemy import select
 
 from market import db
 from market.audit.services import record
-from market.contracts.documents import signature_rows
-from market.contracts.models import ContractDocument
+from market.contracts.models import ContractDocument, ContractVersion
 from market.contracts.rendering import contract_html, html_to_pdf
 from market.db import utcnow
 from market.jobs import job
@@ -36,6 +35,12 @@ def _last_attempt() -> bool:
     """True when rq will not retry this run (or when called directly, outside a worker)."""
     current = get_current_job()
     return current is None or not current.retries_left
+
+
+def signature_rows(version: ContractVersion) -> list[dict]:
+    """The version's signatures as the final copy's signature page shows them."""
+    return [{"party": s.party, "org": s.org.name, "signer": s.user.name, "signed_at": s.signed_at,
+             "ip": s.ip, "sha256": s.sha256} for s in version.signatures]
 
 
 def render_pdf(doc: ContractDocument) -> bytes:

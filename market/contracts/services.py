@@ -1,7 +1,8 @@
-"""Use cases of contracts: start one for an order, sign it, render a failed PDF again.
+"""Steps of contracts: start one for an order, sign it, complete it; render a failed PDF again.
 
-Signing locks the order row first, so the two parties' signatures are serialised and exactly one
-of them sees the contract complete and moves the order on.
+Signing runs inside market.orders.lifecycle.sign_contract, which locks the order row first, so the
+two parties' signatures are serialised and exactly one of them sees the contract complete and
+moves the order on.
 """
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from market import db
 from market.accounts.models import User
 from market.accounts.passwords import check_password
 from market.audit.services import record
-from market.contracts.access import order_for_viewer, party_order
+from market.contracts.access import order_for_viewer
 from market.contracts.documents import new_document, new_version
+from market.contracts.jobs import render_contract_document
 from market.contracts.models import Contract, ContractDocument, ContractVersion, Signature
 from market.contracts.terms import build_terms
 from market.db import utcnow
@@ -24,7 +26,6 @@ from market.errors import Conflict, InvalidState, NotFound, PermissionDenied, Va
 from market.jobs import enqueue_after_commit
 from market.notifications.services import notify_org
 from market.orders.models import Order
-from market.orders.services import transition
 from market.uow import transaction
 
 
@@ -63,57 +64,52 @@ def _signable(order: Order, contract: Contract | None) -> ContractVersion:
     return version
 
 
-def sign_contract(actor: User, order_id: int, password: str, *, ip: str | None = None,
-                  sha256: str | None = None) -> ContractVersion:
-    """A party signs the current version's PDF after re-entering its password."""
-    with transaction():
-        order, role = party_order(actor, order_id, lock=True)
-        version = _signable(order, contract_of(order.id))
-        earlier = version.signature(role)
-        if earlier is not None:
-            raise Conflict(_("%(org)s already signed version %(v)d (%(who)s).", org=earlier.org.name,
-                             v=version.version, who=earlier.user.name), code="already_signed")
-        doc = db.session.scalar(select(ContractDocument).options(undefer(ContractDocument.pdf))
-                                .where(ContractDocument.version_id == version.id,
-                                       ContractDocument.kind == "draft"))
-        if doc is None or doc.status != "ready":
-            raise InvalidState(_("The contract PDF is not ready yet; sign once it is shown."),
-                               code="document_not_ready")
-        digest = hashlib.sha256(doc.pdf).hexdigest()
-        if sha256 and sha256.strip().lower() != digest:
-            raise Conflict(_("The contract changed since you opened it; review the current PDF and "
-                             "sign again."), code="document_changed")
-        if not isinstance(password, str) or not password:
-            raise ValidationFailed(_("Enter your password to sign."), field="password")
-        if not check_password(actor.password_hash, password):
-            raise PermissionDenied(_("The password is wrong; the contract was not signed."),
-                                   field="password", code="wrong_password")
-        signature = Signature(version_id=version.id, document_id=doc.id, party=role,
-                              org_id=actor.org_id, user_id=actor.id, signed_at=utcnow(),
-                              ip=(ip or None) and ip[:45], sha256=digest)
-        db.session.add(signature)
-        db.session.flush()
-        record("contract.signed", version, actor=actor, changes={
-            "contract": version.contract.number, "version": version.version, "party": role,
-            "sha256": digest, "ip": signature.ip})
-        db.session.refresh(version, ["signatures"])
-        if {s.party for s in version.signatures} >= {"generator", "operator"}:
-            _complete(order, version, actor)
-        else:
-            notify_org(order.other_party(actor.org_id), "contract.signed",
-                       _("%(org)s signed the contract of order %(number)s; your signature is awaited.",
-                         org=actor.org.name, number=order.number), link=f"/orders/{order.id}/contract")
-        return version
-
-
-def _complete(order: Order, version: ContractVersion, actor: User) -> None:
-    """Both parties signed: freeze the version, move the order on, produce the final copy."""
-    version.status, version.signed_at = "signed", utcnow()
-    if version.version == 1:
-        transition(order, "contract_signed", "system")
+def sign(order: Order, role: str, actor: User, password: str, *, ip: str | None = None,
+         sha256: str | None = None) -> ContractVersion:
+    """A party signs the current version's PDF after re-entering its password (order locked,
+    inside the caller's transaction). When this is the last signature the version is frozen
+    (`signed`); market.orders.lifecycle.sign_contract then moves the order and calls complete()."""
+    version = _signable(order, contract_of(order.id))
+    earlier = version.signature(role)
+    if earlier is not None:
+        raise Conflict(_("%(org)s already signed version %(v)d (%(who)s).", org=earlier.org.name,
+                         v=version.version, who=earlier.user.name), code="already_signed")
+    doc = db.session.scalar(select(ContractDocument).options(undefer(ContractDocument.pdf))
+                            .where(ContractDocument.version_id == version.id,
+                                   ContractDocument.kind == "draft"))
+    if doc is None or doc.status != "ready":
+        raise InvalidState(_("The contract PDF is not ready yet; sign once it is shown."),
+                           code="document_not_ready")
+    digest = hashlib.sha256(doc.pdf).hexdigest()
+    if sha256 and sha256.strip().lower() != digest:
+        raise Conflict(_("The contract changed since you opened it; review the current PDF and "
+                         "sign again."), code="document_changed")
+    if not isinstance(password, str) or not password:
+        raise ValidationFailed(_("Enter your password to sign."), field="password")
+    if not check_password(actor.password_hash, password):
+        raise PermissionDenied(_("The password is wrong; the contract was not signed."),
+                               field="password", code="wrong_password")
+    signature = Signature(version_id=version.id, document_id=doc.id, party=role,
+                          org_id=actor.org_id, user_id=actor.id, signed_at=utcnow(),
+                          ip=(ip or None) and ip[:45], sha256=digest)
+    db.session.add(signature)
+    db.session.flush()
+    record("contract.signed", version, actor=actor, changes={
+        "contract": version.contract.number, "version": version.version, "party": role,
+        "sha256": digest, "ip": signature.ip})
+    db.session.refresh(version, ["signatures"])
+    if {s.party for s in version.signatures} >= {"generator", "operator"}:
+        # Both parties signed: the version is frozen.
+        version.status, version.signed_at = "signed", utcnow()
     else:
-        from market.contracts.revisions import apply_version  # revisions build on this module
-        apply_version(order, version, actor)
+        notify_org(order.other_party(actor.org_id), "contract.signed",
+                   _("%(org)s signed the contract of order %(number)s; your signature is awaited.",
+                     org=actor.org.name, number=order.number), link=f"/orders/{order.id}/contract")
+    return version
+
+
+def complete(order: Order, version: ContractVersion, actor: User) -> None:
+    """A version signed by both, the order moved on: produce the final copy, tell the parties."""
     new_document(version, "final")
     record("contract.completed", version, actor=actor, changes={
         "contract": version.contract.number, "version": version.version, "order_status": order.status})
@@ -141,7 +137,6 @@ def retry_render(actor: User, document_id: int) -> ContractDocument:
         if doc.status != "failed":
             raise InvalidState(_("Only a failed document can be rendered again."), code="not_failed")
         doc.status, doc.error, doc.attempts = "pending", None, 0
-        from market.contracts.jobs import render_contract_document
         enqueue_after_commit(render_contract_document, doc.id)
         record("contract.render_retried", doc, actor=actor, changes={"kind": doc.kind, "by": role})
         return doc

@@ -17,6 +17,7 @@ from market.money import line_amount_fen
 from market.orders.models import Order
 from market.sampling.analytes import display
 from market.sampling.models import SamplingOrder
+from market.sampling.queries import result_flags
 
 WEIGHT_TOLERANCE_PCT = 5  # DESIGN.md §5: received vs sent beyond 5 % is a discrepancy
 OFFER_WINDOW_DAYS = 30
@@ -59,7 +60,6 @@ def _sampling(order: Order) -> dict | None:
         .order_by(SamplingOrder.id.desc()).limit(1))
     if so is None:
         return None
-    from market.sampling.queries import result_flags  # the flags of the order page, same rule
     flagged = {f.analyte for f in result_flags(so)}
     permit = db.session.get(Permit, so.permit_id)
     return {"number": so.number, "lab": _org(so.lab), "cma_number": permit.number if permit else "",

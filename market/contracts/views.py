@@ -19,6 +19,7 @@ from market.contracts.forms import NoteForm, RevisionForm, SignForm, VerifyForm
 from market.contracts.queries import (contract_for_viewer, contracts_for, document_for_viewer,
                                       hash_of, normalise_hash, verify as verify_hash)
 from market.errors import DomainError, NotFound, ValidationFailed
+from market.orders import lifecycle
 from market.web.forms import attach_error, flash_outcome
 from market.web.limiter import limiter, login_attempts_per_ip
 from market.web.redirects import safe_target
@@ -46,7 +47,7 @@ def page(order_id):
 def sign(order_id):
     contract_for_viewer(current_user, order_id)
     form = SignForm()
-    return flash_outcome(lambda: services.sign_contract(current_user, order_id, form.password.data or "",
+    return flash_outcome(lambda: lifecycle.sign_contract(current_user, order_id, form.password.data or "",
                                                    ip=request.remote_addr, sha256=form.sha256.data),
                     _("Signed. The SHA-256 of the PDF you signed is recorded with your signature."),
                     url_for("contracts.page", order_id=order_id))

@@ -96,7 +96,8 @@ def parse_awards(raw: dict, order: Order) -> dict[int, int]:
 
 
 def resolve_dispute(actor: User, dispute_id: int, split: dict, note: str = "") -> Dispute:
-    """An admin splits everything held between the parties; posted as releases and refunds."""
+    """An admin splits everything held between the parties; posted as releases and refunds.
+    market.orders.lifecycle.resolve_dispute then moves the order to resolved."""
     if actor.platform_role != "admin":
         raise PermissionDenied(_("Only platform administrators resolve disputes."))
     with transaction():
@@ -126,7 +127,6 @@ def resolve_dispute(actor: User, dispute_id: int, split: dict, note: str = "") -
         dispute.split = {str(k): v for k, v in awards.items()}
         dispute.held_fen = sum(held.values())
         dispute.resolution_note = (note or "").strip()[:MAX_REASON] or None
-        orders.transition(order, "resolved", "admin")
         record("escrow.dispute_resolved", dispute, actor=actor, changes={
             "order": order.number, "held_fen": dispute.held_fen, "split": dispute.split,
             "note": dispute.resolution_note})
@@ -172,7 +172,8 @@ def propose_cancellation(actor: User, order_id: int, reason: str) -> Cancellatio
 
 
 def answer_cancellation(actor: User, order_id: int, agree: bool) -> CancellationProposal:
-    """The other party agrees (the order is cancelled, payers refunded) or either withdraws."""
+    """The other party agrees or either withdraws; on agreement
+    market.orders.lifecycle.answer_cancellation cancels the order and refunds the payers."""
     with transaction():
         order, role = orders.order_for_party(actor, order_id, lock=True)
         proposal = db.session.scalar(select(CancellationProposal).where(
@@ -187,10 +188,7 @@ def answer_cancellation(actor: User, order_id: int, agree: bool) -> Cancellation
         proposal.decided_by_user_id, proposal.decided_at = actor.id, utcnow()
         record("escrow.cancellation_" + proposal.status, proposal, actor=actor,
                changes={"order": order.number})
-        if agree:
-            # Both parties consent: the use case cancels as the system; refunds follow there.
-            orders.cancel_order(actor, order.id, proposal.reason, by_agreement=True)
-        else:
+        if not agree:
             notify_org(order.other_party(actor.org_id), "escrow.cancellation_withdrawn",
                        _("The cancellation of order %(number)s was declined or withdrawn.",
                          number=order.number), link=f"/orders/{order.id}/payment")

@@ -3,7 +3,8 @@
 contract_signed → funding opens one FundingRequest per payer (all lines at contract quantities);
 every receipt, by bank or card, goes through book_receipt(): what is due goes to escrow, anything
 more (or anything for an order no longer awaiting it) to suspense for finance; the order becomes
-funded when every payer has paid in full.
+funded when every payer has paid in full. The order's moves (→ funding, → funded) are made by
+market.orders.lifecycle around these steps.
 """
 from __future__ import annotations
 
@@ -25,8 +26,6 @@ from market.escrow.policies import funding_plan, make_reference
 from market.ledger import post
 from market.notifications.services import notify_org
 from market.orders.models import Order
-from market.orders.services import order_for_party, transition
-from market.uow import transaction
 from market.web.i18n import money
 
 
@@ -36,10 +35,10 @@ def requests_of(order_id: int) -> list[FundingRequest]:
                                    .order_by(FundingRequest.id)))
 
 
-def open_funding(order: Order, role: str, actor: User | None = None) -> list[FundingRequest]:
-    """Move a locked contract_signed order to funding and ask each payer for its amount."""
+def open_requests(order: Order, actor: User | None = None) -> list[FundingRequest]:
+    """Ask each payer of a locked order that just moved to funding for its amount (none for a
+    zero-value order; market.orders.lifecycle then marks it funded at once)."""
     plan = funding_plan(book.terms_for(order))
-    transition(order, "funding", role)
     created = []
     for payer_id, amount in sorted(plan.items()):
         req = FundingRequest(order_id=order.id, payer_org_id=payer_id, amount_fen=amount,
@@ -56,19 +55,13 @@ def open_funding(order: Order, role: str, actor: User | None = None) -> list[Fun
                      amount=money(req.amount_fen), number=order.number),
                    _("Quote the reference %(reference)s.", reference=req.reference),
                    link=f"/orders/{order.id}/payment")
-    if not created:
-        # A zero-value order has nothing to wait for.
-        transition(order, "funded", "system")
     return created
 
 
-def start_funding(order_id: int) -> list[FundingRequest]:
-    """System hook for the contract use case: open funding once the last party has signed."""
-    with transaction():
-        order = book.lock_order(order_id)
-        if order.status != "contract_signed":
-            raise NotAwaitingFunding(_("Only an order with a signed contract can be funded."))
-        return open_funding(order, "system")
+def require_contract_signed(order: Order) -> None:
+    """Funding is opened for an order with a signed contract only."""
+    if order.status != "contract_signed":
+        raise NotAwaitingFunding(_("Only an order with a signed contract can be funded."))
 
 
 def due_fen(req: FundingRequest, state: book.EscrowState | None = None) -> int:
@@ -77,31 +70,29 @@ def due_fen(req: FundingRequest, state: book.EscrowState | None = None) -> int:
     return max(req.amount_fen - state.funded.get(req.payer_org_id, 0), 0)
 
 
-def request_funding(actor: User, order_id: int) -> dict:
-    """How the actor's organisation pays this order into escrow (opening funding if needed)."""
+def check_payer(order: Order, actor: User) -> None:
+    """The actor's organisation pays into this locked order's escrow now, or a refusal."""
+    if order.status not in ("contract_signed", "funding"):
+        raise NotAwaitingFunding(_(
+            "Order %(number)s is not awaiting funding; money is paid in after the contract "
+            "is signed and before the order is funded.", number=order.number))
+    if actor.org_id not in funding_plan(book.terms_for(order)):
+        raise NothingToPay(_("Your organisation has nothing to pay on this order."))
+
+
+def payment_instructions(order: Order, actor: User) -> dict:
+    """How the actor's organisation pays its open funding request (order locked, funding open)."""
     gateway = get_gateway()
-    with transaction():
-        order, role = order_for_party(actor, order_id, lock=True)
-        if order.status not in ("contract_signed", "funding"):
-            raise NotAwaitingFunding(_(
-                "Order %(number)s is not awaiting funding; money is paid in after the contract "
-                "is signed and before the order is funded.", number=order.number))
-        plan = funding_plan(book.terms_for(order))
-        if actor.org_id not in plan:
-            raise NothingToPay(_("Your organisation has nothing to pay on this order."))
-        if order.status == "contract_signed":
-            # The generator may start funding itself; a paying operator asks as the system would.
-            open_funding(order, "generator" if role == "generator" else "system", actor)
-        req = db.session.scalar(select(FundingRequest).where(
-            FundingRequest.order_id == order.id, FundingRequest.payer_org_id == actor.org_id)
-            .with_for_update())
-        due = due_fen(req)
-        out = gateway.instructions(amount_fen=due, reference=req.reference)
-        if gateway.takes_cards and due > 0:
-            payment = _open_payment(req, due, order, gateway)
-            out.update(client_secret=payment.client_secret, payment_id=payment.external_id)
-        out.update(order_id=order.id, status=order.status)
-        return out
+    req = db.session.scalar(select(FundingRequest).where(
+        FundingRequest.order_id == order.id, FundingRequest.payer_org_id == actor.org_id)
+        .with_for_update())
+    due = due_fen(req)
+    out = gateway.instructions(amount_fen=due, reference=req.reference)
+    if gateway.takes_cards and due > 0:
+        payment = _open_payment(req, due, order, gateway)
+        out.update(client_secret=payment.client_secret, payment_id=payment.external_id)
+    out.update(order_id=order.id, status=order.status)
+    return out
 
 
 def _open_payment(req: FundingRequest, due: int, order: Order, gateway) -> Payment:
@@ -180,16 +171,24 @@ def book_receipt(*, gateway: str, reference: str, req: FundingRequest | None, am
         "applied_fen": applied, "suspense_fen": excess, "status": status,
         "order": order.number if order else None})
     if applied and applied == due:
-        _mark_paid(order, req, actor)
+        mark_paid(req)
     return receipt, False
 
 
-def _mark_paid(order: Order, req: FundingRequest, actor: User | None) -> None:
+def mark_paid(req: FundingRequest) -> None:
+    """The payer paid its request in full; market.orders.lifecycle marks the order funded once
+    every request is paid (fully_paid)."""
     req.status, req.paid_at = "paid", utcnow()
-    if any(r.status == "open" for r in requests_of(order.id)):
-        return
-    transition(order, "funded", "finance" if getattr(actor, "platform_role", None) == "finance"
-               else "system")
+
+
+def fully_paid(order: Order) -> bool:
+    """True when an order awaiting funding has every funding request paid."""
+    reqs = requests_of(order.id)
+    return order.status == "funding" and bool(reqs) and all(r.status == "paid" for r in reqs)
+
+
+def announce_funded(order: Order, actor: User | None) -> None:
+    """The order just became funded: audit and tell both parties."""
     record("order.funded", order, actor=actor, changes={"total_fen": sum(
         r.amount_fen for r in requests_of(order.id))})
     for org_id in (order.generator_id, order.operator_id):

@@ -16,6 +16,7 @@ from market.audit.services import record
 from market.db import utcnow
 from market.errors import ValidationFailed
 from market.escrow.book import payable_account
+from market.escrow.gateways import get_gateway
 from market.escrow.models import FundingRequest, Payment, Payout, PayoutAccount
 from market.jobs import enqueue_after_commit, job
 from market.orders.models import Order
@@ -88,7 +89,6 @@ def queue_transfer(org_id: int, amount_fen: int, order: Order, key: str,
 @job(queue="money", retries=5, intervals=(10, 60, 300, 900, 3600))
 def execute_payout(payout_id: int) -> str:
     """Pay one queued payout through its gateway and book it; a no-op once executed."""
-    from market.escrow.gateways import get_gateway
     with transaction():
         payout = db.session.scalar(select(Payout).where(Payout.id == payout_id).with_for_update())
         if payout is None or payout.status != "pending":

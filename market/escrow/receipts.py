@@ -12,7 +12,7 @@ from market.audit.services import record
 from market.errors import NotFound, PermissionDenied, ValidationFailed
 from market.escrow import book
 from market.escrow.errors import BadReference, MoreThanHeld, NotAwaitingFunding
-from market.escrow.funding import _mark_paid, book_receipt, due_fen
+from market.escrow.funding import book_receipt, due_fen, mark_paid
 from market.escrow.models import FundingRequest, Receipt
 from market.escrow.policies import normalise_reference, reference_status
 from market.escrow.services import check_fen
@@ -40,7 +40,7 @@ def _text(value: object, field: str, required: bool = True) -> str:
     return value
 
 
-def _known_request(reference: str) -> FundingRequest | None:
+def known_request(reference: str) -> FundingRequest | None:
     """The funding request a reference names; BadReference when its check digits are wrong."""
     status = reference_status(reference)
     if status == "bad_check":
@@ -65,7 +65,7 @@ def confirm_receipt(actor: User, *, reference: str, amount_fen: int, received_on
     if received_on > today():
         raise ValidationFailed(_("received_on cannot be in the future."), field="received_on")
     with transaction():
-        req = _known_request(reference)
+        req = known_request(reference)
         if req is not None:
             order = book.lock_order(req.order_id)
             db.session.refresh(req)
@@ -97,7 +97,7 @@ def match_suspense(actor: User, receipt_id: int, reference: str, amount_fen: int
     check_fen(amount_fen)
     reference = _text(reference, "reference")
     with transaction():
-        req = _known_request(reference)
+        req = known_request(reference)
         if req is None:
             raise NotFound(_("No order awaits a payment with reference %(ref)s.", ref=reference))
         order = book.lock_order(req.order_id)
@@ -122,7 +122,7 @@ def match_suspense(actor: User, receipt_id: int, reference: str, amount_fen: int
         record("escrow.suspense_matched", receipt, actor=actor, changes={
             "order": order.number, "amount_fen": amount_fen, "reference": req.reference})
         if amount_fen == due:
-            _mark_paid(order, req, actor)
+            mark_paid(req)
         return receipt
 
 

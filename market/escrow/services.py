@@ -1,4 +1,5 @@
-"""Money out of escrow: releases of lines to their payees, refunds to payers, closing an order.
+"""Money out of escrow: releases of lines to their payees, refunds to payers; the empty-escrow
+check before market.orders.lifecycle.close_order closes an order.
 
 Each use case locks the order row first, replays a known idempotency key, checks the amount
 against what is held (the ledger refuses an overdraft again at the database), posts, audits and
@@ -20,7 +21,6 @@ from market.escrow.models import Movement
 from market.escrow.policies import LineTerms, Release, plan_release
 from market.notifications.services import notify_org
 from market.orders.models import Order
-from market.orders.services import transition
 from market.uow import transaction
 from market.web.i18n import money
 
@@ -153,17 +153,10 @@ def refund_everything(order: Order, actor: User | None, key_prefix: str) -> int:
     return total
 
 
-def close(actor: User | None, order_id: int) -> Order:
-    """Close a settled or resolved order; refused while anything is left in its escrow."""
+def require_empty(actor: User | None, order: Order) -> None:
+    """Closing a (locked) order is for staff or the system, and only once its escrow is empty."""
     _require_staff(actor)
-    with transaction():
-        order = book.lock_order(order_id)
-        left = ledger.balance(book.escrow_account(order))
-        if left:
-            raise EscrowNotEmpty(_("Order %(number)s still holds %(left)s fen in escrow.",
-                                   number=order.number, left=left))
-        role = actor.platform_role if actor is not None else "system"
-        frm = order.status
-        transition(order, "closed", role)
-        record("order.closed", order, actor=actor, changes={"from": frm})
-        return order
+    left = ledger.balance(book.escrow_account(order))
+    if left:
+        raise EscrowNotEmpty(_("Order %(number)s still holds %(left)s fen in escrow.",
+                               number=order.number, left=left))

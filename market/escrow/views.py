@@ -10,12 +10,12 @@ from flask_login import current_user, login_required
 from market import db
 from market.accounts.uploads import scan_path
 from market.errors import DomainError, NotFound
-from market.escrow import disputes, funding, queries
+from market.escrow import disputes, queries
 from market.escrow.dispute_models import DisputeEvidence
 from market.escrow.forms import AnswerForm, DisputeForm, ProposalForm, ResolveForm, TokenForm
 from market.escrow.gateways import InvalidSignature
 from market.escrow.webhooks import receive_stripe
-from market.orders import state
+from market.orders import lifecycle, state
 from market.web.i18n import money
 from market.web.security import acting_user, require_platform_role
 
@@ -54,7 +54,7 @@ def payment(order_id):
 def fund(order_id):
     queries.visible_order(acting_user(), order_id)
     try:
-        out = funding.request_funding(current_user, order_id)
+        out = lifecycle.request_funding(current_user, order_id)
     except NotFound:
         raise
     except DomainError as exc:
@@ -101,7 +101,7 @@ def answer_cancellation(order_id):
     queries.visible_order(acting_user(), order_id)
     agree = AnswerForm().decision.data == "agree"
     try:
-        disputes.answer_cancellation(current_user, order_id, agree)
+        lifecycle.answer_cancellation(current_user, order_id, agree)
     except DomainError as exc:
         _flash_error(exc)
     else:
@@ -143,7 +143,7 @@ def resolve(dispute_id):
             split[name[len("share_"):]] = int(value) if value.isascii() and value.isdigit() \
                 and len(value) <= 18 else value
     try:
-        disputes.resolve_dispute(current_user, dispute_id, split, form.note.data or "")
+        lifecycle.resolve_dispute(current_user, dispute_id, split, form.note.data or "")
     except DomainError as exc:
         _flash_error(exc)
     else:

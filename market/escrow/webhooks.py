@@ -23,6 +23,7 @@ from market.escrow.funding import book_receipt
 from market.escrow.gateways import get_gateway
 from market.escrow.models import Payment, Payout, WebhookEvent
 from market.jobs import enqueue_after_commit, job
+from market.orders import lifecycle
 from market.uow import transaction
 from market.web.i18n import money
 
@@ -81,12 +82,13 @@ def _payment_succeeded(intent: dict) -> tuple[str, str | None]:
                                            "suspense.", amount=money(amount)), pi_id)
         return "alerted", f"unknown payment {pi_id}: receipt {receipt.id} in suspense"
     req = payment.funding_request
-    book.lock_order(req.order_id)
+    order = book.lock_order(req.order_id)
     payer = db.session.get(Organisation, req.payer_org_id)
     receipt, _replayed = book_receipt(gateway="stripe", reference=req.reference, req=req,
                                       amount_fen=amount, received_on=received_on,
                                       payer_name=payer.name[:200], bank_ref=pi_id)
     payment.status, payment.succeeded_at = "succeeded", payment.succeeded_at or utcnow()
+    lifecycle.funded_if_paid(order)
     if receipt.suspense_fen:
         alert_finance("escrow.suspense", _("%(amount)s of a card payment went to suspense.",
                                            amount=money(receipt.suspense_fen)), req.reference)

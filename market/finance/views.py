@@ -9,6 +9,7 @@ from market import ledger
 from market.errors import DomainError, ValidationFailed
 from market.escrow import queries, receipts
 from market.escrow.forms import MatchForm, ReceiptForm, ReturnForm
+from market.orders import lifecycle
 from market.web.forms import attach_error
 from market.web.inputs import arg_int
 from market.web.security import require_platform_role
@@ -39,7 +40,7 @@ def confirm_receipt():
     if not form.validate():
         return _overview(form, 422)
     try:
-        receipt = receipts.confirm_receipt(
+        receipt = lifecycle.confirm_receipt(
             current_user, reference=form.reference.data, amount_fen=form.amount.fen,
             received_on=form.received_on.data, payer_name=form.payer_name.data,
             bank_ref=form.bank_ref.data)
@@ -90,7 +91,7 @@ def _receipt_id(form) -> int:
 @login_required
 @staff_only
 def match_suspense():
-    return _suspense_action(MatchForm(), lambda f: receipts.match_suspense(
+    return _suspense_action(MatchForm(), lambda f: lifecycle.match_suspense(
         current_user, _receipt_id(f), f.reference.data, f.amount.fen,
         f"form:{current_user.id}:{f.idem.data}"))
 

@@ -11,6 +11,7 @@ from flask import current_app, has_app_context
 from rq import Queue, Retry
 from sqlalchemy import select
 
+import market
 from market import db
 from market.db import utcnow
 from market.jobs.models import OutboxJob
@@ -126,5 +127,4 @@ def execute(name: str, *args):
 
 @functools.lru_cache(maxsize=1)
 def _worker_app():
-    from market import create_app
-    return create_app()
+    return market.create_app()

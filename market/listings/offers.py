@@ -18,7 +18,7 @@ from market.listings.models import StorefrontOffer
 from market.listings.queries import candidate_facts, judge_operator
 from market.notifications.services import notify_org
 from market.orders.models import Order
-from market.orders.services import place_order
+from market.orders.services import create_order
 from market.uow import transaction
 
 OFFER_FIELDS = ("category", "waste_code", "method_code", "service_region_prefixes", "min_kg",
@@ -122,9 +122,12 @@ def set_offer_active(actor: User, offer_id: int, active: bool) -> StorefrontOffe
         return offer
 
 
-def order_from_offer(actor: User, offer_id: int, *, quantity_kg: int, region_code: str | None = None,
-                     address: str | None = None, wanted_on: date | None = None) -> Order:
-    """Order directly from a storefront offer; capacity is reserved exactly as for an award."""
+def order_offer(actor: User, offer_id: int, *, quantity_kg: int, region_code: str | None = None,
+                address: str | None = None, wanted_on: date | None = None) -> Order:
+    """Order directly from a storefront offer; capacity is reserved exactly as for an award.
+
+    The order is left `created`; market.orders.lifecycle.order_from_offer routes it on.
+    """
     with transaction():
         v.require_verified(actor, "generator")
         offer = db.session.scalar(select(StorefrontOffer).where(
@@ -160,7 +163,7 @@ def order_from_offer(actor: User, offer_id: int, *, quantity_kg: int, region_cod
             raise error(rule_message(outcome.rule, outcome.params), code=outcome.rule, field=field)
         item = outcome[0]
         capacity.lock_item(item.item_id)
-        order = place_order(
+        order = create_order(
             actor=actor, generator_id=actor.org_id, operator_id=offer.operator_id,
             licence_item_id=item.item_id, year=wanted_on.year, category_code=offer.category_code,
             waste_code=offer.waste_code, quantity_kg=kg, region_code=region, address=address,

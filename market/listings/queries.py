@@ -18,11 +18,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from market import db
 from market.accounts.models import Licence, LicenceItem, Organisation, User
 from market.errors import NotFound
+from market.listings.capacity import usage
 from market.listings.matching import (CandidateFacts, Exclusion, ItemFacts, Match, RequestFacts,
                                       allowed_operations, evaluate, haversine_km, match)
 from market.listings.models import (CapacityReservation, DisposalRequest, Quote, ServiceArea,
                                     StorefrontOffer)
+from market.listings.validation import today
 from market.money import line_amount_fen
+from market.orders.models import Order
 
 
 def request_facts(req: DisposalRequest) -> RequestFacts:
@@ -319,9 +322,6 @@ def browse_offers(*, category: str | None = None, code: str | None = None,
 
 def storefront(org_id: int, year: int | None = None) -> dict:
     """An operator's shop: verified licences with remaining capacity, regions, offers, record."""
-    from market.listings.capacity import usage
-    from market.listings.validation import today
-    from market.orders.models import Order
     org = db.session.get(Organisation, org_id)
     if org is None or not org.has_type("operator") or org.status != "verified":
         raise NotFound(_("No such storefront."))

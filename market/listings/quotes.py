@@ -26,7 +26,7 @@ from market.listings.queries import judge_operator, request_facts
 from market.listings.state import quote_problem
 from market.notifications.services import notify_org
 from market.orders.models import Order
-from market.orders.services import place_order
+from market.orders.services import create_order
 from market.uow import transaction
 
 
@@ -138,8 +138,11 @@ def reject_quote(actor: User, quote_id: int, reason: str = "") -> Quote:
         return quote
 
 
-def accept_quote(actor: User, quote_id: int) -> Order:
-    """Award the request to a quote: reserve capacity, create the order, reject the other quotes."""
+def award_quote(actor: User, quote_id: int) -> Order:
+    """Award the request to a quote: reserve capacity, create the order, reject the other quotes.
+
+    The order is left `created`; market.orders.lifecycle.accept_quote routes it on.
+    """
     with transaction():
         v.require_verified(actor, "generator")
         req, quote = _quote_of_generator(actor, quote_id)
@@ -162,7 +165,7 @@ def accept_quote(actor: User, quote_id: int) -> Order:
             _refuse(outcome, capacity.CapacityExhausted if outcome.rule == "capacity_exhausted"
                     else InvalidState)
         try:
-            order = place_order(
+            order = create_order(
                 actor=actor, generator_id=req.generator_id, operator_id=quote.operator_id,
                 licence_item_id=quote.licence_item_id, year=facts.wanted_on.year,
                 category_code=req.category_code, waste_code=req.waste_code,

@@ -16,6 +16,7 @@ from market.db import utcnow
 from market.errors import InvalidState, ValidationFailed
 from market.jobs import enqueue_after_commit
 from market.listings import validation as v
+from market.listings.jobs import notify_matched_operators
 from market.listings.models import AlertPreference, DisposalRequest, Quote, ServiceArea
 from market.listings.queries import request_for_generator
 from market.listings.state import EDITABLE_REQUEST_STATUSES, request_problem
@@ -99,7 +100,6 @@ def create_request(actor: User, *, publish: bool = True, **data) -> DisposalRequ
 
 
 def _publish(actor: User, req: DisposalRequest) -> None:
-    from market.listings.jobs import notify_matched_operators
     _move(req, "open", "generator")
     req.published_at = utcnow()
     record("request.published", req, actor=actor, changes={"status": ["draft", "open"]})

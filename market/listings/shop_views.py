@@ -20,6 +20,7 @@ from market.listings.forms import (OFFER_FIELD_MAP, ORDER_FIELD_MAP, OfferFilter
                                    OrderFromOfferForm, kg_from)
 from market.listings.models import StorefrontOffer
 from market.listings.validation import today
+from market.orders import lifecycle
 from market.web.forms import attach_error, flash_outcome, form_status
 from market.web.security import require_org_type
 
@@ -152,7 +153,7 @@ def _order(offer: StorefrontOffer):
     status = 422
     if form.validate_on_submit():
         try:
-            order = offers.order_from_offer(
+            order = lifecycle.order_from_offer(
                 current_user, offer.id, quantity_kg=kg_from(form.quantity.data, form.unit.data),
                 region_code=form.region_code.data.strip(), address=form.address.data,
                 wanted_on=form.wanted_on.data)

@@ -21,9 +21,13 @@ from market.listings.explain import exclusion_message, reason_message
 from market.listings.forms import (QUOTE_FIELD_MAP, REQUEST_FIELD_MAP, QuoteForm, ReasonForm,
                                    RepostForm, RequestFilterForm, RequestForm, fen_from_yuan)
 from market.listings.models import REQUEST_STATUSES, DisposalRequest, Quote
-from market.listings.queries import matches, quotes_for_request, requests_of
+from market.listings.queries import (matches, open_requests_for_operator, quotes_for_request,
+                                     requests_of)
 from market.listings.state import EDITABLE_REQUEST_STATUSES
 from market.listings.validation import today
+from market.orders import lifecycle
+from market.orders.models import Order
+from market.orders.queries import visible_orders
 from market.web.forms import attach_error, flash_outcome, form_status
 from market.web.security import require_org_type, scope
 
@@ -243,7 +247,7 @@ def _generators_quote(quote_id: int) -> Quote:
 def accept(quote_id):
     quote = _generators_quote(quote_id)
     try:
-        order = quotes.accept_quote(current_user, quote.id)
+        order = lifecycle.accept_quote(current_user, quote.id)
     except NotFound:
         raise
     except DomainError as exc:  # a 404 stays a 404; a refusal is said on the request page
@@ -265,9 +269,6 @@ def reject(quote_id):
 @bp.app_template_global()
 def marketplace_summary(user) -> dict:
     """What the generator and operator dashboards list: open work, latest requests, quotes, orders."""
-    from market.listings.queries import open_requests_for_operator
-    from market.orders.models import Order
-    from market.orders.queries import visible_orders
     out = {"orders": list(db.session.scalars(visible_orders(select(Order), user)
                                              .order_by(Order.id.desc()).limit(5)))}
     if user.org.has_type("generator"):

@@ -1,4 +1,6 @@
-"""Use cases of orders: placing one (from an accepted quote or a storefront offer) and cancelling."""
+"""The orders context's own steps: numbering, creating an order, moving it through its state
+table, marking it cancelled. Helpers inside the caller's transaction; the use cases that sequence
+an order's life across contexts live in market.orders.lifecycle, above every context."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -15,7 +17,6 @@ from market.money import line_amount_fen
 from market.notifications.services import notify_org
 from market.orders import state
 from market.orders.models import Order, OrderLine
-from market.uow import transaction
 
 
 def next_number() -> str:
@@ -35,12 +36,13 @@ def actor_role(order: Order, actor: User) -> str | None:
     return None
 
 
-def place_order(*, actor: User, generator_id: int, operator_id: int, licence_item_id: int,
+def create_order(*, actor: User, generator_id: int, operator_id: int, licence_item_id: int,
                 year: int, category_code: str, waste_code: str | None, quantity_kg: int,
                 region_code: str, address: str, unit_price_fen_per_t: int, transport_fee_fen: int,
                 subject_to_sampling: bool = False, request_id: int | None = None,
                 quote_id: int | None = None, offer_id: int | None = None) -> Order:
-    """Create the order, its lines and its capacity reservation inside the caller's transaction.
+    """Create the order (status created), its lines and its capacity reservation inside the
+    caller's transaction; market.orders.lifecycle routes it on.
 
     The caller holds capacity.lock_item(licence_item_id) and has checked the match; reserve()
     checks the remaining capacity again under that lock and raises CapacityExhausted.
@@ -70,18 +72,7 @@ def place_order(*, actor: User, generator_id: int, operator_id: int, licence_ite
         "total_fen": order.total_fen})
     record("capacity.reserved", reservation, actor=actor, changes={
         "licence_item_id": licence_item_id, "year": year, "kg": quantity_kg, "order": order.number})
-    route_new_order(order, actor)
     return order
-
-
-def route_new_order(order: Order, actor: User) -> None:
-    """Send a new order on at once (system, same transaction): to a lab when the price awaits a
-    sampling test, straight to the contract otherwise."""
-    transition(order, "sampling" if order.subject_to_sampling else "contract_pending", "system")
-    record("order.routed", order, actor=actor, changes={"status": ["created", order.status]})
-    if order.status == "contract_pending":
-        from market.contracts.services import start_contract  # contracts build on orders
-        start_contract(order, actor)
 
 
 def order_for_party(actor: User, order_id: int, *, lock: bool = False) -> tuple[Order, str]:
@@ -106,39 +97,24 @@ def transition(order: Order, to: str, role: str) -> None:
     order.status = to
 
 
-def cancel_order(actor: User, order_id: int, reason: str = "", *,
-                 by_agreement: bool = False) -> Order:
-    """Cancel an order before funding (or, for admins, after it) and release its capacity.
-
-    by_agreement: both parties consented (market.escrow.disputes), so the system cancels.
-    Whatever the escrow holds (a funded order, or part payments while funding) is refunded.
-    """
-    with transaction():
-        order, role = order_for_party(actor, order_id, lock=True)
-        frm = order.status
-        role = "system" if by_agreement else role
-        refunded = 0
-        if state.problem(frm, "cancelled", role) is None:
-            # Money goes back before the order is marked cancelled: the database refuses a
-            # cancelled order whose escrow is not empty.
-            from market.escrow.services import refund_everything  # escrow builds on orders
-            refunded = refund_everything(order, actor, f"cancel:{order.number}")
-        from market.sampling.services import withdraw_for_cancelled_order  # builds on orders
-        withdraw_for_cancelled_order(order, actor)
-        transition(order, "cancelled", role)
-        order.cancelled_at = utcnow()
-        order.cancel_reason = (reason or "").strip()[:1000] or None
-        reservation = capacity.release(order.id)
-        record("order.cancelled", order, actor=actor, changes={
-            "from": frm, "reason": order.cancel_reason, "refund": state.cancel_refunds(frm),
-            "refunded_fen": refunded, "by_agreement": by_agreement})
-        if reservation is not None:
-            record("capacity.released", reservation, actor=actor,
-                   changes={"licence_item_id": reservation.licence_item_id,
-                            "year": reservation.year, "kg": reservation.kg, "order": order.number})
-        title = _("Order %(number)s was cancelled.", number=order.number)
-        for org_id in (order.generator_id, order.operator_id):
-            if org_id != actor.org_id:
-                notify_org(org_id, "order.cancelled", title, order.cancel_reason or "",
-                           link=f"/orders/{order.id}")
-        return order
+def mark_cancelled(order: Order, actor: User, role: str, reason: str = "", *, refunded: int = 0,
+                   by_agreement: bool = False) -> None:
+    """Cancel a locked order whose escrow is already empty and release its capacity (inside the
+    caller's transaction; market.orders.lifecycle.cancel_order refunds and withdraws first)."""
+    frm = order.status
+    transition(order, "cancelled", role)
+    order.cancelled_at = utcnow()
+    order.cancel_reason = (reason or "").strip()[:1000] or None
+    reservation = capacity.release(order.id)
+    record("order.cancelled", order, actor=actor, changes={
+        "from": frm, "reason": order.cancel_reason, "refund": state.cancel_refunds(frm),
+        "refunded_fen": refunded, "by_agreement": by_agreement})
+    if reservation is not None:
+        record("capacity.released", reservation, actor=actor,
+               changes={"licence_item_id": reservation.licence_item_id,
+                        "year": reservation.year, "kg": reservation.kg, "order": order.number})
+    title = _("Order %(number)s was cancelled.", number=order.number)
+    for org_id in (order.generator_id, order.operator_id):
+        if org_id != actor.org_id:
+            notify_org(org_id, "order.cancelled", title, order.cancel_reason or "",
+                       link=f"/orders/{order.id}")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from market import db
 from market.listings.browse import category_names, region_names
 from market.listings.forms import ReasonForm
-from market.orders import services, state
+from market.orders import actions, lifecycle, state
 from market.orders.models import Order
 from market.orders.queries import visible_order, visible_orders
 from market.web.forms import flash_outcome
@@ -36,6 +36,7 @@ def detail(order_id):
     order, role = visible_order(current_user, order_id)
     can_cancel = role is not None and state.can(order.status, "cancelled", role)
     return render_template("orders/order.html", order=order, role=role, can_cancel=can_cancel,
+                           actions=actions.for_caller(order, role),
                            cancel_form=ReasonForm(), category_names=category_names(),
                            region_names=region_names([order.region_code]),
                            refund=state.cancel_refunds(order.status))
@@ -46,6 +47,6 @@ def detail(order_id):
 def cancel(order_id):
     visible_order(acting_user(), order_id)
     form = ReasonForm()
-    return flash_outcome(lambda: services.cancel_order(current_user, order_id, form.reason.data or ""),
+    return flash_outcome(lambda: lifecycle.cancel_order(current_user, order_id, form.reason.data or ""),
                          _("Order cancelled; the reserved capacity is released."),
                          url_for("orders.detail", order_id=order_id))

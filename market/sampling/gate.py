@@ -1,5 +1,8 @@
 """The result gate: after the report, the operator confirms the unit price or declines.
 
+Steps inside the caller's transaction with the trade order locked; market.orders.lifecycle
+sequences them with the order's moves (on to the contract, or cancelled).
+
 A confirmed, unchanged price sends the order straight to the contract. A changed price waits for
 the generator, who accepts it (on to the contract) or rejects it (the order is cancelled). A
 decline cancels the order. Whatever happens, the lab has done its work: its fee stays payable.
@@ -10,19 +13,15 @@ from flask_babel import gettext as _
 
 from market.accounts.models import User
 from market.audit.services import record
-from market.contracts.access import party_order
-from market.contracts.services import start_contract
 from market.db import utcnow
 from market.errors import InvalidState, PermissionDenied, ValidationFailed
 from market.listings import validation as v
 from market.money import line_amount_fen
 from market.notifications.services import notify_org
 from market.orders.models import Order
-from market.orders.services import cancel_order, transition
 from market.sampling.models import SamplingOrder
 from market.sampling.queries import for_order, live_for_order
 from market.sampling.services import move
-from market.uow import transaction
 
 
 def _reported(order: Order) -> SamplingOrder:
@@ -39,87 +38,82 @@ def _close(so: SamplingOrder, decision: str) -> None:
     so.price_decision = decision
 
 
-def confirm_price(actor: User, order_id: int, unit_price_fen_per_t) -> Order:
-    """The operator confirms the unit price after the results (it may differ from the quote)."""
-    with transaction():
-        order, role = party_order(actor, order_id, lock=True)
-        price = v.money_fen(unit_price_fen_per_t, "unit_price_fen_per_t")
-        transition(order, "price_confirmed", role)  # the table lets only the operator do this
-        so = _reported(order)
-        disposal = order.line("disposal")
-        old = disposal.unit_price_fen_per_t
-        changed = price != old
-        _close(so, "changed" if changed else "confirmed")
-        so.confirmed_price_fen_per_t = price
-        if changed:
-            disposal.unit_price_fen_per_t = price
-            disposal.amount_fen = line_amount_fen(price, disposal.quantity_kg)
-        record("order.price_confirmed", order, actor=actor, changes={
-            "sampling": so.number, "unit_price_fen_per_t": [old, price],
-            "disposal_amount_fen": disposal.amount_fen, "changed": changed})
-        link = f"/orders/{order.id}/sampling"
-        if changed:
-            notify_org(order.generator_id, "order.price_changed",
-                       _("After the sampling test the operator changed the price of %(number)s; "
-                         "accept or reject it.", number=order.number), link=link)
-        else:
-            transition(order, "contract_pending", "system")
-            start_contract(order, actor)
-            notify_org(order.generator_id, "order.price_confirmed",
-                       _("The operator confirmed the price of %(number)s; the contract is being "
-                         "prepared.", number=order.number), link=f"/orders/{order.id}/contract")
-        return order
+def confirm(order: Order, actor: User, price: int) -> SamplingOrder:
+    """The operator's confirmed unit price, after the results (order locked and already moved to
+    price_confirmed by market.orders.lifecycle.confirm_price); may differ from the quote.
+
+    A changed price waits for the generator (told here); an unchanged one goes on to the contract.
+    """
+    so = _reported(order)
+    disposal = order.line("disposal")
+    old = disposal.unit_price_fen_per_t
+    changed = price != old
+    _close(so, "changed" if changed else "confirmed")
+    so.confirmed_price_fen_per_t = price
+    if changed:
+        disposal.unit_price_fen_per_t = price
+        disposal.amount_fen = line_amount_fen(price, disposal.quantity_kg)
+    record("order.price_confirmed", order, actor=actor, changes={
+        "sampling": so.number, "unit_price_fen_per_t": [old, price],
+        "disposal_amount_fen": disposal.amount_fen, "changed": changed})
+    if changed:
+        notify_org(order.generator_id, "order.price_changed",
+                   _("After the sampling test the operator changed the price of %(number)s; "
+                     "accept or reject it.", number=order.number),
+                   link=f"/orders/{order.id}/sampling")
+    else:
+        notify_org(order.generator_id, "order.price_confirmed",
+                   _("The operator confirmed the price of %(number)s; the contract is being "
+                     "prepared.", number=order.number), link=f"/orders/{order.id}/contract")
+    return so
 
 
-def decline_after_results(actor: User, order_id: int, reason: str) -> Order:
-    """The operator declines after the results: the order is cancelled, the lab's fee stays due."""
-    with transaction():
-        order, role = party_order(actor, order_id, lock=True)
-        if role != "operator":
-            raise PermissionDenied(_("Only the operator decides on the price after the results."),
-                                   code="actor_not_allowed")
-        reason = v.text(reason, "decline", 1000, required=True)
-        so = _reported(order)
-        _close(so, "declined")
-        so.decline_reason = reason
-        record("order.declined_after_sampling", order, actor=actor, changes={
-            "sampling": so.number, "reason": reason, "lab_fee_status": so.fee_status})
-        cancel_order(actor, order.id, reason)
-        _tell_lab(so, order)
-        return order
+def decline(order: Order, role: str, actor: User, reason: str) -> SamplingOrder:
+    """The operator declines after the results (order locked); the lab's fee stays due.
+    market.orders.lifecycle.decline_price then cancels the order and tells the lab."""
+    if role != "operator":
+        raise PermissionDenied(_("Only the operator decides on the price after the results."),
+                               code="actor_not_allowed")
+    reason = v.text(reason, "decline", 1000, required=True)
+    so = _reported(order)
+    _close(so, "declined")
+    so.decline_reason = reason
+    record("order.declined_after_sampling", order, actor=actor, changes={
+        "sampling": so.number, "reason": reason, "lab_fee_status": so.fee_status})
+    return so
 
 
-def respond_to_price(actor: User, order_id: int, *, accept: bool, reason: str = "") -> Order:
-    """The generator accepts a changed price (on to the contract) or rejects it (cancelled)."""
-    with transaction():
-        order, role = party_order(actor, order_id, lock=True)
-        if role != "generator":
-            raise PermissionDenied(_("Only the generator answers a changed price."),
-                                   code="actor_not_allowed")
-        so = next((s for s in reversed(for_order(order.id)) if s.status == "closed"), None)
-        if order.status != "price_confirmed" or so is None or so.price_decision != "changed" \
-                or so.generator_response is not None:
-            raise InvalidState(_("There is no changed price awaiting your answer on this order."),
-                               code="no_price_change")
-        reason = v.text(reason, "reason", 1000)
-        so.generator_response = "accepted" if accept else "rejected"
-        so.generator_responded_at, so.generator_reason = utcnow(), reason or None
-        record("order.price_accepted" if accept else "order.price_rejected", order, actor=actor,
-               changes={"sampling": so.number, "unit_price_fen_per_t": so.confirmed_price_fen_per_t,
-                        "reason": reason or None})
-        if accept:
-            transition(order, "contract_pending", role)
-            start_contract(order, actor)
-            notify_org(order.operator_id, "order.price_accepted",
-                       _("%(org)s accepted the new price of %(number)s; the contract is being prepared.",
-                         org=actor.org.name, number=order.number), link=f"/orders/{order.id}/contract")
-        else:
-            cancel_order(actor, order.id, reason or _("The generator rejected the changed price."))
-            _tell_lab(so, order)
-        return order
+def respond(order: Order, role: str, actor: User, *, accept: bool,
+            reason: str = "") -> tuple[SamplingOrder, str]:
+    """The generator's answer to a changed price (order locked): (sampling order, reason).
+
+    market.orders.lifecycle.respond_to_price moves the order on (accepted) or cancels it with the
+    reason returned here (rejected).
+    """
+    if role != "generator":
+        raise PermissionDenied(_("Only the generator answers a changed price."),
+                               code="actor_not_allowed")
+    so = next((s for s in reversed(for_order(order.id)) if s.status == "closed"), None)
+    if order.status != "price_confirmed" or so is None or so.price_decision != "changed" \
+            or so.generator_response is not None:
+        raise InvalidState(_("There is no changed price awaiting your answer on this order."),
+                           code="no_price_change")
+    reason = v.text(reason, "reason", 1000)
+    so.generator_response = "accepted" if accept else "rejected"
+    so.generator_responded_at, so.generator_reason = utcnow(), reason or None
+    record("order.price_accepted" if accept else "order.price_rejected", order, actor=actor,
+           changes={"sampling": so.number, "unit_price_fen_per_t": so.confirmed_price_fen_per_t,
+                    "reason": reason or None})
+    if accept:
+        notify_org(order.operator_id, "order.price_accepted",
+                   _("%(org)s accepted the new price of %(number)s; the contract is being prepared.",
+                     org=actor.org.name, number=order.number), link=f"/orders/{order.id}/contract")
+        return so, reason
+    return so, reason or _("The generator rejected the changed price.")
 
 
-def _tell_lab(so: SamplingOrder, order: Order) -> None:
+def tell_lab(so: SamplingOrder, order: Order) -> None:
+    """The order was cancelled after the lab's report: its fee remains payable."""
     notify_org(so.lab_id, "sampling.order_cancelled",
                _("Order %(number)s was cancelled after your report; your fee for %(sampling)s "
                  "remains payable.", number=order.number, sampling=so.number),

@@ -11,7 +11,9 @@ from flask_login import current_user, login_required
 
 from market.contracts.access import order_for_viewer
 from market.errors import DomainError, NotFound, ValidationFailed
-from market.sampling import gate, reporting, services
+from market.orders import lifecycle
+from market.sampling import reporting, services
+from market.sampling.analytes import display
 from market.sampling.forms import (ANALYTE_LABELS, CollectForm, DeclineForm, LabAcceptForm,
                                    PriceForm, ReasonForm, SamplingRequestForm, fen, results_data,
                                    results_form)
@@ -64,10 +66,10 @@ def decide_price(order_id):
     back = url_for("sampling.order_panel", order_id=order_id)
     if request.form.get("action") == "decline":
         form = DeclineForm()
-        return flash_outcome(lambda: gate.decline_after_results(current_user, order_id, form.decline.data or ""),
+        return flash_outcome(lambda: lifecycle.decline_price(current_user, order_id, form.decline.data or ""),
                         _("You declined; the order is cancelled and the lab's fee remains payable."), back)
     form = PriceForm()
-    return flash_outcome(lambda: gate.confirm_price(current_user, order_id, fen(form.unit_price.data)),
+    return flash_outcome(lambda: lifecycle.confirm_price(current_user, order_id, fen(form.unit_price.data)),
                          _("Price confirmed."), back, form=form)
 
 
@@ -78,7 +80,7 @@ def answer_price(order_id):
     back = url_for("sampling.order_panel", order_id=order_id)
     form = ReasonForm()
     accept = request.form.get("answer") == "accept"
-    return flash_outcome(lambda: gate.respond_to_price(current_user, order_id, accept=accept,
+    return flash_outcome(lambda: lifecycle.respond_to_price(current_user, order_id, accept=accept,
                                                   reason=form.reason.data or ""),
                     _("You accepted the new price; the contract is being prepared.") if accept
                     else _("You rejected the new price; the order is cancelled."), back)
@@ -185,5 +187,4 @@ def report(sampling_id):
 @bp.app_template_filter("analyte_value")
 def analyte_value(value) -> str:
     """A stored measurement without trailing zeros (7.2000 → 7.2)."""
-    from market.sampling.analytes import display
     return display(value)

@@ -7,6 +7,7 @@ import pytest
 
 from market import db
 from market.contracts.services import contract_of
+from market.orders import lifecycle
 from tests.api.conftest import bearer, error_of
 from tests.factories import PASSWORD
 from tests.sampling_factories import order_for, render_all
@@ -67,9 +68,9 @@ def test_no_pdf_before_the_contract(client, generator, operator):
 
 
 def test_the_signed_copy_governs_while_a_revision_awaits_signatures(client, order, generator, operator):
-    from market.contracts import revisions, services
-    services.sign_contract(generator, order.id, PASSWORD)
-    services.sign_contract(operator, order.id, PASSWORD)
+    from market.contracts import revisions
+    lifecycle.sign_contract(generator, order.id, PASSWORD)
+    lifecycle.sign_contract(operator, order.id, PASSWORD)
     render_all()
     rev = revisions.propose_revision(generator, order.id, quantity_kg=4_000)
     revisions.accept_revision(operator, rev.id)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from market.escrow import funding
 from market.listings.validation import today
+from market.orders import lifecycle
 from tests.api.conftest import bearer, error_of
 from tests.escrow_factories import make_order, money_snapshot
 
@@ -14,7 +14,7 @@ TODAY = today().isoformat()
 @pytest.fixture
 def reference(generator, operator):
     order = make_order(generator.org, operator.org)  # ¥3 000
-    return order, funding.request_funding(generator, order.id)["reference"]
+    return order, lifecycle.request_funding(generator, order.id)["reference"]
 
 
 def post(client, user, **body):
@@ -33,7 +33,7 @@ def test_exact_under_over_and_unmatched(client, finance, reference, generator, o
     resp = post(client, finance, reference=ref, amount_fen=250_000, bank_ref="B2")
     assert resp.get_json()["status"] == "excess" and resp.get_json()["suspense_fen"] == 50_000
     other = make_order(generator.org, operator.org)
-    ref2 = funding.request_funding(generator, other.id)["reference"]
+    ref2 = lifecycle.request_funding(generator, other.id)["reference"]
     resp = post(client, finance, reference=ref2.lower(), amount_fen=300_000, bank_ref="B3")
     assert resp.get_json()["status"] == "funded" and resp.get_json()["order_id"] == other.id
     resp = post(client, finance, reference="货款", amount_fen=1_000, bank_ref="B4")

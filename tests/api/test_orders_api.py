@@ -5,9 +5,10 @@ import pytest
 
 from market import db
 from market.listings.offers import create_offer
-from market.listings.quotes import accept_quote, submit_quote
+from market.listings.quotes import submit_quote
+from market.orders.lifecycle import accept_quote
 from market.money import line_amount_fen
-from market.orders.services import cancel_order
+from market.orders.lifecycle import cancel_order
 from tests.api.conftest import error_of
 from tests.api.test_listings_requests import get, open_request, operator_user
 from tests.factories import RegulatorOrgFactory, UserFactory
@@ -72,7 +73,7 @@ def test_order_lists_per_party_newest_first_with_status(client, generator, opera
                                                         other_generator, admin):
     offer = create_offer(operator, category="HW08", method_code="R9", service_region_prefixes=["44"],
                          min_kg=100, max_kg=10_000, unit_price_fen_per_t=100_000)
-    from market.listings.offers import order_from_offer
+    from market.orders.lifecycle import order_from_offer
     second = order_from_offer(generator, offer.id, quantity_kg=1_000)
     theirs = order_from_offer(other_generator, offer.id, quantity_kg=1_000)
     cancel_order(generator, second.id)

@@ -21,7 +21,8 @@ from market.contracts.models import Contract, ContractDocument, Signature
 from market.demo import DEMO_PASSWORD, seed
 from market.jobs.core import redis_connection
 from market.listings.models import CapacityReservation
-from market.listings.quotes import accept_quote, submit_quote
+from market.listings.quotes import submit_quote
+from market.orders.lifecycle import accept_quote
 from market.listings.services import create_request
 from market.listings.validation import today
 from market.orders.models import Order

@@ -12,12 +12,14 @@ from market.accounts.models import LicenceItem, User
 from market.errors import DomainError
 from market.listings import capacity
 from market.listings.models import CapacityReservation, Quote
-from market.listings.offers import create_offer, order_from_offer
-from market.listings.quotes import accept_quote, submit_quote
+from market.listings.offers import create_offer
+from market.orders.lifecycle import order_from_offer
+from market.listings.quotes import submit_quote
+from market.orders.lifecycle import accept_quote
 from market.listings.services import create_request
 from market.listings.validation import today
 from market.orders.models import Order
-from market.orders.services import cancel_order
+from market.orders.lifecycle import cancel_order
 from tests.factories import LicenceItemFactory, OrganisationFactory, UserFactory
 from tests.listing_factories import quote_data, request_data
 

@@ -27,8 +27,8 @@ from market.jobs.models import OutboxJob
 from market.listings.models import CapacityReservation
 from market.notifications.models import Notification
 from market.listings.validation import today
+from market.orders import lifecycle
 from market.orders.models import Order
-from market.sampling import gate
 from tests.factories import PASSWORD
 from tests.sampling_factories import accredited_lab, order_for, render_all, run_lab
 
@@ -101,8 +101,8 @@ def plain(generator, operator):
 
 @pytest.fixture
 def signed(plain, generator, operator):
-    svc.sign_contract(generator, plain.id, PASSWORD, ip="10.0.0.1")
-    svc.sign_contract(operator, plain.id, PASSWORD, ip="10.0.0.2")
+    lifecycle.sign_contract(generator, plain.id, PASSWORD, ip="10.0.0.1")
+    lifecycle.sign_contract(operator, plain.id, PASSWORD, ip="10.0.0.2")
     render_all()
     return plain
 
@@ -140,8 +140,8 @@ def test_a_sampling_summary_is_in_the_contract(generator, operator, tmp_path):
     lab = accredited_lab()
     order = order_for(generator, operator)
     run_lab(order, generator, lab)
-    gate.confirm_price(operator, order.id, 200_000)
-    gate.respond_to_price(generator, order.id, accept=True)
+    lifecycle.confirm_price(operator, order.id, 200_000)
+    lifecycle.respond_to_price(generator, order.id, accept=True)
     render_all()
     flat = "".join(pdftotext(pdf_of(order), tmp_path).split())
     for needle in ("检测结果摘要", lab.org.name, "COC-2026-0001", "卤素含量", "HJ1082", "超出申报特性",
@@ -154,9 +154,9 @@ def test_a_sampling_summary_is_in_the_contract(generator, operator, tmp_path):
 def test_both_parties_sign_the_same_bytes_and_the_order_is_contract_signed(plain, generator, operator, tmp_path):
     data = pdf_of(plain)
     digest = hashlib.sha256(data).hexdigest()
-    svc.sign_contract(generator, plain.id, PASSWORD, ip="10.0.0.1", sha256=digest)
+    lifecycle.sign_contract(generator, plain.id, PASSWORD, ip="10.0.0.1", sha256=digest)
     assert plain.status == "contract_pending"
-    svc.sign_contract(operator, plain.id, PASSWORD, ip="10.0.0.2")
+    lifecycle.sign_contract(operator, plain.id, PASSWORD, ip="10.0.0.2")
     assert plain.status == "contract_signed"
     sigs = contract(plain).current.signatures
     assert [(s.party, s.org_id, s.user_id, s.ip, s.sha256) for s in sigs] == [
@@ -171,17 +171,17 @@ def test_both_parties_sign_the_same_bytes_and_the_order_is_contract_signed(plain
 
 
 def test_signing_twice_is_refused(plain, generator):
-    svc.sign_contract(generator, plain.id, PASSWORD)
-    err = refused(Conflict, svc.sign_contract, generator, plain.id, PASSWORD, code="already_signed")
+    lifecycle.sign_contract(generator, plain.id, PASSWORD)
+    err = refused(Conflict, lifecycle.sign_contract, generator, plain.id, PASSWORD, code="already_signed")
     assert "already signed" in err.message
 
 
 def test_signing_someone_elses_contract_is_refused(plain, other_generator, lab_user_of_nothing,
                                                    regulator, admin):
-    refused(NotFound, svc.sign_contract, other_generator, plain.id, PASSWORD)
-    refused(NotFound, svc.sign_contract, lab_user_of_nothing, plain.id, PASSWORD)
-    refused(PermissionDenied, svc.sign_contract, regulator, plain.id, PASSWORD, code="not_a_party")
-    refused(PermissionDenied, svc.sign_contract, admin, plain.id, PASSWORD, code="not_a_party")
+    refused(NotFound, lifecycle.sign_contract, other_generator, plain.id, PASSWORD)
+    refused(NotFound, lifecycle.sign_contract, lab_user_of_nothing, plain.id, PASSWORD)
+    refused(PermissionDenied, lifecycle.sign_contract, regulator, plain.id, PASSWORD, code="not_a_party")
+    refused(PermissionDenied, lifecycle.sign_contract, admin, plain.id, PASSWORD, code="not_a_party")
 
 
 @pytest.fixture
@@ -190,23 +190,23 @@ def lab_user_of_nothing():
 
 
 def test_a_wrong_password_or_a_changed_pdf_signs_nothing(plain, generator):
-    err = refused(PermissionDenied, svc.sign_contract, generator, plain.id, "wrong-password",
+    err = refused(PermissionDenied, lifecycle.sign_contract, generator, plain.id, "wrong-password",
                   code="wrong_password")
     assert err.field == "password"
-    refused(ValidationFailed, svc.sign_contract, generator, plain.id, "")
-    refused(Conflict, svc.sign_contract, generator, plain.id, PASSWORD, sha256="0" * 64,
+    refused(ValidationFailed, lifecycle.sign_contract, generator, plain.id, "")
+    refused(Conflict, lifecycle.sign_contract, generator, plain.id, PASSWORD, sha256="0" * 64,
             code="document_changed")
 
 
 def test_nothing_is_signed_before_the_pdf_exists(generator, operator):
     order = order_for(generator, operator, sampling=False)
-    refused(InvalidState, svc.sign_contract, generator, order.id, PASSWORD, code="document_not_ready")
+    refused(InvalidState, lifecycle.sign_contract, generator, order.id, PASSWORD, code="document_not_ready")
     sampling_order = order_for(generator, operator)
-    refused(InvalidState, svc.sign_contract, generator, sampling_order.id, PASSWORD, code="no_contract")
+    refused(InvalidState, lifecycle.sign_contract, generator, sampling_order.id, PASSWORD, code="no_contract")
 
 
 def test_a_signed_contract_cannot_be_signed_again(signed, operator):
-    refused(InvalidState, svc.sign_contract, operator, signed.id, PASSWORD, code="contract_signed")
+    refused(InvalidState, lifecycle.sign_contract, operator, signed.id, PASSWORD, code="contract_signed")
 
 
 # --- verification --------------------------------------------------------------------------------
@@ -246,7 +246,7 @@ def test_proposing_a_revision_on_an_unsigned_contract_is_refused(plain, generato
     err = refused(InvalidState, revisions.propose_revision, generator, plain.id, quantity_kg=6_000,
                   code="contract_unsigned")
     assert "Only a signed contract can be revised" in err.message
-    svc.sign_contract(generator, plain.id, PASSWORD)
+    lifecycle.sign_contract(generator, plain.id, PASSWORD)
     refused(InvalidState, revisions.propose_revision, operator, plain.id, quantity_kg=6_000,
             code="contract_unsigned")
 
@@ -267,8 +267,8 @@ def test_an_accepted_revision_is_a_new_version_both_sign_again(signed, generator
     assert unsigned_version(signed.id).id == v2.id
     render_all()
     assert "".join(pdftotext(pdf_of(signed), tmp_path).split()).count("第2版") >= 1
-    svc.sign_contract(operator, signed.id, PASSWORD)
-    svc.sign_contract(generator, signed.id, PASSWORD)
+    lifecycle.sign_contract(operator, signed.id, PASSWORD)
+    lifecycle.sign_contract(generator, signed.id, PASSWORD)
     c = contract(signed)
     assert [v.status for v in c.versions] == ["superseded", "signed"]
     assert unsigned_version(signed.id) is None
@@ -359,7 +359,7 @@ def _sign_in_threads(app, user_ids: list[int], order_id: int) -> list[str]:
             try:
                 user = db.session.get(User, user_id)
                 barrier.wait()
-                svc.sign_contract(user, order_id, PASSWORD)
+                lifecycle.sign_contract(user, order_id, PASSWORD)
                 outcomes.append("signed")
             except Exception as exc:  # noqa: BLE001 - the outcome is what the test compares
                 outcomes.append(type(exc).__name__)
@@ -396,7 +396,7 @@ def test_one_party_signing_twice_at_once_signs_once(app, generator, operator):
 
 
 def test_a_storefront_order_goes_straight_to_its_contract(generator, operator, tmp_path):
-    from market.listings.offers import order_from_offer
+    from market.orders.lifecycle import order_from_offer
     from tests.listing_factories import StorefrontOfferFactory
     offer = StorefrontOfferFactory(operator=operator.org, unit_price_fen_per_t=-80_000,
                                    lead_time_days=5, description="废机油，回收利用")

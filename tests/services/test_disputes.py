@@ -14,6 +14,7 @@ from market.escrow import disputes, services
 from market.escrow.errors import EscrowNotFunded, SplitMismatch
 from market.ledger.models import Entry
 from market.notifications.models import Notification
+from market.orders import lifecycle
 from tests.escrow_factories import PDF, PNG, make_order, money_snapshot, pay_in_full, set_status
 
 
@@ -88,7 +89,7 @@ def test_admin_splits_what_is_held_into_releases_and_refunds(received, generator
                                                              admin):
     d = disputes.open_dispute(generator, received.id, "部分废物未处置", files(PDF))
     split = {str(operator.org_id): 200_000, str(generator.org_id): 140_000}
-    disputes.resolve_dispute(admin, d.id, split, "按实际处置量结算")
+    lifecycle.resolve_dispute(admin, d.id, split, "按实际处置量结算")
     assert d.status == "resolved" and received.status == "resolved"
     assert ledger.balance(f"escrow:{received.number}") == 0
     # the operator's 200 000: the disposal line first (fee 1 % = 2 000)
@@ -100,11 +101,11 @@ def test_admin_splits_what_is_held_into_releases_and_refunds(received, generator
     assert audited("escrow.dispute_resolved") == 1 and audited("escrow.released") == 1
     assert audited("escrow.refunded") == 1
     before = entries()
-    assert disputes.resolve_dispute(admin, d.id, split).id == d.id  # a repeat posts nothing
+    assert lifecycle.resolve_dispute(admin, d.id, split).id == d.id  # a repeat posts nothing
     assert entries() == before
     with pytest.raises(Conflict):
-        disputes.resolve_dispute(admin, d.id, {str(operator.org_id): 340_000})
-    services.close(admin, received.id)
+        lifecycle.resolve_dispute(admin, d.id, {str(operator.org_id): 340_000})
+    lifecycle.close_order(admin, received.id)
     assert received.status == "closed"
 
 
@@ -122,7 +123,7 @@ def test_a_split_that_does_not_add_up_is_refused_and_nothing_posts(received, gen
     ids = {"op": operator.org_id, "gen": generator.org_id, "other": other_generator.org_id}
     before = money_snapshot(received)
     with pytest.raises(ValidationFailed) as exc:
-        disputes.resolve_dispute(admin, d.id, {str(ids[k]): v for k, v in shares.items()})
+        lifecycle.resolve_dispute(admin, d.id, {str(ids[k]): v for k, v in shares.items()})
     assert exc.value.field == "split"
     assert money_snapshot(received) == before and d.status == "open"
 
@@ -132,7 +133,7 @@ def test_only_admins_resolve(received, generator, operator, finance):
     before = money_snapshot(received)
     for user in (generator, operator, finance):
         with pytest.raises(PermissionDenied):
-            disputes.resolve_dispute(user, d.id, {str(generator.org_id): 340_000})
+            lifecycle.resolve_dispute(user, d.id, {str(generator.org_id): 340_000})
     assert money_snapshot(received) == before and d.status == "open"
 
 
@@ -143,9 +144,9 @@ def test_negative_price_dispute_fee_comes_out_of_the_operator_share(generator, o
     d = disputes.open_dispute(operator, order.id, "油品含水量超标", files(PDF))
     # held: 404 000 from the operator; the generator gets 200 000 for its waste
     with pytest.raises(SplitMismatch):
-        disputes.resolve_dispute(admin, d.id, {str(generator.org_id): 404_000,
+        lifecycle.resolve_dispute(admin, d.id, {str(generator.org_id): 404_000,
                                                str(operator.org_id): 0})
-    disputes.resolve_dispute(admin, d.id, {str(generator.org_id): 200_000,
+    lifecycle.resolve_dispute(admin, d.id, {str(generator.org_id): 200_000,
                                            str(operator.org_id): 204_000})
     assert ledger.balance(f"payable:{generator.org_id}") == 200_000
     assert ledger.balance("revenue:fees") == 2_000
@@ -156,14 +157,14 @@ def test_negative_price_dispute_fee_comes_out_of_the_operator_share(generator, o
 def test_cancelling_a_funded_order_by_agreement_refunds_in_full(generator, operator, finance):
     order = pay_in_full(make_order(generator.org, operator.org), finance)
     with pytest.raises(NotFound):
-        disputes.answer_cancellation(operator, order.id, True)
+        lifecycle.answer_cancellation(operator, order.id, True)
     disputes.propose_cancellation(generator, order.id, "项目取消")
     with pytest.raises(Conflict):
         disputes.propose_cancellation(operator, order.id, "重复")
     with pytest.raises(PermissionDenied):  # the proposer cannot agree with itself
-        disputes.answer_cancellation(generator, order.id, True)
+        lifecycle.answer_cancellation(generator, order.id, True)
     assert notes(operator, "escrow.cancellation_proposed") == 1
-    disputes.answer_cancellation(operator, order.id, True)
+    lifecycle.answer_cancellation(operator, order.id, True)
     db.session.refresh(order)
     assert order.status == "cancelled"
     assert ledger.balance(f"escrow:{order.number}") == 0
@@ -174,7 +175,7 @@ def test_cancelling_a_funded_order_by_agreement_refunds_in_full(generator, opera
 def test_a_declined_proposal_changes_nothing(generator, operator, finance):
     order = pay_in_full(make_order(generator.org, operator.org), finance)
     disputes.propose_cancellation(operator, order.id, "产能不足")
-    disputes.answer_cancellation(generator, order.id, False)
+    lifecycle.answer_cancellation(generator, order.id, False)
     db.session.refresh(order)
     assert order.status == "funded" and ledger.balance(f"escrow:{order.number}") == 300_000
     unfunded = make_order(generator.org, operator.org)

@@ -16,6 +16,7 @@ from market.escrow.policies import make_reference
 from market.ledger.models import Entry
 from market.listings.validation import today
 from market.notifications.models import Notification
+from market.orders import lifecycle
 from tests.escrow_factories import make_order
 from tests.factories import UserFactory
 
@@ -27,7 +28,7 @@ def entries() -> int:
 
 
 def receipt(finance, reference, amount, bank_ref, **kw):
-    return receipts.confirm_receipt(finance, reference=reference, amount_fen=amount,
+    return lifecycle.confirm_receipt(finance, reference=reference, amount_fen=amount,
                                     received_on=kw.get("received_on", TODAY),
                                     payer_name=kw.get("payer_name", "深圳华芯"), bank_ref=bank_ref)
 
@@ -39,14 +40,14 @@ def order(generator, operator):
 
 
 def test_funding_opens_with_the_custody_account_and_a_checked_reference(generator, order):
-    out = funding.request_funding(generator, order.id)
+    out = lifecycle.request_funding(generator, order.id)
     assert out["gateway"] == "bank" and out["amount_fen"] == 340_000
     assert out["reference"] == make_reference(order.number)
     assert set(out["account"]) == {"name", "number", "bank"}
     db.session.refresh(order)
     assert order.status == "funding"
     # asking again gives the same instructions and opens nothing new
-    assert funding.request_funding(generator, order.id)["reference"] == out["reference"]
+    assert lifecycle.request_funding(generator, order.id)["reference"] == out["reference"]
     assert len(funding.requests_of(order.id)) == 1
     assert db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.kind == "escrow.funding_requested")) >= 1
@@ -54,19 +55,19 @@ def test_funding_opens_with_the_custody_account_and_a_checked_reference(generato
 
 def test_who_may_ask_and_when(generator, operator, other_generator, order):
     with pytest.raises(NothingToPay):  # the operator pays nothing on a positive-price order
-        funding.request_funding(operator, order.id)
+        lifecycle.request_funding(operator, order.id)
     with pytest.raises(NotFound):
-        funding.request_funding(other_generator, order.id)
+        lifecycle.request_funding(other_generator, order.id)
     early = make_order(generator.org, operator.org, status="contract_pending")
     before = entries()
     with pytest.raises(NotAwaitingFunding) as exc:
-        funding.request_funding(generator, early.id)
+        lifecycle.request_funding(generator, early.id)
     assert exc.value.code == "not_awaiting_funding" and exc.value.status == 409
     assert entries() == before and funding.requests_of(early.id) == []
 
 
 def test_exact_receipt_funds_the_order(generator, finance, order):
-    ref = funding.request_funding(generator, order.id)["reference"]
+    ref = lifecycle.request_funding(generator, order.id)["reference"]
     r = receipt(finance, ref, 340_000, "B001")
     assert (r.status, r.applied_fen, r.suspense_fen) == ("funded", 340_000, 0)
     db.session.refresh(order)
@@ -77,19 +78,19 @@ def test_exact_receipt_funds_the_order(generator, finance, order):
 
 
 def test_less_than_due_stays_in_funding_with_the_remainder_shown(generator, finance, order):
-    ref = funding.request_funding(generator, order.id)["reference"]
+    ref = lifecycle.request_funding(generator, order.id)["reference"]
     r = receipt(finance, ref, 100_000, "B002")
     assert r.status == "partial"
     db.session.refresh(order)
     assert order.status == "funding"
-    assert funding.request_funding(generator, order.id)["amount_fen"] == 240_000
+    assert lifecycle.request_funding(generator, order.id)["amount_fen"] == 240_000
     assert receipt(finance, ref, 240_000, "B003").status == "funded"
     db.session.refresh(order)
     assert order.status == "funded"
 
 
 def test_more_than_due_puts_the_excess_in_suspense_for_finance_to_return(generator, finance, order):
-    ref = funding.request_funding(generator, order.id)["reference"]
+    ref = lifecycle.request_funding(generator, order.id)["reference"]
     r = receipt(finance, ref, 350_000, "B004")
     assert (r.status, r.applied_fen, r.suspense_fen) == ("excess", 340_000, 10_000)
     db.session.refresh(order)
@@ -103,21 +104,21 @@ def test_more_than_due_puts_the_excess_in_suspense_for_finance_to_return(generat
 
 
 def test_unknown_reference_goes_to_suspense_and_can_be_matched_later(generator, finance, order):
-    ref = funding.request_funding(generator, order.id)["reference"]
+    ref = lifecycle.request_funding(generator, order.id)["reference"]
     r = receipt(finance, "货款 华芯电子", 340_000, "B005")
     assert (r.status, r.suspense_fen, r.funding_request_id) == ("unmatched", 340_000, None)
     # ours in form and check digits, but no such order: suspense too
     ghost = receipt(finance, make_reference("HX2099999999"), 500, "B006")
     assert ghost.status == "unmatched"
     assert ledger.balance("suspense:bank") == 340_500
-    receipts.match_suspense(finance, r.id, ref, 340_000, key="match-1")
+    lifecycle.match_suspense(finance, r.id, ref, 340_000, key="match-1")
     db.session.refresh(order)
     assert order.status == "funded" and ledger.balance(f"escrow:{order.number}") == 340_000
     assert ledger.balance("suspense:bank") == 500
 
 
 def test_a_mistyped_reference_is_refused_and_nothing_is_booked(generator, finance, order):
-    ref = funding.request_funding(generator, order.id)["reference"]
+    ref = lifecycle.request_funding(generator, order.id)["reference"]
     typo = ref[:-3] + str((int(ref[-3]) + 1) % 10) + ref[-2:]
     before = entries()
     with pytest.raises(BadReference) as exc:
@@ -128,7 +129,7 @@ def test_a_mistyped_reference_is_refused_and_nothing_is_booked(generator, financ
 
 
 def test_the_same_bank_transfer_is_booked_once(generator, finance, order):
-    ref = funding.request_funding(generator, order.id)["reference"]
+    ref = lifecycle.request_funding(generator, order.id)["reference"]
     first = receipt(finance, ref, 100_000, "B008")
     assert receipt(finance, ref, 100_000, "B008").id == first.id
     with pytest.raises(Conflict):
@@ -137,10 +138,9 @@ def test_the_same_bank_transfer_is_booked_once(generator, finance, order):
 
 
 def test_money_for_an_order_no_longer_awaiting_it_goes_to_suspense(generator, finance, order):
-    ref = funding.request_funding(generator, order.id)["reference"]
+    ref = lifecycle.request_funding(generator, order.id)["reference"]
     receipt(finance, ref, 100_000, "B009")
-    from market.orders.services import cancel_order
-    cancel_order(generator, order.id, "计划变更")  # refunds the part payment
+    lifecycle.cancel_order(generator, order.id, "计划变更")  # refunds the part payment
     assert ledger.balance(f"escrow:{order.number}") == 0
     assert ledger.balance(f"payable:{generator.org_id}") == 100_000
     late = receipt(finance, ref, 240_000, "B010")
@@ -149,7 +149,7 @@ def test_money_for_an_order_no_longer_awaiting_it_goes_to_suspense(generator, fi
 
 @pytest.mark.parametrize("amount", [0, -5, 1.5, "100", True, None])
 def test_bad_amounts_are_refused_with_the_field_named(generator, finance, order, amount):
-    ref = funding.request_funding(generator, order.id)["reference"]
+    ref = lifecycle.request_funding(generator, order.id)["reference"]
     before = entries()
     with pytest.raises(ValidationFailed) as exc:
         receipt(finance, ref, amount, "B011")
@@ -158,7 +158,7 @@ def test_bad_amounts_are_refused_with_the_field_named(generator, finance, order,
 
 
 def test_only_finance_confirms_and_dates_are_checked(generator, admin, finance, order):
-    ref = funding.request_funding(generator, order.id)["reference"]
+    ref = lifecycle.request_funding(generator, order.id)["reference"]
     for user in (generator, admin, UserFactory(org=generator.org)):
         with pytest.raises(PermissionDenied):
             receipt(user, ref, 340_000, "B012")
@@ -168,11 +168,11 @@ def test_only_finance_confirms_and_dates_are_checked(generator, admin, finance, 
 
 
 def test_matching_suspense_refuses_more_than_due_or_orders_not_awaiting(generator, finance, order):
-    ref = funding.request_funding(generator, order.id)["reference"]
+    ref = lifecycle.request_funding(generator, order.id)["reference"]
     r = receipt(finance, "unknown", 500_000, "B014")
     with pytest.raises(ValidationFailed):  # more than the 340 000 due
-        receipts.match_suspense(finance, r.id, ref, 400_000, key="m-1")
-    receipts.match_suspense(finance, r.id, ref, 340_000, key="m-2")
+        lifecycle.match_suspense(finance, r.id, ref, 400_000, key="m-1")
+    lifecycle.match_suspense(finance, r.id, ref, 340_000, key="m-2")
     with pytest.raises(NotAwaitingFunding):
-        receipts.match_suspense(finance, r.id, ref, 1_000, key="m-3")
+        lifecycle.match_suspense(finance, r.id, ref, 1_000, key="m-3")
     assert ledger.balance("suspense:bank") == 160_000

@@ -18,14 +18,15 @@ from sqlalchemy import func, select, text
 
 from market import db, ledger
 from market.errors import DomainError
-from market.escrow import book, disputes, funding, receipts, services
+from market.escrow import book, disputes, funding, services
 from market.escrow.models import Movement, Receipt
 from market.ledger.models import Posting
 from market.escrow.policies import plan_release
 from market.listings.validation import today
+from market.orders import lifecycle
 from market.orders import state as state_table
 from market.orders.models import Order
-from market.orders.services import cancel_order
+from market.orders.lifecycle import cancel_order
 from tests.escrow_factories import PDF, make_order
 from tests.factories import OrganisationFactory, PlatformOrgFactory, UserFactory
 
@@ -64,9 +65,9 @@ class World:
         self.orders = [make_order(self.gen_org, self.op_org, **shape).id for shape in shapes]
         # Half the orders start funded (the others are funded, or not, by the operations).
         for order_id in self.orders[:2]:
-            funding.start_funding(order_id)
+            lifecycle.start_funding(order_id)
             for req in funding.requests_of(order_id):
-                receipts.confirm_receipt(self.finance, reference=req.reference,
+                lifecycle.confirm_receipt(self.finance, reference=req.reference,
                                          amount_fen=req.amount_fen, received_on=today(),
                                          payer_name="p", bank_ref=f"init-{req.id}")
 
@@ -102,14 +103,14 @@ def run(w: World, op: tuple) -> None:
     key = f"{kind}-{next(_keys)}"
     if kind == "fund":
         if order.status == "contract_signed":
-            funding.start_funding(order.id)
+            lifecycle.start_funding(order.id)
         reqs = funding.requests_of(order.id)
         if not reqs:
             return
         req = reqs[op[2] % len(reqs)]
         due = max(req.amount_fen - state.funded.get(req.payer_org_id, 0), 0)
         amount = {1: max(due // 2, 1), 2: due or 1, 3: due + 777, 4: 1}[op[3]]
-        r = receipts.confirm_receipt(w.finance, reference=req.reference, amount_fen=amount,
+        r = lifecycle.confirm_receipt(w.finance, reference=req.reference, amount_fen=amount,
                                      received_on=today(), payer_name="p", bank_ref=key)
         assert r.applied_fen + r.suspense_fen == amount
         assert r.applied_fen <= due
@@ -132,7 +133,7 @@ def run(w: World, op: tuple) -> None:
         d = disputes.open_dispute(w.gen, order.id, "争议", [(io.BytesIO(PDF), "e.pdf")])
         to_op = total * op[2] // 100
         try:
-            disputes.resolve_dispute(w.admin, d.id, {str(w.op_org.id): to_op,
+            lifecycle.resolve_dispute(w.admin, d.id, {str(w.op_org.id): to_op,
                                                      str(w.gen_org.id): total - to_op})
         except DomainError as exc:
             # Only a share that cannot carry the operator's fee, or a payee beyond its lines.
@@ -147,7 +148,7 @@ def run(w: World, op: tuple) -> None:
                lambda: cancel_order(w.admin, order.id, "取消"), kind)
     elif kind == "close":
         ok = order.status in ("settled", "resolved") and state.total_held() == 0
-        expect(ok, lambda: services.close(w.finance, order.id), kind)
+        expect(ok, lambda: lifecycle.close_order(w.finance, order.id), kind)
     elif kind == "advance":
         # Later issues move funded orders along (manifests, settlement); do it directly here.
         nxt = {"funded": "received", "in_transfer": "received", "received": "settled"}

@@ -7,11 +7,12 @@ from sqlalchemy import func, select, text
 
 from market import db, ledger
 from market.errors import NotFound, PermissionDenied, ValidationFailed
-from market.escrow import funding, services
+from market.escrow import services
 from market.escrow.errors import EscrowNotEmpty, EscrowNotFunded, MoreThanHeld, NothingToPay
 from market.ledger import IdempotencyConflict
 from market.ledger.models import Entry
-from market.orders.services import cancel_order
+from market.orders import lifecycle
+from market.orders.lifecycle import cancel_order
 from tests.escrow_factories import make_order, pay_in_full, set_status
 
 
@@ -96,9 +97,9 @@ def test_negative_price_the_operator_funds_the_generator_is_paid_the_fee_on_the_
     # waste oil bought at ¥800/t × 5 t = ¥4 000, plus ¥300 transport the generator pays
     order = make_order(generator.org, operator.org, price=-80_000, kg=5_000, transport_fen=30_000)
     with pytest.raises(NothingToPay):
-        funding.request_funding(finance, order.id)
-    op_out = funding.request_funding(operator, order.id)
-    gen_out = funding.request_funding(generator, order.id)
+        lifecycle.request_funding(finance, order.id)
+    op_out = lifecycle.request_funding(operator, order.id)
+    gen_out = lifecycle.request_funding(generator, order.id)
     assert op_out["amount_fen"] == 404_000     # ¥4 000 + 1 % fee on top
     assert gen_out["amount_fen"] == 30_000
     assert op_out["reference"] != gen_out["reference"]
@@ -130,10 +131,10 @@ def test_admin_cancelling_a_funded_order_refunds_every_payer_in_full(
 def test_close_needs_an_empty_escrow(funded, finance):
     set_status(funded, "settled")
     with pytest.raises(EscrowNotEmpty):
-        services.close(finance, funded.id)
+        lifecycle.close_order(finance, funded.id)
     for line in funded.lines:
         services.release(finance, funded.id, line.id, line.amount_fen, key=f"c{line.id}")
-    services.close(finance, funded.id)
+    lifecycle.close_order(finance, funded.id)
     assert funded.status == "closed"
 
 

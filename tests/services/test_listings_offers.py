@@ -12,6 +12,7 @@ from market.listings import offers as svc
 from market.listings.capacity import CapacityExhausted
 from market.listings.models import CapacityReservation, StorefrontOffer
 from market.listings.validation import today
+from market.orders import lifecycle
 from market.orders.models import Order, OrderLine
 from tests.factories import LicenceItemFactory, OrganisationFactory, UserFactory
 from tests.listing_factories import reservation
@@ -102,7 +103,7 @@ def _other_operator():
 
 
 def test_order_from_offer_reserves_like_an_award(generator, operator, offer):
-    order = svc.order_from_offer(generator, offer.id, quantity_kg=2_000)
+    order = lifecycle.order_from_offer(generator, offer.id, quantity_kg=2_000)
     assert (order.offer_id, order.quote_id, order.request_id) == (offer.id, None, None)
     assert (order.generator_id, order.operator_id, order.region_code) == \
         (generator.org_id, operator.org_id, generator.org.region_code)
@@ -113,26 +114,26 @@ def test_order_from_offer_reserves_like_an_award(generator, operator, offer):
 
 @pytest.mark.parametrize("kg", [499, 20_001, 0, -1])
 def test_quantity_outside_the_offer(generator, offer, kg):
-    refused(ValidationFailed, svc.order_from_offer, generator, offer.id, quantity_kg=kg, field="quantity_kg")
+    refused(ValidationFailed, lifecycle.order_from_offer, generator, offer.id, quantity_kg=kg, field="quantity_kg")
 
 
 def test_pickup_outside_the_offers_regions(generator, offer):
-    refused(InvalidState, svc.order_from_offer, generator, offer.id, quantity_kg=1_000,
+    refused(InvalidState, lifecycle.order_from_offer, generator, offer.id, quantity_kg=1_000,
             region_code="110101", field="region_code", code="region_not_served")
 
 
 def test_offer_order_refused_when_capacity_is_used(generator, operator, offer):
     item = operator.org.licences[0].items[0]
     reservation(item, item.approved_kg_per_year - 1_000, year=today().year)
-    refused(CapacityExhausted, svc.order_from_offer, generator, offer.id, quantity_kg=1_500,
+    refused(CapacityExhausted, lifecycle.order_from_offer, generator, offer.id, quantity_kg=1_500,
             code="capacity_exhausted", field="quantity_kg")
 
 
 def test_inactive_own_and_unknown_offers(generator, operator, offer):
-    refused(PermissionDenied, svc.order_from_offer, operator, offer.id, quantity_kg=1_000)
+    refused(PermissionDenied, lifecycle.order_from_offer, operator, offer.id, quantity_kg=1_000)
     svc.set_offer_active(operator, offer.id, False)
-    refused(NotFound, svc.order_from_offer, generator, offer.id, quantity_kg=1_000)
-    refused(NotFound, svc.order_from_offer, generator, 10**9, quantity_kg=1_000)
+    refused(NotFound, lifecycle.order_from_offer, generator, offer.id, quantity_kg=1_000)
+    refused(NotFound, lifecycle.order_from_offer, generator, 10**9, quantity_kg=1_000)
 
 
 def test_browse_offers_by_category_region_and_price(generator, operator, offer):
@@ -150,7 +151,7 @@ def test_browse_offers_by_category_region_and_price(generator, operator, offer):
 
 def test_storefront_shows_capacity_regions_offers(operator, offer, generator):
     from market.listings.queries import storefront
-    svc.order_from_offer(generator, offer.id, quantity_kg=2_000)
+    lifecycle.order_from_offer(generator, offer.id, quantity_kg=2_000)
     shop = storefront(operator.org_id)
     (line,) = shop["capacity"]
     assert (line["approved_kg"], line["reserved_kg"], line["remaining_kg"]) == (1_000_000, 2_000, 998_000)
@@ -162,6 +163,6 @@ def test_storefront_shows_capacity_regions_offers(operator, offer, generator):
 
 def test_orders_for_each_party(generator, operator, offer, other_generator):
     from market.orders.queries import orders_for
-    order = svc.order_from_offer(generator, offer.id, quantity_kg=1_000)
+    order = lifecycle.order_from_offer(generator, offer.id, quantity_kg=1_000)
     assert orders_for(generator) == [order] == orders_for(operator)
     assert orders_for(other_generator) == [] and orders_for(generator, status="cancelled") == []

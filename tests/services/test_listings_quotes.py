@@ -19,6 +19,7 @@ from market.listings.services import create_request
 from market.listings.validation import today
 from market.money import line_amount_fen
 from market.notifications.models import Notification
+from market.orders import lifecycle
 from market.orders.models import Order, OrderLine
 from tests.factories import LicenceItemFactory, OrganisationFactory, UserFactory
 from tests.listing_factories import quote_data, request_data, reservation
@@ -171,7 +172,7 @@ def test_accept_awards_reserves_creates_the_order_and_rejects_the_others(request
     win = svc.submit_quote(operator, request_.id, **quote_data(unit_price_fen_per_t=123_457,
                                                                transport_fee_fen=80_000))
     lose = svc.submit_quote(rival, request_.id, **quote_data(unit_price_fen_per_t=190_000))
-    order = svc.accept_quote(generator, win.id)
+    order = lifecycle.accept_quote(generator, win.id)
     assert re.fullmatch(rf"HX{today().year}\d{{6}}", order.number)
     # not subject to sampling, so the new order goes straight to its contract
     assert (order.status, order.quote_id, order.request_id, order.offer_id) == ("contract_pending", win.id, request_.id, None)
@@ -196,47 +197,47 @@ def test_accept_awards_reserves_creates_the_order_and_rejects_the_others(request
 def test_accept_without_transport_fee_has_one_line_and_negative_prices_stay_negative(request_, operator, generator):
     quote = svc.submit_quote(operator, request_.id, **quote_data(unit_price_fen_per_t=-50_000,
                                                                  transport_fee_fen=0))
-    order = svc.accept_quote(generator, quote.id)
+    order = lifecycle.accept_quote(generator, quote.id)
     assert [(ln.kind, ln.amount_fen) for ln in order.lines] == [("disposal", -250_000)]
 
 
 def test_accepting_an_expired_quote(request_, operator, generator):
     quote = svc.submit_quote(operator, request_.id, **quote_data())
     quote.valid_until = today() - timedelta(days=1)
-    refused(InvalidState, svc.accept_quote, generator, quote.id, code="quote_expired")
+    refused(InvalidState, lifecycle.accept_quote, generator, quote.id, code="quote_expired")
     assert quote.status == "submitted" and request_.status == "open"
 
 
 def test_accepting_a_withdrawn_quote(request_, operator, generator):
     quote = svc.submit_quote(operator, request_.id, **quote_data())
     svc.withdraw_quote(operator, quote.id)
-    refused(InvalidState, svc.accept_quote, generator, quote.id, code="quote_withdrawn")
+    refused(InvalidState, lifecycle.accept_quote, generator, quote.id, code="quote_withdrawn")
 
 
 def test_accepting_twice_is_a_conflict(request_, operator, generator):
     quote = svc.submit_quote(operator, request_.id, **quote_data())
-    svc.accept_quote(generator, quote.id)
-    refused(Conflict, svc.accept_quote, generator, quote.id, code="quote_accepted")
+    lifecycle.accept_quote(generator, quote.id)
+    refused(Conflict, lifecycle.accept_quote, generator, quote.id, code="quote_accepted")
 
 
 def test_accepting_another_organisations_quote_is_not_found(request_, operator, other_generator):
     quote = svc.submit_quote(operator, request_.id, **quote_data())
-    refused(NotFound, svc.accept_quote, other_generator, quote.id)
+    refused(NotFound, lifecycle.accept_quote, other_generator, quote.id)
     refused(NotFound, svc.reject_quote, other_generator, quote.id)
-    refused(PermissionDenied, svc.accept_quote, operator, quote.id)  # operators never accept
+    refused(PermissionDenied, lifecycle.accept_quote, operator, quote.id)  # operators never accept
 
 
 def test_accept_refused_when_the_operator_was_suspended_since(request_, operator, generator):
     quote = svc.submit_quote(operator, request_.id, **quote_data())
     operator.org.status = "suspended"
-    refused(InvalidState, svc.accept_quote, generator, quote.id, code="org_suspended")
+    refused(InvalidState, lifecycle.accept_quote, generator, quote.id, code="org_suspended")
 
 
 def test_accept_refused_when_other_awards_used_the_capacity(request_, operator, generator):
     quote = svc.submit_quote(operator, request_.id, **quote_data())
     item = operator.org.licences[0].items[0]
     reservation(item, item.approved_kg_per_year - 4_999)
-    refused(CapacityExhausted, svc.accept_quote, generator, quote.id, code="capacity_exhausted")
+    refused(CapacityExhausted, lifecycle.accept_quote, generator, quote.id, code="capacity_exhausted")
 
 
 # --- expiry jobs ---------------------------------------------------------------------------------

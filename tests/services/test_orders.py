@@ -10,9 +10,11 @@ from market import db
 from market.audit.models import AuditEvent
 from market.errors import InvalidState, NotFound, PermissionDenied
 from market.listings.models import CapacityReservation
-from market.listings.quotes import accept_quote, submit_quote
+from market.listings.quotes import submit_quote
+from market.orders.lifecycle import accept_quote
 from market.listings.services import create_request
 from market.notifications.models import Notification
+from market.orders import lifecycle
 from market.orders import services as svc
 from market.orders.models import Order, OrderLine
 from tests.listing_factories import quote_data, request_data
@@ -66,24 +68,24 @@ def test_parties_see_the_order_with_their_role(order, generator, operator, admin
 
 def test_generator_cancels_and_the_capacity_is_released(order, generator, operator):
     assert active_reservation(order) is not None
-    svc.cancel_order(generator, order.id, reason="计划变更")
+    lifecycle.cancel_order(generator, order.id, reason="计划变更")
     assert (order.status, order.cancel_reason) == ("cancelled", "计划变更") and order.cancelled_at
     assert active_reservation(order) is None
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(2)).all()
     assert set(actions) == {"order.cancelled", "capacity.released"}
     assert any(order.number in n.title for n in db.session.scalars(
         select(Notification).where(Notification.user_id == operator.id, Notification.kind == "order.cancelled")))
-    refused(InvalidState, svc.cancel_order, generator, order.id, code="invalid_transition")
+    refused(InvalidState, lifecycle.cancel_order, generator, order.id, code="invalid_transition")
 
 
 def test_operator_and_admin_may_cancel_finance_may_not(order, operator, admin, finance):
-    refused(PermissionDenied, svc.cancel_order, finance, order.id, code="actor_not_allowed")
-    svc.cancel_order(admin, order.id)
+    refused(PermissionDenied, lifecycle.cancel_order, finance, order.id, code="actor_not_allowed")
+    lifecycle.cancel_order(admin, order.id)
     assert order.status == "cancelled"
 
 
 def test_another_organisation_cannot_cancel(order, other_generator):
-    refused(NotFound, svc.cancel_order, other_generator, order.id)
+    refused(NotFound, lifecycle.cancel_order, other_generator, order.id)
     assert order.status == "contract_pending"
 
 
@@ -110,8 +112,8 @@ def test_transitions_follow_the_table(order, generator):
 
 def test_cancelling_a_funded_order_is_for_admins(order, generator, admin):
     order.status = "funded"
-    refused(PermissionDenied, svc.cancel_order, generator, order.id)
-    svc.cancel_order(admin, order.id, reason="退款")
+    refused(PermissionDenied, lifecycle.cancel_order, generator, order.id)
+    lifecycle.cancel_order(admin, order.id, reason="退款")
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "order.cancelled")).one()
     assert event.changes["refund"] is True and event.changes["from"] == "funded"
 

@@ -14,6 +14,7 @@ from market.errors import Conflict, InvalidState, NotFound, PermissionDenied, Va
 from market.listings.models import CapacityReservation
 from market.listings.validation import today
 from market.notifications.models import Notification
+from market.orders import lifecycle
 from market.orders.models import OrderLine
 from market.sampling import gate, reporting, services as svc
 from market.sampling.models import SamplingOrder, SamplingResult
@@ -257,9 +258,8 @@ def test_once_the_sample_is_taken_it_cannot_be_withdrawn(order, generator, lab):
 
 
 def test_cancelling_the_order_withdraws_a_test_not_yet_sampled(order, generator, lab):
-    from market.orders.services import cancel_order
     so = run_lab(order, generator, lab, until="accepted")
-    cancel_order(generator, order.id, reason="项目取消")
+    lifecycle.cancel_order(generator, order.id, reason="项目取消")
     assert order.status == "cancelled"
     assert (so.status, so.fee_status, so.fee_line_id) == ("cancelled", "void", None)
     assert order.number in so.cancel_reason
@@ -271,9 +271,8 @@ def test_cancelling_the_order_withdraws_a_test_not_yet_sampled(order, generator,
 
 
 def test_cancelling_the_order_keeps_a_test_whose_sample_was_taken(order, generator, lab):
-    from market.orders.services import cancel_order
     so = run_lab(order, generator, lab, until="sample_collected")
-    cancel_order(generator, order.id, reason="项目取消")
+    lifecycle.cancel_order(generator, order.id, reason="项目取消")
     assert (order.status, so.status, so.fee_status) == ("cancelled", "sample_collected", "due")
 
 
@@ -281,7 +280,7 @@ def test_cancelling_the_order_keeps_a_test_whose_sample_was_taken(order, generat
 
 def test_an_unchanged_price_goes_straight_to_the_contract(order, generator, operator, lab):
     so = run_lab(order, generator, lab)
-    gate.confirm_price(operator, order.id, 180_000)
+    lifecycle.confirm_price(operator, order.id, 180_000)
     assert order.status == "contract_pending"
     assert (so.status, so.price_decision, so.confirmed_price_fen_per_t) == ("closed", "confirmed", 180_000)
     assert db.session.scalar(select(Contract).where(Contract.order_id == order.id)) is not None
@@ -289,20 +288,20 @@ def test_an_unchanged_price_goes_straight_to_the_contract(order, generator, oper
 
 def test_a_changed_price_recomputes_the_lines_and_waits_for_the_generator(order, generator, operator, lab):
     so = run_lab(order, generator, lab)
-    gate.confirm_price(operator, order.id, 212_345)
+    lifecycle.confirm_price(operator, order.id, 212_345)
     disposal = order.line("disposal")
     assert (disposal.unit_price_fen_per_t, disposal.amount_fen) == (212_345, 1_061_725)
     assert order.status == "price_confirmed" and so.price_decision == "changed"
-    refused(PermissionDenied, gate.respond_to_price, operator, order.id, accept=True)
-    gate.respond_to_price(generator, order.id, accept=True)
+    refused(PermissionDenied, lifecycle.respond_to_price, operator, order.id, accept=True)
+    lifecycle.respond_to_price(generator, order.id, accept=True)
     assert order.status == "contract_pending" and so.generator_response == "accepted"
-    refused(InvalidState, gate.respond_to_price, generator, order.id, accept=False, code="no_price_change")
+    refused(InvalidState, lifecycle.respond_to_price, generator, order.id, accept=False, code="no_price_change")
 
 
 def test_the_generator_rejects_a_changed_price_and_the_order_is_cancelled(order, generator, operator, lab):
     so = run_lab(order, generator, lab, fee_fen=66_600)
-    gate.confirm_price(operator, order.id, 250_000)
-    gate.respond_to_price(generator, order.id, accept=False, reason="太贵")
+    lifecycle.confirm_price(operator, order.id, 250_000)
+    lifecycle.respond_to_price(generator, order.id, accept=False, reason="太贵")
     assert order.status == "cancelled" and active_reservation(order) is None
     assert (so.fee_status, order.line("sampling").amount_fen) == ("due", 66_600)
 
@@ -310,8 +309,8 @@ def test_the_generator_rejects_a_changed_price_and_the_order_is_cancelled(order,
 def test_declining_after_the_results_cancels_releases_capacity_and_keeps_the_lab_fee(order, generator, operator, lab):
     so = run_lab(order, generator, lab, fee_fen=80_000)
     assert active_reservation(order) is not None
-    refused(ValidationFailed, gate.decline_after_results, operator, order.id, " ", field="decline")
-    gate.decline_after_results(operator, order.id, "卤素超标，无法焚烧")
+    refused(ValidationFailed, lifecycle.decline_price, operator, order.id, " ", field="decline")
+    lifecycle.decline_price(operator, order.id, "卤素超标，无法焚烧")
     assert order.status == "cancelled" and order.cancel_reason == "卤素超标，无法焚烧"
     assert active_reservation(order) is None
     assert (so.status, so.price_decision, so.fee_status) == ("closed", "declined", "due")
@@ -323,15 +322,15 @@ def test_declining_after_the_results_cancels_releases_capacity_and_keeps_the_lab
 
 def test_the_gate_opens_only_after_the_report_and_only_for_the_operator(order, generator, operator, lab):
     so = run_lab(order, generator, lab, until="sample_collected")
-    refused(InvalidState, gate.confirm_price, operator, order.id, 100, code="not_reported")
-    refused(InvalidState, gate.decline_after_results, operator, order.id, "x", code="not_reported")
+    refused(InvalidState, lifecycle.confirm_price, operator, order.id, 100, code="not_reported")
+    refused(InvalidState, lifecycle.decline_price, operator, order.id, "x", code="not_reported")
     reporting.report_results(lab, so.id, results={"ph": {"value": "7", "method": "m"},
                                                  "halogens": {"value": "1", "method": "m"},
                                                  "Pb": {"value": "1", "method": "m"}}, report=PDF)
-    refused(PermissionDenied, gate.confirm_price, generator, order.id, 100, code="actor_not_allowed")
-    refused(PermissionDenied, gate.decline_after_results, generator, order.id, "x")
-    refused(NotFound, gate.confirm_price, lab, order.id, 100)
-    refused(ValidationFailed, gate.confirm_price, operator, order.id, "100", field="unit_price_fen_per_t")
+    refused(PermissionDenied, lifecycle.confirm_price, generator, order.id, 100, code="actor_not_allowed")
+    refused(PermissionDenied, lifecycle.decline_price, generator, order.id, "x")
+    refused(NotFound, lifecycle.confirm_price, lab, order.id, 100)
+    refused(ValidationFailed, lifecycle.confirm_price, operator, order.id, "100", field="unit_price_fen_per_t")
 
 
 def test_who_sees_a_sampling_order(order, generator, operator, lab, regulator, other_generator, admin):

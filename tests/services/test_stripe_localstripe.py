@@ -29,7 +29,7 @@ from market.jobs.core import redis_connection
 from market.jobs.models import OutboxJob
 from market.ledger.models import Entry
 from market.notifications.models import Notification
-from market.orders.services import cancel_order
+from market.orders.lifecycle import cancel_order
 from tests.api.conftest import bearer
 from tests.escrow_factories import finance_user, make_order
 

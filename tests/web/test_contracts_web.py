@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from market import db
 from market.contracts import services as contracts
 from market.contracts.models import ContractDocument, ContractRevision, Signature
+from market.orders import lifecycle
 from tests.factories import PASSWORD
 from tests.sampling_factories import accredited_lab, order_for, render_all
 from tests.web.test_sampling_web import as_user, text
@@ -92,8 +93,8 @@ def test_signing_through_the_form(client, order, generator, operator):
 
 def test_revisions_through_the_forms(client, order, generator, operator):
     render_all()
-    contracts.sign_contract(generator, order.id, PASSWORD)
-    contracts.sign_contract(operator, order.id, PASSWORD)
+    lifecycle.sign_contract(generator, order.id, PASSWORD)
+    lifecycle.sign_contract(operator, order.id, PASSWORD)
     as_user(client, operator)
     resp = client.post(f"/orders/{order.id}/contract/revisions", data={"quantity_kg": "4000", "reason": "减少"},
                        follow_redirects=True)
@@ -119,7 +120,7 @@ def test_a_revision_of_an_unsigned_contract_is_refused_on_the_page(client, order
 
 def test_verification_is_public_and_one_byte_changes_everything(client, order, generator, operator):
     render_all()
-    contracts.sign_contract(generator, order.id, PASSWORD)
+    lifecycle.sign_contract(generator, order.id, PASSWORD)
     data = draft(order).pdf
     number = contracts.contract_of(order.id).number
     resp = client.post("/contracts/verify", data={"pdf": (io.BytesIO(data), "c.pdf")},

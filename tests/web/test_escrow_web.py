@@ -9,6 +9,7 @@ from market import db, ledger
 from market.escrow import services
 from market.escrow.dispute_models import Dispute
 from market.ledger.models import Entry
+from market.orders import lifecycle
 from tests.escrow_factories import PDF, make_order, pay_in_full, set_status
 from tests.web.marketplace import as_user, text
 
@@ -128,7 +129,7 @@ def test_with_the_stripe_gateway_the_payer_gets_a_card_form(app, client, generat
     from market.escrow.models import Payment
     from market.uow import transaction
     order = make_order(generator.org, operator.org)
-    funding.start_funding(order.id)
+    lifecycle.start_funding(order.id)
     req = funding.requests_of(order.id)[0]
     with transaction():  # as if request_funding had created the PaymentIntent
         db.session.add(Payment(funding_request_id=req.id, gateway="stripe", external_id="pi_123",

@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import func, select
 
 from market import db, ledger
-from market.escrow import funding, receipts
 from market.escrow.models import Receipt
 from market.ledger.models import Entry
 from market.listings.validation import today
+from market.orders import lifecycle
 from tests.escrow_factories import make_order
 from tests.web.marketplace import as_user, field_error, text
 
@@ -22,7 +22,7 @@ def entries() -> int:
 @pytest.fixture
 def awaiting(generator, operator):
     order = make_order(generator.org, operator.org)  # ¥3 000
-    return order, funding.request_funding(generator, order.id)["reference"]
+    return order, lifecycle.request_funding(generator, order.id)["reference"]
 
 
 def form(reference, amount="3000.00", bank_ref="STMT-1"):
@@ -89,7 +89,7 @@ def test_suspense_items_are_matched_or_returned(client, finance, awaiting):
 
 def test_ledger_browser_and_trial_balance(client, finance, awaiting):
     order, ref = awaiting
-    receipts.confirm_receipt(finance, reference=ref, amount_fen=300_000,
+    lifecycle.confirm_receipt(finance, reference=ref, amount_fen=300_000,
                              received_on=today(), payer_name="x", bank_ref="L1")
     as_user(client, finance)
     page = client.get("/finance/ledger?prefix=escrow:").get_data(as_text=True)
