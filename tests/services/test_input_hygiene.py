@@ -15,12 +15,13 @@ from market import db
 from market.accounts import licences
 from market.accounts.models import LicenceItem
 from market.errors import ValidationFailed
-from market.escrow import disputes, funding, receipts
+from market.escrow import disputes
 from market.escrow.dispute_models import Dispute, DisputeEvidence
 from market.escrow.models import Receipt
 from market.listings import services as listings
 from market.listings.models import DisposalRequest
 from market.listings.validation import one_year_after, today
+from market.orders import lifecycle
 from market.uow import on_rollback, transaction
 from tests.escrow_factories import PDF, make_order, pay_in_full, set_status
 from tests.factories import LicenceFactory
@@ -91,13 +92,13 @@ def test_one_year_after_the_29th_of_february():
 
 def test_a_receipt_is_not_before_its_order_nor_in_the_future(generator, operator, finance):
     order = make_order(generator.org, operator.org)
-    (req,) = funding.start_funding(order.id)
+    (req,) = lifecycle.start_funding(order.id)
     db.session.commit()
     before = count(Receipt)
     for day, words in ((today() - timedelta(days=3), "before order"),
                        (today() + timedelta(days=1), "future")):
         with pytest.raises(ValidationFailed) as info:
-            receipts.confirm_receipt(finance, reference=req.reference, amount_fen=1_000,
+            lifecycle.confirm_receipt(finance, reference=req.reference, amount_fen=1_000,
                                      received_on=day, payer_name="付款单位", bank_ref=f"R-{day}")
         assert info.value.field == "received_on" and words in info.value.message
     db.session.expire_all()

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from market import db, ledger
-from market.escrow import funding
 from market.escrow.models import Receipt, WebhookEvent
 from market.escrow.webhooks import process_event
 from market.jobs.models import OutboxJob
 from market.ledger.models import Entry
 from market.listings.validation import today
+from market.orders import lifecycle
 from tests.api.conftest import bearer
 from tests.escrow_factories import finance_user, make_order
 from tests.services.test_escrow_concurrency import race
@@ -40,7 +40,7 @@ def post_from_a_thread(app, path: str, **kwargs):
 
 def test_the_same_idempotency_key_sent_twice_at_once_books_one_receipt(app, generator, operator):
     order = make_order(generator.org, operator.org)
-    reference = funding.request_funding(generator, order.id)["reference"]
+    reference = lifecycle.request_funding(generator, order.id)["reference"]
     finance = finance_user()
     headers = {**bearer(finance), "Idempotency-Key": "race-1"}
     db.session.commit()
