@@ -1,4 +1,4 @@
-"""Unit of work: one use case, one commit; hooks that run only after the commit."""
+"""Unit of work: one use case, one commit; hooks that run only after the commit or the rollback."""
 from __future__ import annotations
 
 import logging
@@ -31,8 +31,9 @@ def transaction() -> Iterator[Session]:
         if depth == 0:
             s.rollback()
             s.info.pop(_HOOKS, None)
-            # Outside the rolled-back transaction: a hook that writes runs its own.
-            _run(s.info.pop(_ROLLBACK_HOOKS, []), "after-rollback")
+            # Outside the rolled-back transaction, latest first (undo order): a hook that
+            # writes runs a transaction of its own.
+            _run(list(reversed(s.info.pop(_ROLLBACK_HOOKS, []))), "after-rollback")
         raise
     finally:
         s.info[_DEPTH] = depth
@@ -50,6 +51,11 @@ def _run(hooks: list[Callable[[], None]], when: str) -> None:
             log.exception("%s hook failed", when)
 
 
+def in_transaction() -> bool:
+    """True inside a transaction() block."""
+    return bool(db.session().info.get(_DEPTH))
+
+
 def after_commit(fn: Callable[[], None]) -> None:
     """Run fn once the current transaction has committed; dropped if it rolls back."""
     s = db.session()
@@ -60,8 +66,8 @@ def after_commit(fn: Callable[[], None]) -> None:
 
 def after_rollback(fn: Callable[[], None]) -> None:
     """Run fn once the current use case has rolled back (in a transaction of its own, if it
-    writes); dropped if it commits. For records that must outlive a refusal, e.g. an alert about
-    the refused attempt."""
+    writes); dropped if it commits. For what must be undone (a file the use case wrote) or must
+    outlive a refusal (an alert about the refused attempt)."""
     s = db.session()
     if not s.info.get(_DEPTH):
         raise RuntimeError("after_rollback() needs an open transaction()")

@@ -8,12 +8,15 @@ test, so runs side by side use different REDIS_URL databases; or a private redis
 from __future__ import annotations
 
 import os
+import threading
 
 import psycopg
 import pytest
-from flask import g, request_started
+from flask import g, has_request_context, request_started, request_tearing_down
+from flask.globals import request_ctx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.util import ScopedRegistry
 
 from market import create_app, db, embedded
 from market.config import ROOT
@@ -67,6 +70,34 @@ def _fresh_request_globals(sender, **extra):
     g.__dict__.clear()
 
 
+def _session_scope():
+    """The scope of db.session: the thread, and in it the current request or the test's code."""
+    return threading.get_ident(), (id(request_ctx._get_current_object())
+                                   if has_request_context() else None)
+
+
+def _test_session():
+    """The session of the test's own code in this thread, if it has one."""
+    return db.session.registry.registry.get((threading.get_ident(), None))
+
+
+def _flush_test_session(sender, **extra):
+    """What the test built so far is flushed, so the request's own session sees it."""
+    if (session := _test_session()) is not None:
+        session.flush()
+
+
+def _end_request_session(sender, **extra):
+    """Remove the request's session at teardown, as production does at the end of its app context.
+
+    Whatever the request did not commit is rolled back with it, so a use case that forgets to
+    commit fails its test. The test's own session then reloads what the request committed.
+    """
+    db.session.remove()
+    if (session := _test_session()) is not None:
+        session.expire_all()
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     db_url, owns_db = _database_url()
@@ -77,6 +108,10 @@ def app(tmp_path_factory):
                              WTF_CSRF_ENABLED=False, UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads")),
                              SERVER_NAME=None, BASE_URL="http://hazex.test")
     request_started.connect(_fresh_request_globals, application)
+    request_started.connect(_flush_test_session, application)
+    request_tearing_down.connect(_end_request_session, application)
+    # One session per request (keyed by its request context), another for the test's own code.
+    db.session.registry = ScopedRegistry(db.SessionFactory, _session_scope)
     with application.app_context():
         from alembic import command
         from market.cli import alembic_config
@@ -110,7 +145,7 @@ def db_session(request, app, _app_context):
     """Bind the scoped session to one connection; every commit is a savepoint, rolled back after."""
     if request.node.get_closest_marker("committed"):
         yield db.session
-        db.session.remove()
+        _remove_all_sessions()
         truncate_all()
         return
     connection = db.engine().connect()
@@ -120,10 +155,18 @@ def db_session(request, app, _app_context):
     try:
         yield db.session
     finally:
-        db.session.remove()
+        _remove_all_sessions()
         outer.rollback()
         connection.close()
         db.SessionFactory.configure(bind=db.engine(), join_transaction_mode="conditional_savepoint")
+
+
+def _remove_all_sessions() -> None:
+    """Close every session the test opened: its own, its requests' and its threads'."""
+    sessions = db.session.registry.registry
+    for session in list(sessions.values()):
+        session.close()
+    sessions.clear()
 
 
 def truncate_all() -> None:

@@ -1,14 +1,18 @@
 """Builders for escrow tests: orders at a chosen status, funded through the real use cases."""
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import func, select
 
-from market import db
+from market import db, ledger
+from market.audit.models import AuditEvent
 from market.escrow import funding
 from market.escrow.dispute_models import Dispute, DisputeEvidence
+from market.escrow.models import FundingRequest, Receipt
+from market.ledger.models import Entry
+from market.listings.validation import today
 from market.money import line_amount_fen
 from market.orders import lifecycle
 from market.orders.models import Order, OrderLine
@@ -61,7 +65,7 @@ def pay_in_full(order: Order, finance=None) -> Order:
         lifecycle.start_funding(order.id)
     for req in funding.requests_of(order.id):
         lifecycle.confirm_receipt(finance, reference=req.reference, amount_fen=req.amount_fen,
-                                 received_on=date.today(), payer_name="付款单位",
+                                 received_on=today(), payer_name="付款单位",
                                  bank_ref=f"BANK-{req.reference}")
     db.session.refresh(order)
     return order
@@ -89,3 +93,25 @@ def dispute_on(order: Order, user) -> Dispute:
                                        mime="application/pdf", original_name="磅单.pdf",
                                        uploaded_by_id=user.id))
     return dispute
+
+
+SNAPSHOT_MODELS = (Entry, Receipt, FundingRequest, Dispute, DisputeEvidence)
+# Audit rows a refused use case must not add; logging in and getting a token are not use cases.
+NOT_USE_CASES = ("api_token.issued", "user.login")
+
+
+def money_snapshot(*orders: Order) -> dict:
+    """What a refused money use case must leave as it was: rows, the orders' statuses and escrow
+    balances, the ledger's trial balance and the files on disk. Compare before and after."""
+    db.session.expire_all()
+    snap: dict = {m.__name__: db.session.scalar(select(func.count()).select_from(m))
+                  for m in SNAPSHOT_MODELS}
+    snap["AuditEvent"] = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action.not_in(NOT_USE_CASES)))
+    for order in orders:
+        snap[order.number] = (db.session.get(Order, order.id).status,
+                              ledger.balance(f"escrow:{order.number}"))
+    snap["balances"] = ledger.balances()
+    folder = Path(current_app.config["UPLOAD_DIR"])
+    snap["files"] = sorted(str(p) for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+    return snap

@@ -10,6 +10,7 @@ from market import db
 from market.accounts.models import Licence, LicenceItem, Organisation, Permit, User
 from market.accounts.passwords import hash_password
 from market.demo import credit_code
+from market.listings.validation import today
 
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = hash_password(PASSWORD)
@@ -70,8 +71,8 @@ class LicenceFactory(_Base):
     org = factory.SubFactory(OrganisationFactory, types=["operator"])
     number = factory.Sequence(lambda n: f"粤危废测试{n:05d}")
     kind = "comprehensive"
-    valid_from = factory.LazyFunction(lambda: date(date.today().year - 1, 1, 1))
-    valid_to = factory.LazyFunction(lambda: date(date.today().year + 2, 12, 31))
+    valid_from = factory.LazyFunction(lambda: date(today().year - 1, 1, 1))
+    valid_to = factory.LazyFunction(lambda: date(today().year + 2, 12, 31))
     status = "verified"
 
 
@@ -94,6 +95,6 @@ class PermitFactory(_Base):
     org = factory.SubFactory(OrganisationFactory, types=["carrier"])
     kind = "transport"
     number = factory.Sequence(lambda n: f"粤交运{n:06d}")
-    valid_from = factory.LazyFunction(lambda: date(date.today().year - 1, 1, 1))
-    valid_to = factory.LazyFunction(lambda: date(date.today().year + 2, 12, 31))
+    valid_from = factory.LazyFunction(lambda: date(today().year - 1, 1, 1))
+    valid_to = factory.LazyFunction(lambda: date(today().year + 2, 12, 31))
     status = "verified"

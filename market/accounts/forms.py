@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (DateField, DecimalField, EmailField, IntegerField, PasswordField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
@@ -9,6 +8,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from market.accounts.models import OPERATIONS
+from market.web.forms import Form
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -26,12 +26,12 @@ def _email():
     return Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter a valid e-mail address."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[_required(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[_required(), Length(max=200)])
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     name = StringField(_l("Organisation name"), validators=[_required(), Length(max=200)])
     credit_code = StringField(_l("Unified social credit code"), validators=[_required(), Length(max=18)])
     types = MultiCheckboxField(_l("Organisation type"), choices=[
@@ -47,7 +47,7 @@ class RegistrationForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[_required(), Length(min=10, max=200)])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField(_l("Organisation name"), validators=[_required(), Length(max=200)])
     credit_code = StringField(_l("Unified social credit code"), validators=[_required(), Length(max=18)])
     types = MultiCheckboxField(_l("Organisation type"), choices=[
@@ -60,7 +60,7 @@ class ProfileForm(FlaskForm):
     longitude = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(-180, 180)])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(_l("E-mail"), validators=[_required(), _email(), Length(max=254)])
 
 
@@ -76,36 +76,36 @@ class PlatformInviteForm(InviteForm):
         validators=[_required()])
 
 
-class PlatformRoleForm(FlaskForm):
+class PlatformRoleForm(Form):
     user_id = IntegerField(validators=[_required(), NumberRange(1, 2**31 - 1)])
     platform_role = SelectField(_l("Platform role"), choices=[
         ("", _l("no platform role")), ("finance", _l("platform finance")),
         ("admin", _l("platform administrator"))], validators=[Optional()])
 
 
-class ChangeDecisionForm(FlaskForm):
+class ChangeDecisionForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(Form):
     name = StringField(_l("Your name"), validators=[_required(), Length(max=100)])
     password = PasswordField(_l("Password"), validators=[_required(), Length(min=10, max=200)])
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     email = EmailField(_l("E-mail"), validators=[_required(), _email(), Length(max=254)])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(_l("New password"), validators=[_required(), Length(min=10, max=200)])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[_required(), Length(max=200)])
     new_password = PasswordField(_l("New password"), validators=[_required(), Length(min=10, max=200)])
 
 
-class LicenceForm(FlaskForm):
+class LicenceForm(Form):
     number = StringField(_l("Licence number"), validators=[_required(), Length(max=60)])
     kind = SelectField(_l("Kind"), choices=[("comprehensive", _l("comprehensive (5 years)")),
                                             ("collection", _l("collection only (3 years)"))])
@@ -114,7 +114,7 @@ class LicenceForm(FlaskForm):
     scan = FileField(_l("Scanned copy (PDF, JPEG or PNG, at most 10 MB)"))
 
 
-class LicenceItemForm(FlaskForm):
+class LicenceItemForm(Form):
     category_code = SelectField(_l("Waste category"), validators=[_required()])
     codes = StringField(_l("Waste codes (optional, comma separated)"), validators=[Length(max=2000)])
     operations = MultiCheckboxField(_l("Operations"), choices=[(o, o) for o in OPERATIONS],
@@ -124,22 +124,22 @@ class LicenceItemForm(FlaskForm):
                                        validators=[_required(), NumberRange(min=0.001, max=10_000_000)])
 
 
-class PermitForm(FlaskForm):
+class PermitForm(Form):
     number = StringField(_l("Number"), validators=[_required(), Length(max=60)])
     valid_from = DateField(_l("Valid from"), validators=[_required()])
     valid_to = DateField(_l("Valid to"), validators=[_required()])
     scan = FileField(_l("Scanned copy (PDF, JPEG or PNG, at most 10 MB)"))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """CSRF token only, for buttons that post."""
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False
 

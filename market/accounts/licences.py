@@ -74,7 +74,14 @@ def add_licence_item(actor: User, licence_id: int, *, category_code: str, codes:
             raise InvalidState(_("A verified licence cannot change; register the new licence instead."))
         if db.session.get(WasteCategory, category_code or "") is None:
             raise ValidationFailed(_("Unknown waste category %(c)s.", c=category_code or "—"), field="category_code")
-        codes = sorted({c.strip() for c in codes if c.strip()})
+        codes = [c.strip() for c in codes if c.strip()]
+        # A repeated code is a typing slip the operator should see, not something to merge quietly.
+        twice = sorted({c for c in codes if codes.count(c) > 1} | {m for m in method_codes
+                                                                    if method_codes.count(m) > 1})
+        if twice:
+            raise ValidationFailed(_("%(c)s is listed twice.", c=", ".join(twice)),
+                                   field="codes" if twice[0] in codes else "method_codes")
+        codes = sorted(codes)
         for code in codes:
             wc = db.session.get(WasteCode, code)
             if wc is None:

@@ -9,10 +9,15 @@ from flask_babel import gettext as _
 
 from market.accounts.policies import sniff_scan_type
 from market.errors import ValidationFailed
+from market.uow import after_rollback, in_transaction
 
 
 def store_scan(stream, field: str = "scan") -> tuple[str, str]:
-    """Validate and store an uploaded scan; return (stored name, MIME type)."""
+    """Validate and store an uploaded scan; return (stored name, MIME type).
+
+    Called inside the use case's transaction: if it rolls back, the file is removed again, so a
+    refused use case leaves nothing on disk.
+    """
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     data = stream.read(limit + 1)
     if not data:
@@ -27,9 +32,16 @@ def store_scan(stream, field: str = "scan") -> tuple[str, str]:
     name = secrets.token_hex(16) + {"application/pdf": ".pdf", "image/jpeg": ".jpg",
                                     "image/png": ".png"}[mime]
     folder = Path(current_app.config["UPLOAD_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(data)
+    write_file(folder / name, data)
     return name, mime
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write a file that belongs to the current transaction: removed again if it rolls back."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if in_transaction():  # outside one (a check on its own) there is nothing to roll back
+        after_rollback(lambda: path.unlink(missing_ok=True))
+    path.write_bytes(data)
 
 
 def size_label(n: int) -> str:

@@ -16,6 +16,7 @@ from market.api.parsing import json_body, require_str
 from market.errors import ValidationFailed
 from market.escrow import disputes
 from market.orders import lifecycle
+from market.web.inputs import text_problem
 
 ID = "int(max=2147483647)"
 MAX_EVIDENCE_BYTES_B64 = 14 * 1024 * 1024
@@ -80,7 +81,12 @@ def _evidence_files() -> tuple[str, list[tuple[object, str]]]:
             data = base64.b64decode(content, validate=True)
         except (binascii.Error, ValueError):
             raise ValidationFailed(_("evidence content must be base64."), field="evidence")
-        files.append((io.BytesIO(data), str(item.get("name") or "evidence")[:200]))
+        name = str(item.get("name") or "evidence")[:200]
+        # the name is served back in a Content-Disposition header: one clean line or nothing
+        problem = text_problem("evidence.name", name, single_line=True)
+        if problem:
+            raise ValidationFailed(problem, field="evidence")
+        files.append((io.BytesIO(data), name))
     return reason, files
 
 

@@ -12,8 +12,10 @@ from flask import request
 from flask_babel import gettext as _
 
 from market.errors import DomainError, ValidationFailed
+from market.web.inputs import text_problem
 
 _MISSING = object()
+MAX_DEPTH = 32  # no endpoint takes more than a few levels
 
 
 class BadRequest(DomainError):
@@ -25,10 +27,35 @@ def json_body() -> dict[str, Any]:
     """The request body as a JSON object, or a 400 bad_request."""
     # force: clients that forget the Content-Type still get their JSON read; silent: we answer
     # in our own error format instead of werkzeug's HTML.
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:  # nested deeper than the parser goes: not a document we take
+        raise BadRequest(_("The request body is nested too deeply.")) from None
     if not isinstance(body, dict):
         raise BadRequest(_("The request body must be a JSON object."))
+    _check_text(body, "", 0)
     return body
+
+
+def _check_text(value, path: str, depth: int) -> None:
+    """Every string in the body, keys included, is text PostgreSQL can store (the web forms' rule).
+
+    Checked once here, so no endpoint can forget it; the error names the value's path.
+    """
+    if depth > MAX_DEPTH:
+        raise BadRequest(_("The request body is nested too deeply."))
+    if isinstance(value, str):
+        problem = text_problem(path, value)
+        if problem:
+            raise ValidationFailed(problem, field=path)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            _check_text(key, inner, depth + 1)
+            _check_text(item, inner, depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_text(item, f"{path}[{i}]", depth + 1)
 
 
 def _value(body: dict, name: str):
@@ -41,9 +68,11 @@ def _required(name: str) -> ValidationFailed:
 
 
 def _no_nul(value: str, name: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it here rather than fail with a 500 in the query.
-    if "\x00" in value:
-        raise ValidationFailed(_("%(field)s must not contain NUL characters.", field=name), field=name)
+    # PostgreSQL text cannot hold NUL or lone surrogates; refuse them here, the web forms' way,
+    # rather than fail with a 500 in the query.
+    problem = text_problem(name, value)
+    if problem:
+        raise ValidationFailed(problem, field=name)
     return value
 
 

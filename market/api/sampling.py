@@ -199,6 +199,9 @@ def _results(body: dict) -> dict:
     for entry in value:
         if not isinstance(entry, dict) or not isinstance(entry.get("analyte"), str):
             raise ValidationFailed(_("Each result names its analyte."), field="results")
+        if entry["analyte"] in out:  # two values for one analyte: which is meant? Never merged.
+            raise ValidationFailed(_("%(c)s is listed twice.", c=entry["analyte"]),
+                                   field=f"results.{entry['analyte']}")
         if isinstance(entry.get("value"), bool) or not isinstance(entry.get("value"), (int, float, str)):
             raise ValidationFailed(_("%(analyte)s must be a number.", analyte=entry["analyte"]),
                                    field=f"results.{entry['analyte']}")

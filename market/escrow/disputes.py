@@ -83,7 +83,8 @@ def parse_awards(raw: dict, order: Order) -> dict[int, int]:
     parties = {order.generator_id, order.operator_id} | {ln.payee_org_id for ln in order.lines}
     awards: dict[int, int] = {}
     for key, value in raw.items():
-        org_id = int(key) if isinstance(key, str) and key.isdigit() else key
+        org_id = int(key) if isinstance(key, str) and key.isascii() and key.isdigit() \
+            and len(key) <= 9 else key
         if type(org_id) is not int or org_id not in parties:
             raise ValidationFailed(_("%(org)s is not a party to this order.", org=key),
                                    field="split")

@@ -5,9 +5,10 @@ import secrets
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
+
+from market.web.forms import Form
 
 MAX_YUAN = Decimal("10000000000")  # ¥10 billion: far beyond any order
 
@@ -41,7 +42,7 @@ def new_token() -> str:
     return secrets.token_hex(16)
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     """A money-moving form: its one-time token makes a double submission post once."""
     idem = HiddenField(default=new_token)
 

@@ -16,6 +16,7 @@ from market.escrow.funding import book_receipt, due_fen, mark_paid
 from market.escrow.models import FundingRequest, Receipt
 from market.escrow.policies import normalise_reference, reference_status
 from market.escrow.services import check_fen
+from market.jobs.schedule import TZ
 from market.listings.validation import today
 from market.uow import transaction
 
@@ -66,8 +67,12 @@ def confirm_receipt(actor: User, *, reference: str, amount_fen: int, received_on
     with transaction():
         req = known_request(reference)
         if req is not None:
-            book.lock_order(req.order_id)
+            order = book.lock_order(req.order_id)
             db.session.refresh(req)
+            # a statement line dated before the order existed cannot be its payment
+            if received_on < order.created_at.astimezone(TZ).date():
+                raise ValidationFailed(_("received_on is before order %(number)s was placed.",
+                                         number=order.number), field="received_on")
         receipt, _replayed = book_receipt(gateway="bank", reference=reference, req=req,
                                           amount_fen=amount_fen, received_on=received_on,
                                           payer_name=payer_name, bank_ref=bank_ref, actor=actor)

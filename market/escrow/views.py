@@ -141,7 +141,8 @@ def resolve(dispute_id):
         if name.startswith("share_"):
             # Blank means nothing to that party; anything else must be a whole number of fen.
             value = value.strip() or "0"
-            split[name[len("share_"):]] = int(value) if value.isdigit() else value
+            split[name[len("share_"):]] = int(value) if value.isascii() and value.isdigit() \
+                and len(value) <= 18 else value
     try:
         lifecycle.resolve_dispute(current_user, dispute_id, split, form.note.data or "")
     except DomainError as exc:

@@ -11,6 +11,7 @@ from market.escrow import queries, receipts
 from market.escrow.forms import MatchForm, ReceiptForm, ReturnForm
 from market.orders import lifecycle
 from market.web.forms import attach_error
+from market.web.inputs import arg_int
 from market.web.security import require_platform_role
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
@@ -81,7 +82,7 @@ def _suspense_action(form, action) -> object:
 
 def _receipt_id(form) -> int:
     raw = form.receipt_id.data or ""
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise ValidationFailed(_("No such receipt."), field="receipt_id")
     return int(raw)
 
@@ -113,9 +114,8 @@ def ledger_browser():
     postings, balance, error = [], None, None
     if code:
         try:
-            before = request.args.get("before", "")
-            postings = ledger.account_postings(code, limit=100, before_entry_id=int(before)
-                                               if before.isdigit() else None)
+            postings = ledger.account_postings(code, limit=100,
+                                               before_entry_id=arg_int("before", 2**63 - 1))
             balance = ledger.balance(code)
         except ValidationFailed as exc:
             error, code = exc.message, ""

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
@@ -15,6 +14,7 @@ from market.accounts.forms import MultiCheckboxField
 from market.errors import ValidationFailed
 from market.listings.validation import today
 from market.money import kg_from_tonnes, round_half_even
+from market.web.forms import Form
 
 FORM_CHOICES = [("solid", _l("solid")), ("sludge", _l("sludge")), ("liquid", _l("liquid")),
                 ("gas_in_container", _l("gas in container"))]
@@ -63,7 +63,7 @@ def split_prefixes(text: str | None) -> list[str]:
     return [p for p in text.split(" ") if p.strip()]
 
 
-class RequestForm(FlaskForm):
+class RequestForm(Form):
     category = SelectField(_l("Waste category"), validators=[Optional()])
     waste_code = StringField(_l("Waste code"), validators=[Optional(), Length(max=10)])
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
@@ -102,14 +102,14 @@ class RequestForm(FlaskForm):
 REQUEST_FIELD_MAP = {"quantity_kg": "quantity", "budget_fen": "budget"}
 
 
-class RepostForm(FlaskForm):
+class RepostForm(Form):
     window_start = DateField(_l("Wanted from"), validators=[_required()],
                              default=lambda: today() + timedelta(days=7))
     window_end = DateField(_l("Wanted until"), validators=[_required()],
                            default=lambda: today() + timedelta(days=37))
 
 
-class QuoteForm(FlaskForm):
+class QuoteForm(Form):
     unit_price = DecimalField(_l("Unit price (yuan per tonne)"), places=2,
                               validators=[_number_required(), MONEY_RANGE])
     transport_fee = DecimalField(_l("Transport fee (yuan)"), places=2, default=Decimal("0"),
@@ -123,20 +123,20 @@ class QuoteForm(FlaskForm):
 QUOTE_FIELD_MAP = {"unit_price_fen_per_t": "unit_price", "transport_fee_fen": "transport_fee"}
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason (optional)"), validators=[Length(max=1000)])
 
 
-class ServiceAreasForm(FlaskForm):
+class ServiceAreasForm(Form):
     prefixes = TextAreaField(_l("Region codes or prefixes"), validators=[Length(max=2000)])
 
 
-class AlertPreferencesForm(FlaskForm):
+class AlertPreferencesForm(Form):
     categories = MultiCheckboxField(_l("Waste categories"))
     region_prefixes = TextAreaField(_l("Region codes or prefixes"), validators=[Length(max=2000)])
 
 
-class OfferForm(FlaskForm):
+class OfferForm(Form):
     category = SelectField(_l("Waste category"), validators=[_required()])
     waste_code = StringField(_l("Waste code (optional)"), validators=[Optional(), Length(max=10)])
     method_code = SelectField(_l("Method"), validators=[_required()])
@@ -166,7 +166,7 @@ OFFER_FIELD_MAP = {"min_kg": "min_t", "max_kg": "max_t", "unit_price_fen_per_t":
                    "transport_fee_fen": "transport_fee"}
 
 
-class OrderFromOfferForm(FlaskForm):
+class OrderFromOfferForm(Form):
     quantity = DecimalField(_l("Quantity"), places=3, validators=[_number_required()])
     unit = SelectField(_l("Unit"), choices=UNIT_CHOICES, default="t")
     region_code = StringField(_l("Pickup region code"),
@@ -178,14 +178,14 @@ class OrderFromOfferForm(FlaskForm):
 ORDER_FIELD_MAP = {"quantity_kg": "quantity"}
 
 
-class RequestFilterForm(FlaskForm):
+class RequestFilterForm(Form):
     class Meta:
         csrf = False
 
     status = SelectField(_l("Status"), validators=[Optional()])
 
 
-class OfferFilterForm(FlaskForm):
+class OfferFilterForm(Form):
     class Meta:
         csrf = False
 

@@ -92,7 +92,7 @@ def region_prefixes(prefixes, field: str) -> list[str]:
         p = str(raw).strip()
         if not p:
             continue
-        if not (p.isdigit() and len(p) in (2, 4, 6)):
+        if not (p.isascii() and p.isdigit() and len(p) in (2, 4, 6)):
             raise ValidationFailed(_("Region prefix %(p)s must have 2, 4 or 6 digits.", p=p), field=field)
         if db.session.scalar(select(Region.code).where(Region.code.startswith(p)).limit(1)) is None:
             raise ValidationFailed(_("No region starts with %(p)s.", p=p), field=field)
@@ -134,6 +134,9 @@ def hazards(values) -> list[str]:
     if bad:
         raise ValidationFailed(_("Unknown hazard characteristic %(h)s; use T, C, I, R or In.",
                                  h=", ".join(bad)), field="hazards")
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        raise ValidationFailed(_("%(c)s is listed twice.", c=", ".join(twice)), field="hazards")
     return [h for h in HAZARDS if h in values]
 
 
@@ -165,7 +168,17 @@ def window(start, end, *, check_start: bool = True) -> tuple[date, date]:
         window_not_started(start)
     if end < start:
         raise ValidationFailed(_("The window must not end before it starts."), field="window_end")
+    if end > one_year_after(start):
+        raise ValidationFailed(_("The window may be at most a year long."), field="window_end")
     return start, end
+
+
+def one_year_after(day: date) -> date:
+    """The same day a year later (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
 
 
 def require_org_type(actor: User, org_type: str) -> None:

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from market.web.forms import Form
 
-class ManifestForm(FlaskForm):
+
+class ManifestForm(Form):
     carrier_org_id = SelectField(_l("Carrier"), coerce=int, validators=[DataRequired()])
     vehicle_plate = StringField(_l("Vehicle plate"), validators=[DataRequired(), Length(max=12)])
     driver_name = StringField(_l("Driver"), validators=[DataRequired(), Length(max=50)])
@@ -38,29 +39,29 @@ MANIFEST_FIELD_MAP = {"lines": "quantity_kg", "lines[0].quantity_kg": "quantity_
                       "lines[0].packaging": "packaging", "lines[0].count": "count"}
 
 
-class SignForm(FlaskForm):
+class SignForm(Form):
     role = HiddenField()
 
 
-class DriverCodeForm(FlaskForm):
+class DriverCodeForm(Form):
     send_to = StringField(_l("Send the code to (e-mail)"), validators=[Optional(), Length(max=254)])
 
 
-class DriverSignForm(FlaskForm):
+class DriverSignForm(Form):
     code = StringField(_l("Six-digit code"), validators=[DataRequired(), Length(min=6, max=6)])
 
 
-class ReceiveForm(FlaskForm):
+class ReceiveForm(Form):
     method_code = SelectField(_l("Disposal method"), validators=[DataRequired()])
 
 
-class DiscrepancyForm(FlaskForm):
+class DiscrepancyForm(Form):
     action = HiddenField()
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
     evidence = FileField(_l("Evidence (for a dispute)"))
 
 
-class RefusalForm(FlaskForm):
+class RefusalForm(Form):
     disposition = SelectField(_l("Refused waste goes"), choices=[
         ("return", _l("back to the generator (return manifest)")),
         ("new_destination", _l("to another licensed receiver"))])
@@ -70,5 +71,5 @@ class RefusalForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)])

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from market.notifications import services
 from market.notifications.queries import inbox
+from market.web.inputs import form_int
 
 bp = Blueprint("notifications", __name__)
 
@@ -18,6 +19,6 @@ def index():
 @bp.post("/inbox/read")
 @login_required
 def mark_read():
-    note_id = request.form.get("id", type=int)
+    note_id = form_int("id")
     services.mark_read(current_user, note_id)
     return redirect(url_for("notifications.index"))

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from market.reviews.policies import CRITERIA, MAX_COMMENT, MAX_SCORE, MIN_SCORE
 from market.reviews.queries import review_panel
+from market.web.forms import Form
 
 SCORE_CHOICES = [(n, str(n)) for n in range(MAX_SCORE, MIN_SCORE - 1, -1)]
 
@@ -26,7 +26,7 @@ def _score(label):
                       validators=[InputRequired(message=_l("Choose a score from 1 to 5."))])
 
 
-class _ReviewForm(FlaskForm):
+class _ReviewForm(Form):
     comment = TextAreaField(_l("Comment (optional)"), validators=[Length(max=MAX_COMMENT)])
 
     side: str = ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -12,6 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from market.accounts.forms import MultiCheckboxField
 from market.money import round_half_even
 from market.sampling.analytes import ANALYTES
+from market.web.forms import Form
 
 ANALYTE_LABELS = {
     "ph": _l("pH"), "calorific_value": _l("Calorific value"), "halogens": _l("Halogens"),
@@ -38,7 +38,7 @@ def analyte_label(code: str) -> str:
     return f"{ANALYTE_LABELS[code]} ({ANALYTES[code].unit})"
 
 
-class SamplingRequestForm(FlaskForm):
+class SamplingRequestForm(Form):
     lab_org_id = SelectField(_l("Laboratory"), coerce=int, validators=[InputRequired()])
     analytes = MultiCheckboxField(_l("Analytes"))
 
@@ -48,33 +48,33 @@ class SamplingRequestForm(FlaskForm):
         self.analytes.choices = [(code, analyte_label(code)) for code in ANALYTES]
 
 
-class LabAcceptForm(FlaskForm):
+class LabAcceptForm(Form):
     fee = DecimalField(_l("Sampling fee (yuan)"), places=2,
                        validators=[InputRequired(message=_l("This field is required.")),
                                    NumberRange(min=0, max=10**7)])
 
 
-class CollectForm(FlaskForm):
+class CollectForm(Form):
     collected_on = DateField(_l("Sampling date"), validators=[_required()])
     sampler = StringField(_l("Sampler"), validators=[_required(), Length(max=100)])
     custody_number = StringField(_l("Chain-of-custody number"), validators=[_required(), Length(max=60)])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)])
 
 
-class PriceForm(FlaskForm):
+class PriceForm(Form):
     unit_price = DecimalField(_l("Unit price after the test (yuan per tonne)"), places=2,
                               validators=[InputRequired(message=_l("This field is required.")),
                                           YUAN_RANGE])
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     decline = TextAreaField(_l("Reason for declining"), validators=[_required(), Length(max=1000)])
 
 
-class ResultsForm(FlaskForm):
+class ResultsForm(Form):
     report = FileField(_l("Signed report (PDF)"))
 
 

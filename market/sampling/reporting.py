@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from market import db
 from market.accounts.models import User
-from market.accounts.uploads import size_label
+from market.accounts.uploads import size_label, write_file
 from market.audit.services import record
 from market.db import utcnow
 from market.errors import ValidationFailed
@@ -114,8 +114,6 @@ def report_results(actor: User, sampling_id: int, *, results: dict, report: byte
         notify_org(order.generator_id, "sampling.reported",
                    _("Results for %(number)s are in; the operator now confirms the price.",
                      number=so.number), link=f"/orders/{order.id}/sampling")
-        # Written last, once every check passed; a rollback after this leaves only an unnamed file.
-        path = report_path(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        # Written last, once every check passed; removed again if the commit fails.
+        write_file(report_path(name), data)
         return so

@@ -21,6 +21,7 @@ from market.sampling.queries import (accredited_labs, declared_profile, flag_mes
                                      result_flags, sampling_orders_for, visible_sampling)
 from market.web.downloads import send_attachment
 from market.web.forms import attach_error, flash_outcome
+from market.web.inputs import form_int
 
 bp = Blueprint("sampling", __name__)
 
@@ -54,7 +55,7 @@ def request_sampling(order_id):
     back = url_for("sampling.order_panel", order_id=order_id)
     form = SamplingRequestForm()
     return flash_outcome(lambda: services.request_sampling(
-        current_user, order_id, lab_org_id=request.form.get("lab_org_id", type=int),
+        current_user, order_id, lab_org_id=form_int("lab_org_id"),
         analytes=form.analytes.data or []),
         _("The sampling order was sent to the laboratory."), back)
 

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import FileField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from market.escrow.forms import TokenForm, YuanField
+from market.web.forms import Form
 
 
-class CertificateForm(FlaskForm):
+class CertificateForm(Form):
     certificate = FileField(_l("Disposal certificate (PDF, JPEG or PNG)"))
 
 

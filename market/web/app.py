@@ -26,7 +26,7 @@ from market.reviews.views import bp as reviews_bp
 from market.sampling.views import bp as sampling_bp
 from market.settlement.statement_views import bp as statements_bp
 from market.settlement.views import bp as settlement_bp
-from market.web import headers, i18n, security
+from market.web import headers, i18n, inputs, security
 from market.web.errors import register_error_handlers
 from market.web.health import bp as health_bp
 from market.web.limiter import limiter
@@ -45,6 +45,7 @@ def init_web(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     register_error_handlers(app)
+    inputs.init_app(app)  # before the blueprints: their routes use its `int` converter
     register_blueprints(app)
 
 

@@ -1,10 +1,60 @@
-"""Glue between WTForms and domain validation errors."""
+"""The base form of every web form, and glue between WTForms and domain validation errors."""
 from __future__ import annotations
+
+from decimal import Decimal
 
 from flask import flash, redirect
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, FloatField, IntegerField, StringField, TextAreaField
 
 from market.errors import DomainError, NotFound, OrganisationSuspended
+from market.web.inputs import LINE_BREAK, MAX_ID
+
+# Beyond these a typed number is a typing error or an attack, never a quantity, price or id.
+MAX_DECIMAL = Decimal(10) ** 12
+
+
+def _finite_number(field, parse):
+    """Wrap a number field's parser: NaN, infinities and absurd magnitudes are a field error."""
+    def process_formdata(valuelist):
+        parse(valuelist)
+        value = field.data
+        if value is None:
+            return
+        bad = (not value.is_finite() or abs(value) >= MAX_DECIMAL) if isinstance(value, Decimal) \
+            else (value != value or abs(value) > MAX_ID)  # float NaN/inf, int beyond an id
+        if bad:
+            field.data = None  # validators that compare must not see it
+            raise ValueError(_("Enter an ordinary number."))
+    return process_formdata
+
+
+def _one_line(field, parse):
+    """Wrap a one-line text field's parser: a line break (which could reach a header) is an error."""
+    def process_formdata(valuelist):
+        parse(valuelist)
+        if isinstance(field.data, str) and LINE_BREAK.search(field.data):
+            raise ValueError(_("This field must be on one line."))
+    return process_formdata
+
+
+class Form(FlaskForm):
+    """Every web form derives from this (tests/web/test_hostile_inputs.py checks).
+
+    Text is checked for every request by market.web.inputs; here, every number field refuses
+    NaN, infinities and magnitudes no quantity, price or id can have, and every one-line text
+    field (all but text areas) refuses line breaks, with a message on the field.
+    """
+
+    class Meta(FlaskForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            if isinstance(field, (DecimalField, FloatField, IntegerField)):
+                field.process_formdata = _finite_number(field, field.process_formdata)
+            elif isinstance(field, StringField) and not isinstance(field, TextAreaField):
+                field.process_formdata = _one_line(field, field.process_formdata)
+            return field
 
 
 def attach_error(form, exc: DomainError, field_map: dict[str, str] | None = None) -> None:

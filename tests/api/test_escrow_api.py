@@ -4,18 +4,11 @@ from __future__ import annotations
 import base64
 import io
 
-from sqlalchemy import func, select
-
 from market import db, ledger
 from market.escrow.dispute_models import Dispute
 from market.escrow.policies import make_reference
-from market.ledger.models import Entry
 from tests.api.conftest import bearer, error_of
-from tests.escrow_factories import PDF, make_order, pay_in_full, set_status
-
-
-def entries() -> int:
-    return db.session.scalar(select(func.count()).select_from(Entry))
+from tests.escrow_factories import PDF, make_order, money_snapshot, pay_in_full, set_status
 
 
 def test_funding_instructions_for_the_payer(client, generator, operator):
@@ -33,18 +26,20 @@ def test_funding_instructions_for_the_payer(client, generator, operator):
 
 def test_funding_refusals(client, generator, operator, other_generator, regulator):
     order = make_order(generator.org, operator.org)
+    early = make_order(generator.org, operator.org, status="contract_pending")
+    before = money_snapshot(order, early)
     resp = client.post(f"/api/v1/orders/{order.id}/funding", headers=bearer(operator))
     assert resp.status_code == 403 and error_of(resp)["code"] == "nothing_to_pay"
     resp = client.post(f"/api/v1/orders/{order.id}/funding", headers=bearer(other_generator))
     assert resp.status_code == 404
     resp = client.post(f"/api/v1/orders/{order.id}/funding", headers=bearer(regulator))
     assert resp.status_code == 403
-    early = make_order(generator.org, operator.org, status="contract_pending")
     resp = client.post(f"/api/v1/orders/{early.id}/funding", headers=bearer(generator))
     assert resp.status_code == 409 and error_of(resp)["code"] == "not_awaiting_funding"
     assert client.post("/api/v1/orders/2147483647/funding",
                        headers=bearer(generator)).status_code == 404
     assert client.post(f"/api/v1/orders/{order.id}/funding").status_code == 401
+    assert money_snapshot(order, early) == before
 
 
 def test_open_a_dispute_with_multipart_evidence(client, generator, operator, finance):
@@ -63,7 +58,7 @@ def test_open_a_dispute_with_multipart_evidence(client, generator, operator, fin
 def test_open_a_dispute_with_json_evidence_and_bad_input(client, generator, operator, finance):
     order = set_status(pay_in_full(make_order(generator.org, operator.org), finance), "received")
     url = f"/api/v1/orders/{order.id}/disputes"
-    before = entries()
+    before = money_snapshot(order)
     resp = client.post(url, headers=bearer(generator), json={"reason": "x", "evidence": [
         {"name": "a.txt", "content_base64": base64.b64encode(b"plain text").decode()}]})
     assert resp.status_code == 422 and error_of(resp)["field"] == "evidence"
@@ -71,7 +66,7 @@ def test_open_a_dispute_with_json_evidence_and_bad_input(client, generator, oper
     assert resp.status_code == 422
     resp = client.post(url, headers=bearer(generator), json={"evidence": []})
     assert resp.status_code == 422 and error_of(resp)["field"] == "reason"
-    assert entries() == before
+    assert money_snapshot(order) == before
     resp = client.post(url, headers=bearer(operator), json={"reason": "对方拒付", "evidence": [
         {"name": "photo.pdf", "content_base64": base64.b64encode(PDF).decode()}]})
     assert resp.status_code == 201
@@ -79,7 +74,20 @@ def test_open_a_dispute_with_json_evidence_and_bad_input(client, generator, oper
 
 def test_disputing_a_funded_order_in_transit_is_refused(client, generator, operator, finance):
     order = pay_in_full(make_order(generator.org, operator.org), finance)
+    before = money_snapshot(order)
     resp = client.post(f"/api/v1/orders/{order.id}/disputes", headers=bearer(generator),
                        json={"reason": "x", "evidence": [
                            {"name": "a.pdf", "content_base64": base64.b64encode(PDF).decode()}]})
     assert resp.status_code == 409 and error_of(resp)["code"] == "invalid_transition"
+    assert money_snapshot(order) == before
+
+
+def test_an_evidence_name_with_a_line_break_is_refused_and_nothing_stored(client, generator,
+                                                                          operator, finance):
+    order = set_status(pay_in_full(make_order(generator.org, operator.org), finance), "received")
+    before = money_snapshot(order)
+    resp = client.post(f"/api/v1/orders/{order.id}/disputes", headers=bearer(generator), json={
+        "reason": "重量不符", "evidence": [{"name": "a.pdf\r\nX-Injected: 1",
+                                        "content_base64": base64.b64encode(PDF).decode()}]})
+    assert resp.status_code == 422 and error_of(resp)["field"] == "evidence"
+    assert money_snapshot(order) == before

@@ -204,18 +204,29 @@ def test_regulator_cannot_write_anywhere_in_the_api(app, client, regulator):
     assert client.get("/api/v1/me", headers=headers).status_code == 200
 
 
-def test_old_idempotency_records_are_pruned_by_the_daily_job(app, client, generator):
-    from datetime import timedelta
+# The daily job runs on the Shanghai day; these UTC clocks fall on both sides of its midnight
+# (16:00 UTC), where passing the UTC date instead made the test fail for eight hours a day.
+FAKE_NOWS = ["2026-03-10T00:30:00+00:00", "2026-03-10T15:59:00+00:00",
+             "2026-03-10T16:00:00+00:00", "2026-03-10T23:59:00+00:00"]
+
+
+@pytest.mark.parametrize("now", [*FAKE_NOWS, None])
+def test_old_idempotency_records_are_pruned_by_the_daily_job(app, client, generator, now):
+    from datetime import datetime, timedelta
 
     from market.api.jobs import prune_idempotency_records
     from market.db import utcnow
+    from market.jobs.schedule import TZ
+    clock = datetime.fromisoformat(now) if now else utcnow()
     headers = bearer(generator)
-    make_notes(generator, 1)
-    client.post("/api/v1/notifications/read", json={}, headers={**headers, "Idempotency-Key": "old"})
-    make_notes(generator, 1)
-    client.post("/api/v1/notifications/read", json={}, headers={**headers, "Idempotency-Key": "new"})
-    old = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "old"))
-    old.created_at = utcnow() - timedelta(days=8)
+    for key in ("old", "new"):
+        make_notes(generator, 1)
+        client.post("/api/v1/notifications/read", json={},
+                    headers={**headers, "Idempotency-Key": key})
+    records = {r.key: r for r in db.session.scalars(select(IdempotencyRecord))}
+    records["old"].created_at = clock - timedelta(days=8)
+    records["new"].created_at = clock - timedelta(minutes=1)
     db.session.commit()
-    assert prune_idempotency_records(utcnow().date().isoformat()) == 1
+    # the run day is the Shanghai date at the job's clock, as the scheduler passes it
+    assert prune_idempotency_records(clock.astimezone(TZ).date().isoformat()) == 1
     assert [r.key for r in db.session.scalars(select(IdempotencyRecord))] == ["new"]

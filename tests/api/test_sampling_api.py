@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import base64
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from market import db
 from market.listings.models import CapacityReservation
+from market.listings.validation import today
 from market.sampling.models import SamplingOrder, SamplingResult
 from tests.api.conftest import bearer, error_of
 from tests.factories import OrganisationFactory, PermitFactory, UserFactory
@@ -49,7 +49,7 @@ def test_the_whole_test_through_the_api(client, order, generator, operator, lab)
     assert client.post(f"/api/v1/sampling/{sampling_id}/accept", headers=lab_h,
                        json={"fee_fen": 50_000}).get_json()["fee_status"] == "due"
     client.post(f"/api/v1/sampling/{sampling_id}/collect", headers=lab_h,
-                json={"collected_on": date.today().isoformat(), "sampler": "李", "custody_number": "C-1"})
+                json={"collected_on": today().isoformat(), "sampler": "李", "custody_number": "C-1"})
     resp = client.post(f"/api/v1/sampling/{sampling_id}/results", headers=lab_h, json=results_body())
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
@@ -114,3 +114,16 @@ def test_the_generator_may_not_set_the_price(client, order, generator, lab):
     resp = client.post(f"/api/v1/orders/{order.id}/price", headers=bearer(generator),
                        json={"unit_price_fen_per_t": 1})
     assert resp.status_code == 403 and error_of(resp)["code"] == "actor_not_allowed"
+
+
+def test_an_analyte_reported_twice_is_refused_not_merged(client, order, generator, lab):
+    so = run_lab(order, generator, lab, results={"ph": {}, "water": {}}, until="sample_collected")
+    twice = [RESULTS[0], {**RESULTS[0], "value": 9.5}, RESULTS[1]]
+    resp = client.post(f"/api/v1/sampling/{so.id}/results", headers=bearer(lab),
+                       json=results_body(results=twice))
+    assert resp.status_code == 422
+    err = error_of(resp)
+    assert err["field"] == "results.ph" and "listed twice" in err["message"]
+    db.session.expire_all()
+    assert so.status == "sample_collected" and so.report_file is None
+    assert db.session.scalar(select(func.count()).select_from(SamplingResult)) == 0

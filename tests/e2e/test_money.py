@@ -6,13 +6,12 @@ payment page then shows the money held, and the trial balance still sums to zero
 """
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import func, select
 
 from market import db, ledger
 from market.escrow.models import Receipt
+from market.listings.validation import today
 from market.orders.models import Order
 from tests.e2e.test_sampling_contract import log_in, user
 from tests.escrow_factories import make_order
@@ -49,7 +48,7 @@ def test_bank_funding_from_instructions_to_trial_balance(csrf_app, page_for):
         form = finance.get_by_test_id("confirm-receipt")
         form.locator("input[name=reference]").fill(ref)
         form.locator("input[name=amount]").fill("3000.00")
-        form.locator("input[name=received_on]").fill(date.today().isoformat())
+        form.locator("input[name=received_on]").fill(today().isoformat())
         form.locator("input[name=payer_name]").fill("深圳市华芯电子制造有限公司")
         form.locator("input[name=bank_ref]").fill("CMB-20261125-0001")
         form.locator("button[type=submit]").click()

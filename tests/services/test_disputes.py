@@ -15,7 +15,7 @@ from market.escrow.errors import EscrowNotFunded, SplitMismatch
 from market.ledger.models import Entry
 from market.notifications.models import Notification
 from market.orders import lifecycle
-from tests.escrow_factories import PDF, PNG, make_order, pay_in_full, set_status
+from tests.escrow_factories import PDF, PNG, make_order, money_snapshot, pay_in_full, set_status
 
 
 def files(*blobs):
@@ -51,12 +51,16 @@ def test_a_party_opens_a_dispute_with_evidence_and_the_money_stays(received, gen
     assert notes(operator, "escrow.dispute_opened") == 1
     assert notes(admin, "escrow.dispute_opened") == 1  # an admin must decide
     assert audited("escrow.dispute_opened") == 1
-    with pytest.raises(Exception):  # frozen: no release while disputed
+    frozen = money_snapshot(received)
+    with pytest.raises(InvalidState):  # frozen: no release while disputed
         services.release(finance, received.id, received.line("disposal").id, 1, key="f")
+    assert money_snapshot(received) == frozen
     assert ledger.balance(f"escrow:{received.number}") == 340_000
 
 
 def test_dispute_input_is_checked(received, generator, other_generator, operator):
+    db.session.commit()
+    before = money_snapshot(received)
     with pytest.raises(ValidationFailed):
         disputes.open_dispute(generator, received.id, "  ", files(PDF))
     with pytest.raises(ValidationFailed) as exc:
@@ -68,6 +72,7 @@ def test_dispute_input_is_checked(received, generator, other_generator, operator
         disputes.open_dispute(generator, received.id, "重量不符", files(*[PDF] * 6))
     with pytest.raises(NotFound):
         disputes.open_dispute(other_generator, received.id, "重量不符", files(PDF))
+    assert money_snapshot(received) == before  # no dispute, no evidence, no file, no posting
     assert received.status == "received"
     disputes.open_dispute(operator, received.id, "对方拒绝确认", files(PDF))
     with pytest.raises(InvalidState):  # one open dispute at a time
@@ -116,18 +121,20 @@ def test_a_split_that_does_not_add_up_is_refused_and_nothing_posts(received, gen
                                                                    admin, shares):
     d = disputes.open_dispute(generator, received.id, "重量不符", files(PDF))
     ids = {"op": operator.org_id, "gen": generator.org_id, "other": other_generator.org_id}
-    before = entries()
+    before = money_snapshot(received)
     with pytest.raises(ValidationFailed) as exc:
         lifecycle.resolve_dispute(admin, d.id, {str(ids[k]): v for k, v in shares.items()})
     assert exc.value.field == "split"
-    assert entries() == before and d.status == "open"
+    assert money_snapshot(received) == before and d.status == "open"
 
 
 def test_only_admins_resolve(received, generator, operator, finance):
     d = disputes.open_dispute(generator, received.id, "重量不符", files(PDF))
+    before = money_snapshot(received)
     for user in (generator, operator, finance):
         with pytest.raises(PermissionDenied):
             lifecycle.resolve_dispute(user, d.id, {str(generator.org_id): 340_000})
+    assert money_snapshot(received) == before and d.status == "open"
 
 
 def test_negative_price_dispute_fee_comes_out_of_the_operator_share(generator, operator, admin,

@@ -2,7 +2,7 @@
 suspense."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,12 +14,13 @@ from market.escrow.errors import BadReference, NothingToPay, NotAwaitingFunding
 from market.escrow.models import Receipt
 from market.escrow.policies import make_reference
 from market.ledger.models import Entry
+from market.listings.validation import today
 from market.notifications.models import Notification
 from market.orders import lifecycle
 from tests.escrow_factories import make_order
 from tests.factories import UserFactory
 
-TODAY = date.today()
+TODAY = today()
 
 
 def entries() -> int:

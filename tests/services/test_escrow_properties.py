@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import itertools
-from datetime import date
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -23,6 +22,7 @@ from market.escrow import book, disputes, funding, services
 from market.escrow.models import Movement, Receipt
 from market.ledger.models import Posting
 from market.escrow.policies import plan_release
+from market.listings.validation import today
 from market.orders import lifecycle
 from market.orders import state as state_table
 from market.orders.models import Order
@@ -68,7 +68,7 @@ class World:
             lifecycle.start_funding(order_id)
             for req in funding.requests_of(order_id):
                 lifecycle.confirm_receipt(self.finance, reference=req.reference,
-                                         amount_fen=req.amount_fen, received_on=date.today(),
+                                         amount_fen=req.amount_fen, received_on=today(),
                                          payer_name="p", bank_ref=f"init-{req.id}")
 
     def order(self, i: int) -> Order:
@@ -111,7 +111,7 @@ def run(w: World, op: tuple) -> None:
         due = max(req.amount_fen - state.funded.get(req.payer_org_id, 0), 0)
         amount = {1: max(due // 2, 1), 2: due or 1, 3: due + 777, 4: 1}[op[3]]
         r = lifecycle.confirm_receipt(w.finance, reference=req.reference, amount_fen=amount,
-                                     received_on=date.today(), payer_name="p", bank_ref=key)
+                                     received_on=today(), payer_name="p", bank_ref=key)
         assert r.applied_fen + r.suspense_fen == amount
         assert r.applied_fen <= due
     elif kind == "release":

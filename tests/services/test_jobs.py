@@ -1,8 +1,10 @@
 """The transactional outbox, rq execution, retries and the Redis-down path (DESIGN.md §4 rule 3)."""
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
 from market import db
+from market.config import ROOT
 from market.jobs import enqueue_after_commit, job
 from market.jobs.core import dispatch_pending, execute, push, redis_connection
 from market.jobs.models import OutboxJob
@@ -373,3 +376,21 @@ def test_jobs_tick_runs_the_scheduler_and_the_dispatcher(app, redis_conn):
     second = runner.invoke(args=["jobs", "tick"])
     # whatever the time of day, a second tick starts nothing and re-sends nothing
     assert second.output.strip() == "started: []; re-sent: 0"
+
+
+@pytest.mark.committed
+def test_the_production_worker_command_runs_a_queued_job(app):
+    """`flask jobs worker --burst`, the command production runs, as its own process against the
+    test database and Redis: the job the use case queued is done when it exits."""
+    with transaction():
+        msg = queue_email("worker@example.cn", "主题", "正文")
+    assert db.session.get(EmailMessage, msg.id).status == "queued"
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"],
+           "REDIS_URL": app.config["REDIS_URL"], "FLASK_APP": "wsgi"}
+    env.pop("HAZEX_ENV", None)
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker",
+                           "--burst"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    db.session.expire_all()
+    assert db.session.get(EmailMessage, msg.id).status == "stored"  # no SMTP: kept in the outbox

@@ -16,6 +16,7 @@ from market.accounts.policies import licence_validity_problem, sniff_scan_type
 from market.audit.models import AuditEvent
 from market.config import ROOT
 from market.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from market.listings.validation import today
 from market.notifications.models import EmailMessage, Notification
 from tests.factories import LicenceFactory, LicenceItemFactory, PermitFactory, UserFactory
 
@@ -191,8 +192,8 @@ def test_only_operators_create_licences(request, role):
 def test_add_item_to_pending_licence(operator, pending_licence):
     before = counts()
     item = svc.add_licence_item(operator, pending_licence.id,
-                                **item_args(codes=[" 900-249-08", "900-214-08", "900-214-08", ""],
-                                            operations=["利用", "收集"], method_codes=["R9", "R9"]))
+                                **item_args(codes=[" 900-249-08", "900-214-08", ""],
+                                            operations=["利用", "收集"], method_codes=["R9"]))
     assert item.codes == ["900-214-08", "900-249-08"]
     assert item.operations == ["收集", "利用"]  # canonical order
     assert item.method_codes == ["R9"]
@@ -214,6 +215,8 @@ def test_add_item_to_pending_licence(operator, pending_licence):
     ({"operations": ["利用"], "method_codes": []}, "method_codes"),
     ({"operations": ["处置"], "method_codes": []}, "method_codes"),
     ({"method_codes": ["Z9"]}, "method_codes"),
+    ({"codes": ["900-214-08", " 900-214-08"]}, "codes"),             # a repeat is refused, not merged
+    ({"method_codes": ["R9", "R9"]}, "method_codes"),
     ({"approved_kg_per_year": 0}, "approved_kg_per_year"),
     ({"approved_kg_per_year": -5}, "approved_kg_per_year"),
     ({"approved_kg_per_year": 1.5}, "approved_kg_per_year"),
@@ -414,6 +417,6 @@ def test_sniffing_looks_at_content_not_names():
 
 
 def test_expiry_is_relative_to_today():
-    lic = LicenceFactory(valid_to=date.today() + timedelta(days=30))
-    assert lic.is_valid_on(date.today())
-    assert not lic.is_valid_on(date.today() + timedelta(days=31))
+    lic = LicenceFactory(valid_to=today() + timedelta(days=30))
+    assert lic.is_valid_on(today())
+    assert not lic.is_valid_on(today() + timedelta(days=31))

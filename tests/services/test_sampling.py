@@ -1,7 +1,7 @@
 """Sampling orders on the real database: labs, the lab's steps, results, refusals, the gate."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -12,6 +12,7 @@ from market.audit.models import AuditEvent
 from market.contracts.models import Contract
 from market.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from market.listings.models import CapacityReservation
+from market.listings.validation import today
 from market.notifications.models import Notification
 from market.orders import lifecycle
 from market.orders.models import OrderLine
@@ -93,8 +94,8 @@ def test_a_party_sends_the_order_to_an_accredited_lab(order, generator, operator
 
 def test_a_lab_without_valid_accreditation_is_refused(order, generator):
     expired = UserFactory(org=OrganisationFactory(types=["lab"]))
-    PermitFactory(org=expired.org, kind="cma", valid_from=date.today() - timedelta(days=800),
-                  valid_to=date.today() - timedelta(days=1))
+    PermitFactory(org=expired.org, kind="cma", valid_from=today() - timedelta(days=800),
+                  valid_to=today() - timedelta(days=1))
     unverified = UserFactory(org=OrganisationFactory(types=["lab"]))
     PermitFactory(org=unverified.org, kind="cma", status="pending")
     transport_only = UserFactory(org=OrganisationFactory(types=["lab"]))
@@ -157,25 +158,25 @@ def test_only_the_chosen_lab_works_the_order(order, generator, operator, lab):
     for outsider in (other_lab, generator, operator):
         refused(NotFound, svc.lab_accept, outsider, so.id, fee_fen=1)
     refused(ValidationFailed, svc.lab_accept, lab, so.id, fee_fen=-5, field="fee_fen")
-    refused(InvalidState, svc.lab_collect, lab, so.id, collected_on=date.today(), sampler="x",
+    refused(InvalidState, svc.lab_collect, lab, so.id, collected_on=today(), sampler="x",
             custody_number="y", code="invalid_transition")
 
 
 def test_accepting_rechecks_the_accreditation(order, generator, lab):
     so = run_lab(order, generator, lab, until="requested")
     permit = lab.org.permits[0]
-    permit.valid_to = date.today() - timedelta(days=1)
-    permit.valid_from = date.today() - timedelta(days=30)
+    permit.valid_to = today() - timedelta(days=1)
+    permit.valid_from = today() - timedelta(days=30)
     refused(PermissionDenied, svc.lab_accept, lab, so.id, fee_fen=100, code="lab_not_accredited")
 
 
 def test_sampling_needs_date_sampler_and_custody_number(order, generator, lab):
     so = run_lab(order, generator, lab, until="accepted")
-    refused(ValidationFailed, svc.lab_collect, lab, so.id, collected_on=date.today() + timedelta(days=2),
+    refused(ValidationFailed, svc.lab_collect, lab, so.id, collected_on=today() + timedelta(days=2),
             sampler="王", custody_number="C1", field="collected_on")
-    refused(ValidationFailed, svc.lab_collect, lab, so.id, collected_on=date.today(), sampler=" ",
+    refused(ValidationFailed, svc.lab_collect, lab, so.id, collected_on=today(), sampler=" ",
             custody_number="C1", field="sampler")
-    refused(ValidationFailed, svc.lab_collect, lab, so.id, collected_on=date.today(), sampler="王",
+    refused(ValidationFailed, svc.lab_collect, lab, so.id, collected_on=today(), sampler="王",
             custody_number="", field="custody_number")
 
 
@@ -265,7 +266,7 @@ def test_cancelling_the_order_withdraws_a_test_not_yet_sampled(order, generator,
     # the lab hears of it, and can no longer collect a sample for a dead order
     assert db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == lab.id, Notification.kind == "sampling.cancelled")) == 1
-    refused(InvalidState, svc.lab_collect, lab, so.id, collected_on=date.today(), sampler="王",
+    refused(InvalidState, svc.lab_collect, lab, so.id, collected_on=today(), sampler="王",
             custody_number="COC-1", code="invalid_transition")
 
 

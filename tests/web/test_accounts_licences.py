@@ -209,12 +209,13 @@ def test_add_and_remove_item(op_client, pending):
     page = op_client.get(f"/account/licences/{pending.id}").get_data(as_text=True)
     assert "1,234.500 t" in page
 
-    resp = op_client.post(f"/account/licences/{pending.id}/items/{item.id}/remove")
+    item_id = item.id  # the request deletes the row; the test's session then forgets it
+    resp = op_client.post(f"/account/licences/{pending.id}/items/{item_id}/remove")
     assert resp.status_code == 302
-    assert db.session.get(LicenceItem, item.id) is None
+    assert db.session.get(LicenceItem, item_id) is None
     assert counts()["AuditEvent"] == before["AuditEvent"] + 2
     event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-    assert (event.action, event.object_id, event.ip) == ("licence.item_removed", str(item.id), IP)
+    assert (event.action, event.object_id, event.ip) == ("licence.item_removed", str(item_id), IP)
 
 
 @pytest.mark.parametrize("overrides, field", [

@@ -1,19 +1,18 @@
 """Finance pages: receipts to confirm, suspense, the ledger browser and the trial balance."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import func, select
 
 from market import db, ledger
 from market.escrow.models import Receipt
 from market.ledger.models import Entry
+from market.listings.validation import today
 from market.orders import lifecycle
 from tests.escrow_factories import make_order
 from tests.web.marketplace import as_user, field_error, text
 
-TODAY = date.today().isoformat()
+TODAY = today().isoformat()
 
 
 def entries() -> int:
@@ -73,9 +72,14 @@ def test_suspense_items_are_matched_or_returned(client, finance, awaiting):
                 data={"receipt_id": second.id, "amount": "12.34", "bank_ref": "RET-9",
                       "idem": "t2"})
     # the same form posted twice (same token) moves the money once
-    client.post("/finance/suspense/return",
-                data={"receipt_id": second.id, "amount": "12.34", "bank_ref": "RET-9",
-                      "idem": "t2"})
+    returned = {"receipt_id": second.id, "amount": "12.34", "bank_ref": "RET-9", "idem": "t2"}
+    client.post("/finance/suspense/return", data=returned)
+    after_first = (entries(), ledger.balance("suspense:bank"), ledger.balance("clearing:bank"),
+                   db.session.scalar(select(func.count()).select_from(Receipt)))
+    resp = client.post("/finance/suspense/return", data=returned)
+    assert resp.status_code == 302
+    assert (entries(), ledger.balance("suspense:bank"), ledger.balance("clearing:bank"),
+            db.session.scalar(select(func.count()).select_from(Receipt))) == after_first
     db.session.refresh(order)
     assert order.status == "funded"
     assert ledger.balance("suspense:bank") == 0
@@ -86,7 +90,7 @@ def test_suspense_items_are_matched_or_returned(client, finance, awaiting):
 def test_ledger_browser_and_trial_balance(client, finance, awaiting):
     order, ref = awaiting
     lifecycle.confirm_receipt(finance, reference=ref, amount_fen=300_000,
-                             received_on=date.today(), payer_name="x", bank_ref="L1")
+                             received_on=today(), payer_name="x", bank_ref="L1")
     as_user(client, finance)
     page = client.get("/finance/ledger?prefix=escrow:").get_data(as_text=True)
     assert f'data-code="escrow:{order.number}"' in page and "clearing:bank" not in page

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from market import db
 from market.audit.models import AuditEvent
+from market.listings.validation import today
 from market.orders.models import OrderLine
 from market.sampling.models import SamplingOrder, SamplingResult
 from tests.factories import PASSWORD, OrganisationFactory, PermitFactory, UserFactory
@@ -86,7 +87,7 @@ def test_the_lab_accepts_samples_and_reports_with_its_pdf(client, order, generat
     assert "Accepted" in text(resp)
     db.session.expire_all()
     assert (order.line("sampling").amount_fen, order.line("sampling").payee_org_id) == (120_050, lab.org_id)
-    client.post(f"/sampling/{so.id}/collect", data={"collected_on": date.today().isoformat(),
+    client.post(f"/sampling/{so.id}/collect", data={"collected_on": today().isoformat(),
                                                     "sampler": "王采样", "custody_number": "COC-9"})
     form = {"value_ph": "7.2", "method_ph": "GB/T 15555.12", "value_halogens": "3.5",
             "method_halogens": "HJ 1082", "value_Pb": "120", "method_Pb": "HJ 781",

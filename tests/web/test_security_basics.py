@@ -75,6 +75,7 @@ def test_posts_without_valid_token_are_refused(csrf_app, en, generator, operator
         assert CSRF_MESSAGE in resp.get_data(as_text=True), path
     with en.session_transaction() as session:
         assert "_user_id" not in session and "locale" not in session
+    assert counts() == before  # no organisation, user, licence or audit row from a forged post
 
     login_with_token(en, operator)
     before = counts()
