@@ -14,6 +14,7 @@ from market import acting, db
 from market.accounts import sessions
 from market.accounts.models import Organisation, User
 from market.errors import NotFound, PermissionDenied
+from market.region_scope import org_in_region, region_matches
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
@@ -148,14 +149,14 @@ def scope(stmt: Select, model, user: User, *, org_column=None, region_column=Non
     Tenants see their own organisation's rows; regulators rows whose organisation lies in their
     region; platform staff everything.
     """
-    org_column = org_column if org_column is not None else model.org_id
     if user.is_platform:
         return stmt
+    org_column = org_column if org_column is not None else model.org_id
     if user.is_regulator:
+        prefix = user.org.scope_prefix
         if region_column is None:
-            region_column = Organisation.region_code
-            stmt = stmt.join(Organisation, Organisation.id == org_column)
-        return stmt.where(region_column.startswith(user.org.scope_prefix, autoescape=True))
+            return stmt.where(org_in_region(org_column, prefix))
+        return stmt.where(region_matches(region_column, prefix))
     return stmt.where(org_column == user.org_id)
 
 
