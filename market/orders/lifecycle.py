@@ -8,8 +8,9 @@
 
 Calls run one way: views, API and jobs → this module → each context's own steps (listings,
 sampling, contracts, escrow, and the orders context's low-level services) → ledger, audit,
-notifications. No context imports this module, so the order's next step after one context's event
-(the last signature, the price confirmed, the cancellation) is decided here and nowhere else.
+notifications. No context's steps import this module (tests/unit/test_import_graph.py), so the
+order's next step after one context's event (the last signature, the price confirmed, the last
+receipt, the cancellation) is decided here and nowhere else.
 
 Each public function is one use case: one `with transaction():` (the contexts' own transactions
 nest inside it and do not commit), the order row locked first.
@@ -183,7 +184,7 @@ def funded_if_paid(order: Order, actor: User | None = None) -> bool:
     return True
 
 
-def _funded_if_paid_for(req: FundingRequest | None, actor: User) -> None:
+def _funded_if_paid_for(req: FundingRequest, actor: User) -> None:
     funded_if_paid(book.lock_order(req.order_id), actor)
 
 
