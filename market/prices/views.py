@@ -4,17 +4,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, g, render_template, request
 
 from market.db import utcnow
 from market.jobs.schedule import TZ
 from market.prices import calendar as cal
 from market.prices import public, queries
+from market.prices.checks import check_price
 from market.prices.charts import page_charts
 
 bp = Blueprint("prices", __name__, url_prefix="/prices")
 
 METHODOLOGY = Path(__file__).resolve().parents[2] / "pricing" / "METHODOLOGY.md"
+
+
+def _price_check(category: str, method_code: str | None, region_code: str | None, price: int):
+    """For templates: where a price sits in the latest published cell (cached per request)."""
+    if not region_code:
+        return None
+    cache = g.setdefault("price_checks", {})
+    key = (category, method_code, region_code[:2], price)
+    if key not in cache:
+        cache[key] = check_price(category, method_code, region_code, price)
+    return cache[key]
+
+
+@bp.app_context_processor
+def price_helpers():
+    return {"price_check": _price_check}
 
 
 @bp.get("/")

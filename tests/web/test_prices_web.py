@@ -10,10 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from market import db
+from market.listings import quotes as quote_svc
+from market.listings.services import create_request
 from market.prices.jobs import run_publication
 from market.prices.models import GovernmentTariff, PricePublication, PublicationRun
 from market.prices.services import publish
 from tests.fixtures import login
+from tests.listing_factories import quote_data, request_data
 from tests.price_factories import Market
 
 PRICES = [300_000, 310_000, 320_000, 330_000, 340_000]
@@ -95,3 +98,16 @@ def test_admin_refusals_change_nothing(client, admin):
     assert client.post("/admin/prices/tariffs", data={"category_code": "HW01", "region_prefix": "44",
                                                       "price_yuan": "2800"}).status_code == 302
     assert db.session.scalar(select(GovernmentTariff.unit_price_fen_per_t)) == 280_000
+
+
+def test_both_parties_see_where_a_quote_sits(client, market, generator, operator):
+    publish(date(2026, 2, 1))
+    req = create_request(generator, **request_data(method_group="D10"))
+    quote_svc.submit_quote(operator, req.id, **quote_data(unit_price_fen_per_t=300_000))
+    login(client, generator)
+    html = client.get(f"/requests/{req.id}").get_data(as_text=True)
+    assert 'data-band="below_p10"' in html
+    client.post("/logout")
+    login(client, operator)
+    html = client.get(f"/requests/{req.id}").get_data(as_text=True)
+    assert 'data-band="below_p10"' in html
