@@ -40,7 +40,10 @@ _LINE_TEXT = ("concat_ws('|', line_id, month, category, waste_code, method, prov
               "operator_id, operator_group_id, generator_id, kg, price)")
 
 # Per base cell: count, the doubled median, the fingerprint of its lines (every line, even of
-# excluded categories), then the MAD from the sorted absolute deviations.
+# excluded categories), the MAD from the sorted absolute deviations of the cell's own sorted
+# prices (no second scan of the lines), and from them the widest kept distance K: a line is an
+# outlier exactly when |2·price − med2| > K (see pricing.stats.flag_outliers: left·d > right
+# ⇔ d > right div left for integers d ≥ 0), so kept lines are a price range per cell.
 _SCALE = """
 CREATE TEMP TABLE price_scale ON COMMIT DROP AS
 WITH c AS (
@@ -48,29 +51,35 @@ WITH c AS (
            array_agg(price ORDER BY price) AS p,
            sum(('x' || substr(md5({line}), 1, 15))::bit(60)::bigint) AS fp
       FROM {rel} GROUP BY month, category, method, province),
-m AS (SELECT month, category, method, province, n, fp, p[(n - 1) / 2 + 1] + p[n / 2 + 1] AS med2
-        FROM c),
-d AS (SELECT m.month, m.category, m.method, m.province, m.n, m.fp, m.med2,
-             array_agg(abs(2 * o.price - m.med2) ORDER BY abs(2 * o.price - m.med2)) AS dev,
-             sum(abs(2 * o.price - m.med2))::numeric AS total2
-        FROM {rel} o JOIN m USING (month, category, method, province)
-       WHERE m.category <> ALL(:excluded)
-       GROUP BY m.month, m.category, m.method, m.province, m.n, m.fp, m.med2)
-SELECT m.month, m.category, m.method, m.province, m.n, m.fp, m.med2,
-       d.dev[(m.n - 1) / 2 + 1] + d.dev[m.n / 2 + 1] AS mad4, d.total2
-  FROM m LEFT JOIN d USING (month, category, method, province)
+m AS (SELECT *, p[(n - 1) / 2 + 1] + p[n / 2 + 1] AS med2 FROM c),
+d AS (SELECT m.month, m.category, m.method, m.province, m.n, m.fp, m.med2, dev.sorted,
+             dev.total2
+        FROM m, LATERAL (SELECT array_agg(abs(2 * x - m.med2) ORDER BY abs(2 * x - m.med2))
+                                AS sorted, sum(abs(2 * x - m.med2))::numeric AS total2
+                           FROM unnest(m.p) AS x) dev)
+SELECT month, category, method, province, n, fp, med2, mad4, total2,
+       CASE WHEN category = ANY(:excluded) THEN NULL
+            WHEN mad4 > 0 THEN div(:mad_p * mad4::numeric, 2 * :mad_q)
+            WHEN total2 > 0 THEN div(:mean_p * total2, n * :mean_q)
+            ELSE NULL END AS k,
+       category = ANY(:excluded) AS excluded
+  FROM (SELECT *, sorted[(n - 1) / 2 + 1] + sorted[n / 2 + 1] AS mad4 FROM d) x
 """
 
-# flagged ⇔ right > 0 and left · |2p − med2| > right (see pricing.stats.flag_outliers)
-_FLAG = """(CASE WHEN s.mad4 > 0 THEN :mad_q * 2 * abs(2 * o.price - s.med2)::numeric
-                   > :mad_p * s.mad4::numeric
-            ELSE s.total2 > 0 AND s.n * :mean_q * abs(2 * o.price - s.med2)::numeric
-                   > :mean_p * s.total2 END)"""
+_FLAG = "(s.k IS NOT NULL AND abs(2 * o.price - s.med2) > s.k)"
 
-_KEPT = """(SELECT o.*, to_char(o.month, 'YYYY-MM') AS mo, to_char(o.month, 'YYYY-"Q"Q') AS qu,
-                   coalesce(2 * o.operator_group_id + 1, 2 * o.operator_id) AS contributor
-              FROM {rel} o JOIN price_scale s USING (month, category, method, province)
-             WHERE s.mad4 IS NOT NULL AND NOT {flag})"""
+# The kept lines, once, with their period keys and contributor (a corporate group, else the
+# operator), for the two aggregations that follow; keys in the "C" collation (byte order), so
+# their sorts compare bytes instead of calling the locale.
+_KEPT = """
+CREATE TEMP TABLE price_kept ON COMMIT DROP AS
+SELECT o.category COLLATE "C" AS category, to_char(o.month, 'YYYY-MM') COLLATE "C" AS mo,
+       to_char(o.month, 'YYYY-"Q"Q') COLLATE "C" AS qu, o.method COLLATE "C" AS method,
+       o.province COLLATE "C" AS province, o.operator_id, o.generator_id, o.kg, o.price,
+       coalesce(2 * o.operator_group_id + 1, 2 * o.operator_id) AS contributor
+  FROM {rel} o JOIN price_scale s USING (month, category, method, province)
+ WHERE NOT s.excluded AND NOT {flag}
+"""
 
 _SETS = ("category, GROUPING SETS ((mo), (qu)), GROUPING SETS ((method), ()), "
          "GROUPING SETS ((province), ())")
@@ -98,22 +107,40 @@ SELECT category, period, method, region, n, operators, groups, generators, kg, p
                count(DISTINCT contributor) AS groups, count(DISTINCT generator_id) AS generators,
                sum(kg) AS kg, sum(price * kg) AS price_kg, min(price) < 0 AS neg,
                array_agg(price ORDER BY price) AS p
-          FROM {{kept}} k GROUP BY {_SETS}) x
+          FROM price_kept k GROUP BY {_SETS}) x
 """
 
-_CONTRIBUTORS = f"""
-SELECT category, period, method, region, (array_agg(kg ORDER BY kg DESC))[1:2] AS top
-  FROM (SELECT {_KEY}, contributor, sum(kg) AS kg
-          FROM (SELECT category, mo, qu, method, province, contributor, sum(kg) AS kg
-                  FROM {{kept}} k GROUP BY category, mo, qu, method, province, contributor) b
-         GROUP BY contributor, {_SETS}) x
- GROUP BY category, period, method, region
-"""
+def _contributors_sql() -> str:
+    """The two largest contributors' kilograms of every cell: contributor totals of the base
+    cells once, then each of the eight roll-up levels as its own hash aggregate over those, then
+    the largest (x1) and the second largest (x1 again when two tie, else the largest below x1)
+    by hash aggregates and a hash join — no sort."""
+    levels = []
+    for period in ("mo", "qu"):
+        for method in ("method", "'*'"):
+            for region in ("province", "'*'"):
+                levels.append(f"SELECT category, {period} AS period, {method} AS method, "
+                              f"{region} AS region, contributor, sum(kg) AS kg FROM b "
+                              f"GROUP BY 1, 2, 3, 4, 5")
+    levels = [q.replace("'*'", "'*' COLLATE \"C\"") for q in levels]
+    return ("WITH b AS MATERIALIZED (SELECT category, mo, qu, method, province, contributor, "
+            "sum(kg) AS kg FROM price_kept GROUP BY 1, 2, 3, 4, 5, 6), "
+            "l AS MATERIALIZED (" + " UNION ALL ".join(levels) + "), "
+            "m AS (SELECT category, period, method, region, max(kg) AS x1 FROM l "
+            "GROUP BY 1, 2, 3, 4) "
+            "SELECT m.category, m.period, m.method, m.region, m.x1, "
+            "CASE WHEN count(*) FILTER (WHERE l.kg = m.x1) > 1 THEN m.x1 "
+            "ELSE coalesce(max(l.kg) FILTER (WHERE l.kg < m.x1), 0) END AS x2 "
+            "FROM m JOIN l USING (category, period, method, region) "
+            "GROUP BY m.category, m.period, m.method, m.region, m.x1")
+
+
+_CONTRIBUTORS = _contributors_sql()
 
 _OUTLIERS = """
 SELECT o.line_id, o.month, o.category, o.method, o.province, o.price, s.n, s.med2, s.mad4, s.total2
   FROM {rel} o JOIN price_scale s USING (month, category, method, province)
- WHERE s.mad4 IS NOT NULL AND {flag}
+ WHERE {flag}
 """
 
 
@@ -145,15 +172,20 @@ def _outlier(row, config: Config) -> Outlier:
 
 
 def aggregate(conn: Connection, relation: str, config: Config,
-              progress: Callable[[int, str], None] = lambda pct, what: None) -> PricingResult:
+              progress: Callable[[int, str], None] = lambda pct, what: None,
+              work_mem_mb: int = 256) -> PricingResult:
     """Run the methodology over the observations in `relation` (a table, view or temp table).
 
     Runs inside the caller's transaction (its temporary table drops at commit)."""
     excluded = sorted(config.excluded_categories)
     params = {"excluded": excluded, **_fraction_params(config)}
     flag = _FLAG
+    # Sorts and hash tables in memory rather than spilled to disk: one publication at a time.
+    conn.execute(text(f"SET LOCAL work_mem = '{int(work_mem_mb)}MB'"))
     conn.execute(text("DROP TABLE IF EXISTS price_scale"))
+    conn.execute(text("DROP TABLE IF EXISTS price_kept"))
     conn.execute(text(_SCALE.format(rel=relation, line=_LINE_TEXT)), params)
+    conn.execute(text("ANALYZE price_scale"))
     progress(30, "medians")
     totals = conn.execute(text(
         "SELECT coalesce(sum(n), 0), coalesce(sum(fp), 0), "
@@ -167,17 +199,18 @@ def aggregate(conn: Connection, relation: str, config: Config,
         for key in cells_of(x.cell.period, x.cell.category, x.cell.method, x.cell.region):
             flagged[key] += 1
     progress(45, "outliers")
-    kept = _KEPT.format(rel=relation, flag=flag)
-    tops = {CellKey(r.period, r.category, r.method, r.region): r.top
-            for r in conn.execute(text(_CONTRIBUTORS.format(kept=kept)), params)}
+    conn.execute(text(_KEPT.format(rel=relation, flag=flag)))
+    conn.execute(text("ANALYZE price_kept"))
+    tops = {CellKey(r.period, r.category, r.method, r.region): (int(r.x1), int(r.x2))
+            for r in conn.execute(text(_CONTRIBUTORS))}
     progress(60, "contributors")
     stats: dict[CellKey, CellStats] = {}
-    for r in conn.execute(text(_STATS.format(kept=kept)), params):
+    for r in conn.execute(text(_STATS)):
         key = CellKey(r.period, r.category, r.method, r.region)
         m = r._mapping
         q = {name: _pick(m[f"{name}_lo"], m[f"{name}_hi"], m[f"{name}_rem"], b)
              for name, _a, b in _PICK_HOW}
-        top = list(tops[key]) + [0]
+        top = tops[key]
         price_kg, kg = int(r.price_kg), int(r.kg)
         stats[key] = CellStats(
             key=key, trades=r.n, operators=r.operators, operator_groups=r.groups,
