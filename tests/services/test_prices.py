@@ -11,7 +11,8 @@ from market import db
 from market.audit.models import AuditEvent
 from market.prices import calendar as cal
 from market.prices import queries
-from market.prices.models import PriceCell, PricePublication
+from market.prices.jobs import publish_due
+from market.prices.models import PriceCell, PricePublication, PublicationRun
 from market.prices.services import publish
 from tests.price_factories import Market
 
@@ -88,3 +89,11 @@ def test_publications_are_never_updated_in_place(market):
     pub = publish(FEB)
     assert db.session.scalar(select(func.count()).select_from(PricePublication)) == 1
     assert pub.cells and all(c.publication_id == pub.id for c in pub.cells)
+
+
+def test_the_schedule_queues_the_months_releases_on_the_publication_day():
+    assert publish_due("2026-12-14") == []
+    assert publish_due("2026-12-15") == ["2026-11 preliminary", "2026-09 final"]
+    runs = db.session.scalars(select(PublicationRun).order_by(PublicationRun.id)).all()
+    assert [(r.reference_month, r.release, r.status) for r in runs] == [
+        (date(2026, 11, 1), "preliminary", "queued"), (date(2026, 9, 1), "final", "queued")]
