@@ -110,29 +110,35 @@ SELECT category, period, method, region, n, operators, groups, generators, kg, p
           FROM price_kept k GROUP BY {_SETS}) x
 """
 
-def _contributors_sql() -> str:
+def _contributors_sql() -> list[str]:
     """The two largest contributors' kilograms of every cell: contributor totals of the base
     cells once, then each of the eight roll-up levels as its own hash aggregate over those, then
     the largest (x1) and the second largest (x1 again when two tie, else the largest below x1)
-    by hash aggregates and a hash join — no sort."""
+    by hash aggregates — no sort. Intermediate tables are analysed, so the planner sizes its
+    hash tables from real counts."""
     levels = []
     for period in ("mo", "qu"):
         for method in ("method", "'*'"):
             for region in ("province", "'*'"):
-                levels.append(f"SELECT category, {period} AS period, {method} AS method, "
-                              f"{region} AS region, contributor, sum(kg) AS kg FROM b "
-                              f"GROUP BY 1, 2, 3, 4, 5")
-    levels = [q.replace("'*'", "'*' COLLATE \"C\"") for q in levels]
-    return ("WITH b AS MATERIALIZED (SELECT category, mo, qu, method, province, contributor, "
-            "sum(kg) AS kg FROM price_kept GROUP BY 1, 2, 3, 4, 5, 6), "
-            "l AS MATERIALIZED (" + " UNION ALL ".join(levels) + "), "
-            "m AS (SELECT category, period, method, region, max(kg) AS x1 FROM l "
-            "GROUP BY 1, 2, 3, 4) "
-            "SELECT m.category, m.period, m.method, m.region, m.x1, "
-            "CASE WHEN count(*) FILTER (WHERE l.kg = m.x1) > 1 THEN m.x1 "
-            "ELSE coalesce(max(l.kg) FILTER (WHERE l.kg < m.x1), 0) END AS x2 "
-            "FROM m JOIN l USING (category, period, method, region) "
-            "GROUP BY m.category, m.period, m.method, m.region, m.x1")
+                levels.append(f"SELECT category, {period} AS period, "
+                              f"{method} COLLATE \"C\" AS method, "
+                              f"{region} COLLATE \"C\" AS region, contributor, sum(kg)::bigint AS kg "
+                              f"FROM price_contrib GROUP BY 1, 2, 3, 4, 5")
+    return [
+        "CREATE TEMP TABLE price_contrib ON COMMIT DROP AS SELECT category, mo, qu, method, "
+        "province, contributor, sum(kg)::bigint AS kg FROM price_kept GROUP BY 1, 2, 3, 4, 5, 6",
+        "ANALYZE price_contrib",
+        "CREATE TEMP TABLE price_contrib_cells ON COMMIT DROP AS " + " UNION ALL ".join(levels),
+        "ANALYZE price_contrib_cells",
+        "CREATE TEMP TABLE price_contrib_top ON COMMIT DROP AS SELECT category, period, method, "
+        "region, max(kg) AS x1 FROM price_contrib_cells GROUP BY 1, 2, 3, 4",
+        "ANALYZE price_contrib_top",
+        "SELECT m.category, m.period, m.method, m.region, m.x1, "
+        "CASE WHEN count(*) FILTER (WHERE l.kg = m.x1) > 1 THEN m.x1 "
+        "ELSE coalesce(max(l.kg) FILTER (WHERE l.kg < m.x1), 0) END AS x2 "
+        "FROM price_contrib_top m JOIN price_contrib_cells l "
+        "USING (category, period, method, region) "
+        "GROUP BY m.category, m.period, m.method, m.region, m.x1"]
 
 
 _CONTRIBUTORS = _contributors_sql()
@@ -183,7 +189,8 @@ def aggregate(conn: Connection, relation: str, config: Config,
     # Sorts and hash tables in memory rather than spilled to disk: one publication at a time.
     conn.execute(text(f"SET LOCAL work_mem = '{int(work_mem_mb)}MB'"))
     conn.execute(text("DROP TABLE IF EXISTS price_scale"))
-    conn.execute(text("DROP TABLE IF EXISTS price_kept"))
+    for table in ("price_kept", "price_contrib", "price_contrib_cells", "price_contrib_top"):
+        conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
     conn.execute(text(_SCALE.format(rel=relation, line=_LINE_TEXT)), params)
     conn.execute(text("ANALYZE price_scale"))
     progress(30, "medians")
@@ -201,8 +208,10 @@ def aggregate(conn: Connection, relation: str, config: Config,
     progress(45, "outliers")
     conn.execute(text(_KEPT.format(rel=relation, flag=flag)))
     conn.execute(text("ANALYZE price_kept"))
+    for statement in _CONTRIBUTORS[:-1]:
+        conn.execute(text(statement))
     tops = {CellKey(r.period, r.category, r.method, r.region): (int(r.x1), int(r.x2))
-            for r in conn.execute(text(_CONTRIBUTORS))}
+            for r in conn.execute(text(_CONTRIBUTORS[-1]))}
     progress(60, "contributors")
     stats: dict[CellKey, CellStats] = {}
     for r in conn.execute(text(_STATS)):
