@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from market.audit.services import record
 from market.db import utcnow
-from market.jobs import job
+from market.jobs import enqueue_after_commit, job
 from market.manifests import provincial
 from market.manifests.models import Manifest, ProvincialReport
 from market.uow import transaction
@@ -48,3 +48,14 @@ def send_provincial_report(report_id: int) -> str:
         log.warning("provincial report %s failed: %s", report_id, failure)
         raise failure
     return "sent"
+
+
+@job(queue="default")
+def resend_unsent_reports(day: str) -> int:
+    """Daily safety net: queue again every report still unsent once rq's retries are spent."""
+    with transaction() as s:
+        ids = s.scalars(select(ProvincialReport.id).where(ProvincialReport.status != "sent")
+                        .order_by(ProvincialReport.id)).all()
+        for report_id in ids:
+            enqueue_after_commit(send_provincial_report, report_id)
+    return len(ids)

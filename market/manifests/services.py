@@ -268,20 +268,6 @@ def cancel_manifest(actor: User, manifest_id: int, reason: str = "") -> Manifest
         return manifest
 
 
-def close_received(order_id: int, actor: User | None = None) -> int:
-    """Close the received manifests of a settled order (system; the caller's transaction)."""
-    closed = 0
-    for m in db.session.scalars(select(Manifest).where(Manifest.order_id == order_id,
-                                                       Manifest.status == "received")
-                                .order_by(Manifest.id).with_for_update()):
-        transition(m, "closed", "system")
-        m.closed_at = utcnow()
-        record("manifest.closed", m, actor=actor, changes={"number": m.number,
-                                                           "reason": "order settled"})
-        closed += 1
-    return closed
-
-
 def retry_provincial_report(actor: User, report_id: int):
     """An admin queues an unsent provincial report again."""
     if actor.platform_role != "admin":
@@ -295,3 +281,17 @@ def retry_provincial_report(actor: User, report_id: int):
         record("manifest.report_retried", report, actor=actor,
                changes={"event": report.event, "attempts": report.attempts})
         return report
+
+
+def close_received(order_id: int, actor: User | None = None) -> int:
+    """Close the order's received manifests (the settlement use case calls this in its own
+    transaction once the order is settled); how many were closed."""
+    closed = 0
+    for manifest in db.session.scalars(select(Manifest).where(
+            Manifest.order_id == order_id, Manifest.status == "received")
+            .order_by(Manifest.id).with_for_update()):
+        transition(manifest, "closed", "system")
+        manifest.closed_at = utcnow()
+        record("manifest.closed", manifest, actor=actor, changes={"number": manifest.number})
+        closed += 1
+    return closed

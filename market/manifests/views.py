@@ -1,18 +1,19 @@
 """Manifests on the web: the order's manifests, drafting one, the manifest page with each party's
 step (pickup signatures, driver code, receipt, discrepancies), the PDF, a no-login driver signing
-page, the public verification page, and the admin list of unsent provincial reports."""
+page and the public verification page. Unsent provincial reports are on an admin page
+(market/admin/views.py)."""
 from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market.errors import DomainError, NotFound, ValidationFailed
 from market.jobs.schedule import TZ
 from market.db import utcnow
-from market.manifests import document, queries, receiving, services, signing
+from market.manifests import document, queries, receiving, signing
 from market.manifests.access import visible_manifest
 from market.manifests.forms import (MANIFEST_FIELD_MAP, CancelForm, DiscrepancyForm,
                                     DriverCodeForm, DriverSignForm, ManifestForm, ReceiveForm,
@@ -21,7 +22,6 @@ from market.orders import lifecycle
 from market.orders.queries import visible_order
 from market.web.forms import attach_error, flash_outcome, form_status
 from market.web.limiter import limiter
-from market.web.security import require_platform_role
 
 bp = Blueprint("manifests", __name__)
 
@@ -40,14 +40,12 @@ def index():
 @login_required
 def new(order_id):
     order, role = visible_order(current_user, order_id)
-    if role != "generator":
-        abort(403)
     form = ManifestForm()
     form.carrier_org_id.choices = queries.carrier_choices()
     if request.method == "GET" and form.planned_pickup_at.data is None:
         form.planned_pickup_at.data = utcnow().astimezone(TZ).replace(second=0, microsecond=0,
                                                                      tzinfo=None)
-    if form.validate_on_submit():
+    if role == "generator" and form.validate_on_submit():
         data = form.service_data()
         data["planned_pickup_at"] = data["planned_pickup_at"].replace(tzinfo=TZ)
         try:
@@ -60,7 +58,8 @@ def new(order_id):
             flash(_("Manifest %(number)s drafted; the generator and the carrier sign at pickup.",
                     number=manifest.number), "success")
             return redirect(_back(manifest.id))
-    return render_template("manifests/new.html", form=form, order=order), form_status(form)
+    return render_template("manifests/new.html", form=form, order=order,
+                           may_draft=role == "generator"), form_status(form)
 
 
 @bp.get("/manifests/<int:manifest_id>")
@@ -202,18 +201,3 @@ def verify(number):
     if manifest is None or not token or token != manifest.verify_token:
         return render_template("manifests/verify.html", m=None, number=number), 404
     return render_template("manifests/verify.html", m=manifest, number=number)
-
-
-@bp.get("/admin/provincial")
-@require_platform_role("admin")
-def provincial():
-    return render_template("manifests/provincial.html", reports=queries.unsent_reports(),
-                           form=SignForm())
-
-
-@bp.post("/admin/provincial/<int:report_id>/retry")
-@require_platform_role("admin")
-def retry_report(report_id):
-    return flash_outcome(lambda: services.retry_provincial_report(current_user, report_id),
-                         _("The report is queued again."), url_for("manifests.provincial"),
-                         form=SignForm())

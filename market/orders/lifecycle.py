@@ -254,15 +254,15 @@ def cancel_order(actor: User, order_id: int, reason: str = "", *,
 
 
 def resolve_dispute(actor: User, dispute_id: int, split: dict, note: str = "") -> Dispute:
-    """An admin splits what a disputed order holds; the order is then resolved (a repeated
-    submission of the same decision changes nothing)."""
+    """An admin splits what a disputed order holds; the order is then resolved, and the manifest
+    discrepancies it took are resolved with it (a repeated submission of the same decision
+    changes nothing)."""
     with transaction():
         dispute = disputes.resolve_dispute(actor, dispute_id, split, note)
         order = book.lock_order(dispute.order_id)
         if order.status not in ("resolved", "closed"):  # else a repeated decision, moved on
             orders.transition(order, "resolved", "admin")
-        # the discrepancies the dispute took are resolved with it
-        receiving.resolve_disputed(dispute.order_id, dispute.id)
+        receiving.resolve_disputed(order.id, dispute.id)
         return dispute
 
 

@@ -24,7 +24,7 @@ def settle_order(order_id: int) -> str:
 
 
 @job(queue="money", retries=3)
-def close_paid_orders() -> int:
+def close_paid_orders(day: str | None = None) -> int:
     """Close every settled or resolved order whose money is all paid out (card refunds and
     Connect transfers are executed by jobs of their own; this sweep closes what they finish)."""
     ids = list(db.session.scalars(select(Order.id).where(

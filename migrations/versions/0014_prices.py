@@ -2,14 +2,14 @@
 them, and the government tariffs of categories priced by the state (DESIGN.md §7, issue 11)
 
 Revision ID: 0014_prices
-Revises: 0008_settlement
+Revises: 0010_identity
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0014_prices'
-down_revision = '0008_settlement'
+down_revision = '0010_identity'
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,8 @@
 discrepancies; idempotent writes and field-named errors that change nothing."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from market import db
@@ -19,7 +21,7 @@ def count(model) -> int:
 
 def _code() -> str:
     body = db.session.scalar(select(EmailMessage.body).order_by(EmailMessage.id.desc()).limit(1))
-    return next(w for w in body.replace(".", " ").split() if w.isdigit() and len(w) == 6)
+    return re.search(r"\b(\d{6})\b", body).group(1)
 
 
 def test_a_manifest_through_its_life(client, generator, operator, finance):

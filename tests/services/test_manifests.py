@@ -2,6 +2,8 @@
 or the driver's one-time code), received with weights; every refusal changes nothing."""
 from __future__ import annotations
 
+import re
+
 from datetime import date, timedelta
 
 import pytest
@@ -186,8 +188,7 @@ def test_cancel_only_before_shipping(generator, order, carrier):
 
 def _code_from_outbox() -> str:
     body = db.session.scalar(select(EmailMessage.body).order_by(EmailMessage.id.desc()).limit(1))
-    return next(w for w in body.replace(".", " ").replace("。", " ").replace("，", " ").split()
-                if w.isdigit() and len(w) == 6)
+    return re.search(r"\b(\d{6})\b", body).group(1)
 
 
 def test_the_driver_signs_with_a_one_time_code(generator, order, carrier):
@@ -314,3 +315,57 @@ def test_signatures_are_append_only(generator, order, carrier):
             db.session.execute(ManifestSignature.__table__.delete()
                                .where(ManifestSignature.manifest_id == m.id))
     assert "append-only" in str(exc.value)
+
+
+def test_a_disputed_discrepancy_goes_to_the_dispute_desk_and_is_resolved_there(
+        generator, operator, order, carrier, admin):
+    import io
+    from market.escrow.dispute_models import Dispute
+    from tests.escrow_factories import PDF
+    m = received(generator, operator, order, carrier, 1_000, received_kg=900, comment="漏液")
+    line = m.lines[0]
+    before = snapshot()
+    with pytest.raises(ValidationFailed) as exc:  # a dispute needs a reason
+        lifecycle.decide_discrepancy(generator, m.id, line.id, "dispute", "")
+    assert exc.value.field == "comment" and snapshot() == before
+    d = lifecycle.decide_discrepancy(generator, m.id, line.id, "dispute", "磅单显示 1000 千克",
+                                     [(io.BytesIO(PDF), "磅单.pdf")])
+    dispute = db.session.get(Dispute, d.dispute_id)
+    assert d.status == "disputed" and dispute.status == "open" and order.status == "disputed"
+    from market.manifests.queries import open_discrepancies
+    assert [x.id for x in open_discrepancies(order.id)] == [d.id]  # settlement waits
+    held = {str(order.generator_id): 150_000, str(order.operator_id): 150_000}
+    lifecycle.resolve_dispute(admin, dispute.id, held, "各担一半")
+    assert d.status == "resolved" and open_discrepancies(order.id) == []
+
+
+def test_a_dispute_waits_until_every_manifest_is_received(generator, operator, order, carrier):
+    shipped(generator, order, carrier, 500)
+    m = received(generator, operator, order, carrier, 1_000, received_kg=900, comment="漏液")
+    assert order.status == "in_transfer"
+    with pytest.raises(Exception) as exc:
+        lifecycle.decide_discrepancy(generator, m.id, m.lines[0].id, "dispute", "不同意")
+    assert exc.value.code == "not_received" and m.lines[0].discrepancy.status == "open"
+
+
+def test_refused_waste_needs_a_recorded_destination(generator, operator, order, carrier):
+    from market.manifests import receiving
+    from market.manifests.queries import actions_for
+    m = received(generator, operator, order, carrier, 1_000, refused_kg=100, comment="包装破损")
+    d = m.lines[0].discrepancy
+    assert d.kind == "refusal" and "record_refusal" in actions_for(m, generator)
+    with pytest.raises(ValidationFailed) as exc:
+        receiving.record_refusal(generator, m.id, m.lines[0].id, "new_destination",
+                                 destination_org_id=generator.org_id)
+    assert exc.value.field == "destination_org_id" and d.refusal_disposition is None
+    receiving.record_refusal(operator, m.id, m.lines[0].id, "return", note="退回产废单位")
+    assert d.refusal_disposition == "return" and "record_refusal" not in actions_for(m, generator)
+
+
+def test_settlement_closes_the_received_manifests(generator, operator, order, carrier):
+    from market.manifests import services
+    m = received(generator, operator, order, carrier, 1_000)
+    # the only manifest: the order settles at once (market.orders.settling), which closes it
+    assert m.status == "closed" and m.closed_at is not None
+    with transaction():
+        assert services.close_received(order.id) == 0  # nothing left to close

@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from market import db
 from market.jobs.models import OutboxJob
@@ -115,3 +115,17 @@ def test_the_file_gateway_writes_one_document_per_event(app, tmp_path, generator
     doc = json.loads((tmp_path / files[0]).read_text(encoding="utf-8"))
     assert doc["format"] == "hazex-manifest-event" and doc["event"] == "received"
     assert doc["receiver"]["method_code"] == "R9" and doc["carrier"]["vehicle_plate"] == "粤B12345"
+
+
+def test_the_daily_sweep_queues_every_unsent_report_again(app, tmp_path, generator, operator,
+                                                          finance):
+    from market.manifests.jobs import resend_unsent_reports
+    app.config["PROVINCIAL_DIR"] = str(tmp_path)
+    carrier = carrier_user()
+    order = funded_order(generator.org, operator.org, finance)
+    received(generator, operator, order, carrier, 1_000)
+    first = db.session.scalars(select(ProvincialReport.id).order_by(ProvincialReport.id)).first()
+    send_provincial_report(first)
+    queued = db.session.scalar(select(func.count()).select_from(OutboxJob))
+    assert resend_unsent_reports("2026-12-06") == 1
+    assert db.session.scalar(select(func.count()).select_from(OutboxJob)) == queued + 1

@@ -22,7 +22,7 @@ from market.manifests.models import Manifest
 from market.orders import lifecycle, settling
 from market.oversight.models import Alert
 from market.settlement import checks, queries, services
-from market.settlement.jobs import settle_order
+from market.settlement.jobs import close_paid_orders, settle_order
 from market.settlement.errors import CertificateAlreadyUploaded, NotReadyToSettle
 from market.settlement.models import Settlement
 from market.uow import transaction
@@ -264,3 +264,14 @@ def test_a_line_released_by_hand_beyond_what_it_settles_at_is_refused(generator,
         services.settle(order.id)
     assert exc.value.code == "released_beyond_settlement"
     assert count(Settlement) == 0 and order.status == "received"
+
+
+def test_the_daily_sweep_closes_orders_paid_out_by_other_means(generator, operator, finance):
+    order = received_order(generator.org, operator.org, finance=finance)
+    services.settle(order.id)
+    with transaction():   # as a Connect transfer's job would book it
+        ledger.post([(f"payable:{operator.org_id}", 297_000), ("clearing:stripe", -297_000)],
+                    "payout:test", "transfer")
+    assert close_paid_orders("2026-12-06") == 1
+    db.session.refresh(order)
+    assert order.status == "closed" and close_paid_orders() == 0
