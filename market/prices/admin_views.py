@@ -50,16 +50,22 @@ def request_price_run():
     return redirect(url_for("admin.prices", run=run.id))
 
 
+def _run_json(run: PublicationRun) -> dict:
+    return {"id": run.id, "status": run.status, "progress": run.progress, "message": run.message,
+            "month": f"{run.reference_month:%Y-%m}", "release": run.release}
+
+
 @bp.get("/prices/run-status")
 def price_run_status():
-    """Polled by static/prices/admin.js: ?run=ID → its status and progress."""
-    raw = request.args.get("run", "")
+    """Polled by static/prices/admin.js: ?run=ID → its status and progress; without a run, the
+    twenty latest runs."""
+    raw = request.args.get("run")
+    if raw is None:
+        return jsonify({"runs": [_run_json(r) for r in db.session.scalars(
+            select(PublicationRun).order_by(PublicationRun.id.desc()).limit(20))]})
     if not raw.isdigit():
         raise ValidationFailed(_("Name a run."), field="run")
-    run = runs.run_status(int(raw))
-    return jsonify({"id": run.id, "status": run.status, "progress": run.progress,
-                    "message": run.message, "month": f"{run.reference_month:%Y-%m}",
-                    "release": run.release})
+    return jsonify(_run_json(runs.run_status(int(raw))))
 
 
 @bp.post("/prices/tariffs")

@@ -85,6 +85,8 @@ def test_admin_publishes_and_watches_progress(client, admin, market):
     status = client.get(f"/admin/prices/run-status?run={run.id}").get_json()
     assert (status["status"], status["progress"], status["message"]) == ("done", 100, "2026-02 v1")
     assert db.session.scalar(select(func.count()).select_from(PricePublication)) == 1
+    assert client.get("/admin/prices/run-status").get_json()["runs"][0]["id"] == run.id
+    assert client.get("/admin/prices/run-status?run=x").status_code == 422
 
 
 def test_admin_refusals_change_nothing(client, admin):
