@@ -67,5 +67,6 @@ def _import_models() -> None:
     import market.orders.models  # noqa: F401
     import market.oversight.models  # noqa: F401
     import market.reviews.models  # noqa: F401
+    import market.prices.models  # noqa: F401
     import market.sampling.models  # noqa: F401
     import market.settlement.models  # noqa: F401

@@ -117,7 +117,12 @@ def catalog_import_codes(path):
 def demo_seed():
     """Load the demo market of DESIGN.md §9a (idempotent) and print its logins."""
     from market.demo import DEMO_PASSWORD, seed
+    from market.demo_history import seed_history
     users = seed()
+    history = seed_history()
+    if not history.get("skipped"):
+        click.echo(f"Demo history: {history['orders']} settled orders ({history['abnormal']} "
+                   f"abnormally low) and the price index published in {history['seconds']} s")
     click.echo(f"Demo logins (password {DEMO_PASSWORD}):")
     for email, org, role in users:
         click.echo(f"  {email:<26} {role:<10} {org}")

@@ -62,6 +62,15 @@ def load_config(overrides: dict | None = None) -> dict:
         # Settlement (DESIGN.md §5): the share of the disposal line kept until the operator
         # uploads the disposal certificate, in basis points (default none).
         "SETTLEMENT_RETENTION_BPS": int(env.get("SETTLEMENT_RETENTION_BPS", "0")),
+        # Price index (DESIGN.md §7): categories priced by a government tariff (excluded from the
+        # index, quotes must equal the tariff), the publication day of each month, the cost floor
+        # per method group in fen/t ("D10:150000,D1:100000"; none by default) and the share of a
+        # party's own recent median below which a price raises the own-history alert.
+        "GOVERNMENT_PRICED_CATEGORIES": tuple(
+            c.strip() for c in env.get("GOVERNMENT_PRICED_CATEGORIES", "HW01").split(",") if c.strip()),
+        "PRICE_PUBLICATION_DAY": int(env.get("PRICE_PUBLICATION_DAY", "15")),
+        "PRICE_COST_FLOORS": _fen_map(env.get("PRICE_COST_FLOORS", "")),
+        "PRICE_OWN_HISTORY_PCT": int(env.get("PRICE_OWN_HISTORY_PCT", "50")),
         "STRIPE_API_KEY": env.get("STRIPE_API_KEY"),
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET"),
         # None: the real api.stripe.com; tests point it at localstripe or a local fake.
@@ -107,6 +116,8 @@ def load_config(overrides: dict | None = None) -> dict:
                           f"not {cfg['PROVINCIAL_GATEWAY']!r}")
     if cfg["PROVINCIAL_GATEWAY"] == "http" and not cfg.get("PROVINCIAL_URL"):
         raise ConfigError("PROVINCIAL_GATEWAY=http needs PROVINCIAL_URL")
+    if not 1 <= cfg["PRICE_PUBLICATION_DAY"] <= 28:
+        raise ConfigError("PRICE_PUBLICATION_DAY must be a day from 1 to 28")
     if not 0 <= cfg["MANIFEST_WEIGHT_TOLERANCE_PCT"] <= 100:
         raise ConfigError("MANIFEST_WEIGHT_TOLERANCE_PCT must be between 0 and 100")
     elif not cfg["SECRET_KEY"]:
@@ -119,6 +130,17 @@ def load_config(overrides: dict | None = None) -> dict:
     # A form's CSRF token expires with the session it belongs to (it is renewed at each login).
     cfg.setdefault("WTF_CSRF_TIME_LIMIT", cfg["SESSION_IDLE_MINUTES"] * 60)
     return cfg
+
+
+def _fen_map(value: str) -> dict[str, int]:
+    """Parse "D10:150000,D1:100000" (method group: fen per tonne); fail fast on anything else."""
+    out: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        group, sep, fen = part.partition(":")
+        if not sep or not fen.strip().isdigit():
+            raise ConfigError(f"PRICE_COST_FLOORS: {part!r} is not GROUP:FEN_PER_TONNE")
+        out[group.strip()] = int(fen)
+    return out
 
 
 def _bps_map(value: str) -> dict[str, int]:

@@ -8,8 +8,9 @@ from market.accounts.models import User
 from market.accounts.tokens import live_token
 from market.web.errors import error_response
 
-# Endpoints reachable without a token: getting one, and the description of the API.
-PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi"}
+# Endpoints reachable without a token: getting one, the description of the API, the public
+# price index.
+PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi", "api.prices"}
 # Endpoints a token is optional for: a driver signs a manifest with a one-time code, no login.
 OPTIONAL_TOKEN_ENDPOINTS = {"api.sign_manifest"}
 

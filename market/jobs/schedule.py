@@ -32,6 +32,8 @@ DAILY: tuple[Daily, ...] = (
     Daily("close_paid_orders", time(6, 0), "market.settlement.jobs.close_paid_orders"),
     Daily("provincial_resend", time(6, 0), "market.manifests.jobs.resend_unsent_reports"),
     Daily("prune_credentials", time(3, 20), "market.accounts.jobs.prune_credentials"),
+    # Monthly in effect: does something only on the price publication day (PRICE_PUBLICATION_DAY).
+    Daily("price_publication", time(9, 0), "market.prices.jobs.publish_due"),
 )
 
 

@@ -19,6 +19,7 @@ from market.listings.queries import candidate_facts, judge_operator
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.orders.services import create_order
+from market.prices.checks import own_history, require_tariff, watch_price
 from market.uow import transaction
 
 OFFER_FIELDS = ("category", "waste_code", "method_code", "service_region_prefixes", "min_kg",
@@ -51,7 +52,19 @@ def _clean(actor: User, data: dict) -> dict:
                                field="lead_time_days")
     out["lead_time_days"] = lead
     _check_licensed(actor, out)
+    require_tariff(category, out["service_region_prefixes"], out["unit_price_fen_per_t"])
     return out
+
+
+def _watch(actor: User, offer: StorefrontOffer) -> None:
+    """The price check of DESIGN.md §7 on a standing price: regulator alerts when abnormally low
+    (judged in the operator's own province; a storefront has no single pickup region)."""
+    watch_price(subject=f"offer:{offer.id}:{offer.unit_price_fen_per_t}",
+                category=offer.category_code, method_code=offer.method_code,
+                region_code=actor.org.region_code, price=offer.unit_price_fen_per_t,
+                operator_id=actor.org_id, operator_region=actor.org.region_code,
+                history=own_history(actor.org_id, offer.category_code),
+                data={"offer_id": offer.id})
 
 
 def _check_licensed(actor: User, offer: dict) -> None:
@@ -85,6 +98,7 @@ def create_offer(actor: User, **data) -> StorefrontOffer:
         db.session.add(offer)
         db.session.flush()
         record("offer.created", offer, actor=actor, changes=values)
+        _watch(actor, offer)
         return offer
 
 
@@ -107,6 +121,8 @@ def update_offer(actor: User, offer_id: int, **changes) -> StorefrontOffer:
         diff = changed_fields(offer)
         if diff:
             record("offer.updated", offer, actor=actor, changes=diff)
+            if "unit_price_fen_per_t" in diff:
+                _watch(actor, offer)
         return offer
 
 
@@ -141,6 +157,7 @@ def order_offer(actor: User, offer_id: int, *, quantity_kg: int, region_code: st
             raise ValidationFailed(_("This offer takes between %(lo)s and %(hi)s kg.",
                                      lo=f"{offer.min_kg:,}", hi=f"{offer.max_kg:,}"), field="quantity_kg")
         region = v.region(region_code or actor.org.region_code).code
+        require_tariff(offer.category_code, [region], offer.unit_price_fen_per_t)
         address = v.text(address if address is not None else actor.org.address, "address", 300,
                          required=True)
         wanted_on = v.a_date(wanted_on or v.today(), "wanted_on")

@@ -27,6 +27,7 @@ from market.listings.state import quote_problem
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.orders.services import create_order
+from market.prices.checks import own_history, require_tariff, watch_price
 from market.uow import transaction
 
 
@@ -66,6 +67,7 @@ def submit_quote(actor: User, request_id: int, *, unit_price_fen_per_t: int,
         if req.status != "open":
             raise InvalidState(_("This request is %(s)s and takes no more quotes.", s=_(req.status)))
         price = v.money_fen(unit_price_fen_per_t, "unit_price_fen_per_t")
+        require_tariff(req.category_code, [req.region_code], price)
         fee = v.money_fen(transport_fee_fen, "transport_fee_fen", negative=False)
         valid_until = v.a_date(valid_until, "valid_until")
         if valid_until < v.today():
@@ -90,6 +92,12 @@ def submit_quote(actor: User, request_id: int, *, unit_price_fen_per_t: int,
             "request": req.number, "licence_item_id": item.item_id, "unit_price_fen_per_t": price,
             "transport_fee_fen": fee, "valid_until": valid_until.isoformat(),
             "subject_to_sampling": quote.subject_to_sampling})
+        history = own_history(actor.org_id, req.category_code)
+        watch_price(subject=f"quote:{quote.id}", category=req.category_code,
+                    method_code=req.method_group, region_code=req.region_code, price=price,
+                    operator_id=actor.org_id, operator_region=actor.org.region_code,
+                    generator_id=req.generator_id, history=history,
+                    data={"quote_id": quote.id, "request": req.number})
         notify_org(req.generator_id, "quote.submitted",
                    _("New quote from %(operator)s on request %(number)s.",
                      operator=actor.org.name, number=req.number), link=f"/requests/{req.id}")

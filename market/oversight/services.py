@@ -21,20 +21,26 @@ WEIGHT_DISCREPANCY = "weight_discrepancy"
 
 def raise_alert(rule_id: str, severity: str, *, subject: str, order_id: int | None = None,
                 manifest_id: int | None = None, carrier_org_id: int | None = None,
-                data: dict[str, Any] | None = None) -> Alert:
+                data: dict[str, Any] | None = None, **parties: Any) -> Alert:
     """Store an alert once per (rule, subject): raising it again returns the first one.
 
     The order (when given) supplies the generator, the operator and the three regions of the
     regulator scope rule. Runs in the caller's transaction when there is one, else in its own:
-    pass it to uow.after_rollback to keep an alert about a refused attempt.
+    pass it to uow.after_rollback to keep an alert about a refused attempt. Without an order
+    (a quote, a storefront price) `parties` may name generator_org_id, operator_org_id and the
+    generator_region, pickup_region and operator_region of the scope rule.
     """
+    unknown = set(parties) - {"generator_org_id", "operator_org_id", "generator_region",
+                              "pickup_region", "operator_region"}
+    if unknown:
+        raise TypeError(f"raise_alert got unknown fields {sorted(unknown)}")
     if severity not in SEVERITIES:
         raise ValueError(f"unknown severity {severity!r}")
     with transaction() as s:
         order = s.get(Order, order_id) if order_id is not None else None
         values = dict(rule_id=rule_id, subject=subject, severity=severity, status="open",
                       order_id=order_id, manifest_id=manifest_id, carrier_org_id=carrier_org_id,
-                      data=data or {})
+                      data=data or {}, **parties)
         if order is not None:
             values.update(generator_org_id=order.generator_id, operator_org_id=order.operator_id,
                           generator_region=order.generator.region_code,

@@ -84,3 +84,8 @@ _("confirmed")
 _("sent")
 _("failed")
 _("receiver")
+
+# Publication run statuses (market/prices/models.py RUN_STATUSES), passed as _(run.status) on the
+# administrators' price page; "queued" and "failed" are listed above.
+_("running")
+_("done")

@@ -44,10 +44,11 @@ def test_document_header_security_and_error_schema(spec):
     error = spec["components"]["schemas"]["Error"]
     assert error["required"] == ["error"]
     assert set(error["properties"]["error"]["properties"]) == {"code", "message", "field"}
-    # Only getting a token and this document are public.
+    # Only getting a token, this document and the published prices are public.
     public = {(p, m) for p, ops in spec["paths"].items() for m, op in ops.items()
               if op.get("security") == []}
-    assert public == {("/api/v1/auth/token", "post"), ("/api/v1/openapi.json", "get")}
+    assert public == {("/api/v1/auth/token", "post"), ("/api/v1/openapi.json", "get"),
+                      ("/api/v1/prices", "get")}
 
 
 def test_every_operation_documents_its_responses(spec):

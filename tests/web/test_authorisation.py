@@ -35,7 +35,8 @@ ROLES = ["generator", "operator", "carrier", "lab", "regulator", "finance", "adm
 # Routes anyone may reach without logging in.
 PUBLIC = {"static", "pages.index", "pages.set_language", "accounts.login", "accounts.register",
           "accounts.reset_request", "accounts.reset_password", "accounts.accept_invitation",
-          "health.healthz", "contracts.verify",
+          "health.healthz", "contracts.verify", "prices.index", "prices.download",
+          "prices.methodology", "prices.methodology_source",
           "escrow.stripe_webhook",  # authenticated by Stripe's signature, not a login
           "manifests.driver",  # the driver signs with a one-time code, not a login
           "manifests.verify"}  # the manifest PDF's QR code: number + token, no personal data
