@@ -4,23 +4,23 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from market.money import round_half_even
+from market.web.forms import Form
 
 RELEASE_CHOICES = [("preliminary", _l("preliminary")), ("final", _l("final"))]
 
 
-class RunForm(FlaskForm):
+class RunForm(Form):
     month = StringField(_l("Reference month (YYYY-MM)"), validators=[
         InputRequired(message=_l("This field is required.")),
         Regexp(r"^\d{4}-\d{2}$", message=_l("Give the month as YYYY-MM."))])
     release = SelectField(_l("Release"), choices=RELEASE_CHOICES)
 
 
-class TariffForm(FlaskForm):
+class TariffForm(Form):
     category_code = StringField(_l("Category"), default="HW01", validators=[
         InputRequired(message=_l("This field is required.")), Length(max=4)])
     region_prefix = StringField(_l("Region prefix"), validators=[
