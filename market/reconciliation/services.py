@@ -155,7 +155,7 @@ def after_receipt(gateway: str, line: StatementLine, receipt: Receipt,
                        receipt.suspense_fen, line_id=line.id, entry_id=entry.id,
                        receipt_id=receipt.id, detail=receipt.reference)
     carrier = db.session.scalar(select(Organisation).where(
-        Organisation.name == line.counterparty_name, Organisation.types.any("carrier")))
+        Organisation.name == line.counterparty_name, Organisation.types.contains(["carrier"])))
     request = receipt.funding_request
     if carrier is not None and request is not None and carrier.id != request.payer_org_id:
         raise_alert("direct_payment", "warning", subject=f"recon_line:{line.id}",
