@@ -24,22 +24,28 @@ def parse_csv(data: bytes, account: str = "") -> Parsed:
         raise StatementRefused("line 1", f"the header must be {','.join(COLUMNS)}")
     lines: list[Line] = []
     opening = previous = None
+    width = len(COLUMNS)
     for number, row in enumerate(rows[1:], start=2):
+        if len(row) != width:
+            if not any(cell.strip() for cell in row):
+                continue
+            raise StatementRefused(f"line {number}", f"expected {width} columns, found "
+                                                     f"{len(row)} (truncated or malformed)")
+        booked, valued, amount_text, direction, name, account, reference, txn, balance_text = \
+            [cell.strip() for cell in row]
         where = f"line {number}"
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(COLUMNS):
-            raise StatementRefused(where, f"expected {len(COLUMNS)} columns, found {len(row)} "
-                                          f"(truncated or malformed)")
-        r = dict(zip(COLUMNS, (cell.strip() for cell in row)))
-        amount = to_fen(r["amount"], where)
+        amount = to_fen(amount_text, where)
         if amount <= 0:
             raise StatementRefused(where, "amount must be positive; the direction says C or D")
-        if r["direction"].upper() not in ("C", "D"):
-            raise StatementRefused(where, f"direction {r['direction']!r} must be C or D")
-        signed = amount if r["direction"].upper() == "C" else -amount
-        balance = to_fen(r["balance"], where)
-        if not r["bank_txn_id"]:
+        direction = direction.upper()
+        if direction == "C":
+            signed = amount
+        elif direction == "D":
+            signed = -amount
+        else:
+            raise StatementRefused(where, f"direction {direction!r} must be C or D")
+        balance = to_fen(balance_text, where)
+        if not txn:
             raise StatementRefused(where, "bank_txn_id is required")
         if previous is None:
             opening = previous = balance - signed
@@ -48,9 +54,8 @@ def parse_csv(data: bytes, account: str = "") -> Parsed:
                                           f"the previous balance {previous} fen and the amount "
                                           f"{signed} fen")
         previous = balance
-        lines.append(Line(where, to_date(r["booking_date"], where),
-                          to_date(r["value_date"] or r["booking_date"], where), signed,
-                          r["counterparty_name"], r["counterparty_account"], r["reference"],
-                          r["bank_txn_id"], balance))
+        booking_date = to_date(booked, where)
+        lines.append(Line(where, booking_date, to_date(valued, where) if valued else booking_date,
+                          signed, name, account, reference, txn, balance))
     statement = Statement(account, "csv", opening, previous, lines)
     return Parsed("csv", [statement]).require_lines()

@@ -12,8 +12,8 @@ older than the grace period), an amount mismatch (same reference, different amou
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from market.escrow.policies import normalise_reference, reference_status
 
@@ -21,8 +21,7 @@ GRACE_DAYS = 3
 WINDOW_DAYS = 3
 
 
-@dataclass(frozen=True, slots=True)
-class LineIn:
+class LineIn(NamedTuple):
     id: int
     booked: date
     amount_fen: int           # + money in, − money out
@@ -31,8 +30,7 @@ class LineIn:
     bank_txn_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class EntryIn:
+class EntryIn(NamedTuple):
     id: int
     posted_on: date
     amount_fen: int           # the entry's posting on clearing:G (+ in, − out)
@@ -41,8 +39,7 @@ class EntryIn:
     counterparty: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     kind: str                 # matched | confirm_receipt | payout_return | unmatched_line |
                               # unmatched_entry | amount_mismatch
     line_id: int | None
@@ -79,13 +76,10 @@ def match(lines: list[LineIn], entries: list[EntryIn], *, today: date,
         if e.reference and e.amount_fen < 0:
             all_by_ref.setdefault(_norm(e.reference), []).append(e)
 
-    def take(e: EntryIn) -> None:
-        free.pop(e.id, None)
-
     for ln in sorted(lines, key=lambda x: (x.booked, x.id)):
         e = by_txn.get(ln.bank_txn_id) if ln.bank_txn_id else None
         if e is not None and e.id in free:
-            take(e)
+            free.pop(e.id, None)
             kind = "matched" if e.amount_fen == ln.amount_fen else "amount_mismatch"
             out.append(Outcome(kind, ln.id, e.id, "bank_txn_id"))
             continue
@@ -95,7 +89,7 @@ def match(lines: list[LineIn], entries: list[EntryIn], *, today: date,
         if same_sign:
             exact = [c for c in same_sign if c.amount_fen == ln.amount_fen]
             e = (exact or same_sign)[0]
-            take(e)
+            free.pop(e.id, None)
             out.append(Outcome("matched" if exact else "amount_mismatch", ln.id, e.id,
                                "reference"))
             continue
@@ -118,7 +112,7 @@ def match(lines: list[LineIn], entries: list[EntryIn], *, today: date,
                            or _name(c.counterparty) == _name(ln.counterparty))]
         if candidates:
             e = min(candidates, key=lambda c: (abs((c.posted_on - ln.booked).days), c.id))
-            take(e)
+            free.pop(e.id, None)
             out.append(Outcome("matched", ln.id, e.id, "amount_date_counterparty"))
             continue
         out.append(Outcome("unmatched_line", ln.id, None, ""))

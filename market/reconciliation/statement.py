@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 
 class StatementRefused(ValueError):
@@ -21,8 +21,7 @@ class StatementRefused(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     position: str            # "line 7" or "Stmt[1]/Ntry[3]": where it stands in the file
     booking_date: date
     value_date: date
@@ -69,26 +68,37 @@ class Parsed:
         return self
 
 
-_AMOUNT = re.compile(r"-?\d{1,15}([.,]\d{1,2})?")
+_AMOUNT = re.compile(r"(-?)(\d{1,15})(?:[.,](\d{1,2}))?")
 
 
 def to_fen(text: str, where: str) -> int:
     """'1234.56' or '1234,5' (yuan) → 123456 fen; anything else refused."""
-    text = (text or "").strip().replace(" ", "")
-    if not _AMOUNT.fullmatch(text):
-        raise StatementRefused(where, f"amount {text!r} is not a number of yuan with at most two "
-                                      f"decimals")
-    try:
-        return int((Decimal(text.replace(",", ".")) * 100).to_integral_exact())
-    except InvalidOperation:
-        raise StatementRefused(where, f"amount {text!r} is not a number") from None
+    m = _AMOUNT.fullmatch(text)
+    if m is None:
+        m = _AMOUNT.fullmatch((text or "").strip().replace(" ", ""))
+        if m is None:
+            raise StatementRefused(where, f"amount {text!r} is not a number of yuan with at "
+                                          f"most two decimals")
+    sign, whole, frac = m.groups()
+    fen = int(whole) * 100 + (int(frac) * (10 if len(frac) == 1 else 1) if frac else 0)
+    return -fen if sign else fen
+
+
+_DATES: dict[str, date] = {}
 
 
 def to_date(text: str, where: str) -> date:
+    key = (text or "").strip()[:10]
+    found = _DATES.get(key)
+    if found is not None:
+        return found
     try:
-        return date.fromisoformat((text or "").strip()[:10])
+        found = date.fromisoformat(key)
     except ValueError:
         raise StatementRefused(where, f"date {text!r} is not a date (YYYY-MM-DD)") from None
+    if len(_DATES) < 10_000:
+        _DATES[key] = found
+    return found
 
 
 def normalise_account(text: str) -> str:
