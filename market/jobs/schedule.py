@@ -31,6 +31,8 @@ DAILY: tuple[Daily, ...] = (
     # card refunds and Connect transfers finish in jobs of their own; this closes what they paid
     Daily("close_paid_orders", time(6, 0), "market.settlement.jobs.close_paid_orders"),
     Daily("provincial_resend", time(6, 0), "market.manifests.jobs.resend_unsent_reports"),
+    # matches what is unmatched and closes yesterday against the uploaded statement
+    Daily("bank_close_of_day", time(9, 0), "market.reconciliation.jobs.close_of_day"),
 )
 
 

@@ -60,8 +60,9 @@ def resolve_by_reference(actor: User, exc_id: int, reference: str, reason: str):
 
 
 @job(queue="money", retries=3)
-def close_of_day(gateway: str = "bank", day: str | None = None) -> str:
-    """Daily: match what is unmatched, then compare clearing:{gateway} with the statement."""
-    when = date.fromisoformat(day) if day else today_() - timedelta(days=1)
+def close_of_day(day: str | None = None, gateway: str = "bank") -> str:
+    """Daily (market.jobs.schedule): the bank's statement of a day arrives the next morning, so
+    the run of day D matches what is unmatched and closes D − 1 (waiting until it is uploaded)."""
+    when = (date.fromisoformat(day) if day else today_()) - timedelta(days=1)
     run_matching(None, gateway)
     return close.close_day(None, gateway, when).status

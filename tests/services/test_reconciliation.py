@@ -156,3 +156,29 @@ def test_files_refused_whole_and_only_for_finance(month, finance, generator, adm
     with pytest.raises(AlreadyImported):
         imports.import_statement(finance, filename="x.sta", data=FORMATS["mt940"](month["moves"]))
     assert count(StatementImport) == 1 and count(StatementLine) == 8
+
+
+def test_the_daily_close_waits_for_the_statement_then_compares(month, finance):
+    day = month["moves"][-1].day
+    run_on = (day + timedelta(days=1)).isoformat()
+    assert recon.close_of_day(run_on) == "waiting"       # no statement uploaded yet
+    imports.import_statement(finance, filename="m.csv", data=FORMATS["csv"](month["moves"]))
+    # the system does not book receipts (a person does): the day is different until finance runs
+    assert recon.close_of_day(run_on) == "different"
+    recon.run_matching(finance)
+    for e in db.session.scalars(select(ReconException).where(
+            ReconException.kind == "unmatched_line", ReconException.amount_fen < 0)):
+        desk.resolve_by_adjustment(finance, e.id, "expense:gateway_fees", "bank fee")
+    exc = db.session.scalar(select(ReconException).where(
+        ReconException.kind == "unmatched_line", ReconException.amount_fen > 0))
+    recon.resolve_by_reference(finance, exc.id, month["refs"][2], "payer mistyped")
+    assert recon.close_of_day(run_on) == "balanced"
+
+
+def test_camt054_notifications_import_without_balances(finance, month):
+    data = FORMATS["camt053"](month["moves"]).replace(b"camt.053", b"camt.054") \
+        .replace(b"BkToCstmrStmt", b"BkToCstmrDbtCdtNtfctn").replace(b"<Stmt>", b"<Ntfctn>") \
+        .replace(b"</Stmt>", b"</Ntfctn>")
+    imp = imports.import_statement(finance, filename="n.xml", data=data)
+    assert imp.format == "camt.054" and imp.line_count == 8
+    assert imp.skipped and "CN0000OTHER" in imp.skipped[0]
