@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from market.errors import DomainError, ValidationFailed
-from market.reconciliation import close, desk, imports, queries
+from market.errors import DomainError, NotFound, ValidationFailed
+from market.reconciliation import close, desk, exports, imports, queries, reports
 from market.reconciliation import jobs as recon
 from market.reconciliation.desk import ADJUSTMENT_ACCOUNTS
 from market.web.security import require_platform_role
@@ -129,3 +129,21 @@ def close_day():
 @staff_only
 def sign_off():
     return _do(lambda: close.sign_off(current_user, "bank", _day()), _("Day signed off."))
+
+
+@bp.get("/report")
+@login_required
+@staff_only
+def report():
+    """?name=trial_balance|fee_revenue|escrow_by_age|payables|reconciliation&format=csv|xlsx"""
+    name, fmt = request.args.get("name", ""), request.args.get("format", "csv")
+    if name not in reports.REPORTS or fmt not in ("csv", "xlsx"):
+        raise NotFound(_("No such report."))
+    headers, rows = reports.REPORTS[name]()
+    if fmt == "csv":
+        body, mime = exports.to_csv(headers, rows), "text/csv; charset=utf-8"
+    else:
+        body = exports.to_xlsx(name, headers, rows)
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mime, headers={
+        "Content-Disposition": f"attachment; filename={name}.{fmt}"})

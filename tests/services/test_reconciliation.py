@@ -15,7 +15,7 @@ from market.escrow.policies import make_reference
 from market.ledger.models import Entry
 from market.orders import lifecycle
 from market.oversight.models import Alert
-from market.reconciliation import close, desk, imports
+from market.reconciliation import close, desk, imports, reports
 from market.reconciliation import jobs as recon
 from market.reconciliation.errors import AlreadyImported, AlreadyResolved, DaySignedOff, FileRefused
 from market.reconciliation.models import Match, ReconException, StatementImport, StatementLine
@@ -182,3 +182,19 @@ def test_camt054_notifications_import_without_balances(finance, month):
     imp = imports.import_statement(finance, filename="n.xml", data=data)
     assert imp.format == "camt.054" and imp.line_count == 8
     assert imp.skipped and "CN0000OTHER" in imp.skipped[0]
+
+
+def test_reports_after_a_month(month, finance, operator):
+    imports.import_statement(finance, filename="m.csv", data=FORMATS["csv"](month["moves"]))
+    recon.run_matching(finance)
+    close.close_day(finance, "bank", month["moves"][-1].day)
+    _h, rows = reports.payables()
+    assert [operator.org.id, operator.org.name, 50_000] in rows
+    _h, rows = reports.escrow_by_age()
+    assert {r[0] for r in rows} == {month["orders"][i].number for i in (0, 1, 3)}
+    assert all(r[3] == "0–30" for r in rows)
+    assert reports.fee_revenue()[1] == []
+    _h, rows = reports.reconciliation_status()
+    assert rows[0][2] == "different" and rows[0][5] >= 1
+    _h, rows = reports.trial_balance()
+    assert rows[-1] == ["total", 0]

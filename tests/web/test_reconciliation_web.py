@@ -75,3 +75,15 @@ def test_the_desk_upload_match_resolve_close(client, finance, month, lang, word)
     page = client.post("/finance/reconciliation/close", data={"day": day},
                        follow_redirects=True)
     assert 'data-status="different"' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["trial_balance", "fee_revenue", "escrow_by_age", "payables",
+                                  "reconciliation"])
+def test_reports_export_as_csv_and_xlsx(client, finance, generator, name):
+    as_user(client, finance)
+    for fmt, magic in (("csv", b"\xef\xbb\xbf"), ("xlsx", b"PK")):
+        resp = client.get(f"/finance/reconciliation/report?name={name}&format={fmt}")
+        assert resp.status_code == 200 and resp.data.startswith(magic)
+    assert client.get("/finance/reconciliation/report?name=x&format=csv").status_code == 404
+    as_user(client, generator)
+    assert client.get(f"/finance/reconciliation/report?name={name}&format=csv").status_code == 403
