@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from datetime import datetime
 
+import stripe
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
@@ -11,6 +14,7 @@ from market import db
 from market.accounts.models import User
 from market.audit.services import record
 from market.errors import PermissionDenied, ValidationFailed
+from market.reconciliation import stripe_source
 from market.reconciliation.camt_format import parse_camt
 from market.reconciliation.csv_format import parse_csv
 from market.reconciliation.errors import AlreadyImported, DaySignedOff, FileRefused
@@ -20,7 +24,7 @@ from market.reconciliation.statement import Parsed, StatementRefused
 from market.uow import transaction
 
 FORMATS = ("csv", "mt940", "camt")
-GATEWAYS = ("bank",)
+GATEWAYS = ("bank", "stripe")
 MAX_BYTES = 50 * 1024 * 1024
 
 
@@ -63,7 +67,33 @@ def import_statement(actor: User | None, *, filename: str, data: bytes, gateway:
     except StatementRefused as exc:
         raise FileRefused(_("Statement refused, nothing imported: %(where)s %(reason)s",
                             where=exc.where, reason=exc.reason), field="file") from None
-    digest = hashlib.sha256(data).hexdigest()
+    return store(actor, gateway, filename, parsed, hashlib.sha256(data).hexdigest())
+
+
+def import_stripe(actor: User | None, since: datetime, until: datetime,
+                  client: stripe.StripeClient | None = None) -> StatementImport:
+    """Pull Stripe's balance transactions of [since, until) and store them as a statement."""
+    require_finance(actor)
+    if since >= until:
+        raise ValidationFailed(_("%(field)s must be before %(other)s.", field="since",
+                                 other="until"), field="since")
+    client = client or stripe.StripeClient(current_app.config["STRIPE_API_KEY"], base_addresses=(
+        {"api": current_app.config["STRIPE_API_BASE"]} if current_app.config.get(
+            "STRIPE_API_BASE") else None))
+    label = f"{since.isoformat()}..{until.isoformat()}"
+    try:
+        parsed = stripe_source.to_parsed(stripe_source.fetch(client, since, until), label)
+    except StatementRefused as exc:
+        raise FileRefused(_("Statement refused, nothing imported: %(where)s %(reason)s",
+                            where=exc.where, reason=exc.reason), field="since") from None
+    canonical = json.dumps([list(map(str, ln)) for ln in parsed.lines], ensure_ascii=False)
+    return store(actor, "stripe", f"stripe {label}", parsed,
+                 hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def store(actor: User | None, gateway: str, filename: str, parsed: Parsed,
+          digest: str) -> StatementImport:
+    """Keep a parsed statement once (by hash and by transaction id), outside signed-off days."""
     lines = parsed.lines
     with transaction():
         earlier = db.session.scalar(select(StatementImport).where(

@@ -30,7 +30,10 @@ def _entry_in(entry_id: int, posted: date, amount: int, key: str, receipts: dict
               gateway: str) -> EntryIn:
     if key.startswith(f"receipt:{gateway}:"):
         r = receipts.get(key.split(":", 2)[2])
-        return EntryIn(entry_id, posted, amount, bank_ref=key.split(":", 2)[2],
+        # A card receipt is booked under its PaymentIntent: the reference Stripe's lines carry.
+        ref = key.split(":", 2)[2]
+        return EntryIn(entry_id, posted, amount, bank_ref=ref,
+                       reference=ref if gateway == "stripe" else "",
                        counterparty=r.payer_name if r else "")
     if key.startswith("payout:"):
         p = payouts.get(key.split(":", 1)[1])
