@@ -19,6 +19,7 @@ from market.reconciliation import close, desk, imports, reports
 from market.reconciliation import jobs as recon
 from market.reconciliation.errors import AlreadyImported, AlreadyResolved, DaySignedOff, FileRefused
 from market.reconciliation.models import Match, ReconException, StatementImport, StatementLine
+from market.settlement.payables import payables
 from market.settlement.payouts import record_bank_payout
 from market.uow import transaction
 from tests.escrow_factories import make_order
@@ -83,6 +84,7 @@ def test_a_month_imports_matches_and_closes(fmt, month, finance, operator, carri
     assert ledger.balance(f"payable:{operator.org.id}") == 50_000
     assert db.session.scalar(select(Payout.status).where(Payout.external_id == "PB-2026-0002")) \
         == "failed"
+    assert "payout_returned" in {r.code for r in payables(operator.org.id).pending_reasons}
     # the carrier paid toward a disposal order: direct payment alert
     alert = db.session.scalar(select(Alert).where(Alert.rule_id == "direct_payment"))
     assert alert is not None and alert.carrier_org_id == carrier.org.id
