@@ -51,7 +51,7 @@ def desk_page():
     return render_template("finance/reconciliation.html", imports=queries.recent_imports(),
                            items=queries.open_exceptions(),
                            resolved=queries.resolved_exceptions(), days=queries.days(),
-                           accounts=ADJUSTMENT_ACCOUNTS)
+                           accounts=ADJUSTMENT_ACCOUNTS, figures=queries.figures())
 
 
 @bp.post("/upload")

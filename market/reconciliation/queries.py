@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from market import db
+from market import db, ledger
 from market.listings.validation import today
 from market.reconciliation import services
 from market.reconciliation.matching import EntryIn, suggestions
@@ -46,3 +46,16 @@ def resolved_exceptions(gateway: str = "bank", limit: int = 20) -> list[ReconExc
 def days(gateway: str = "bank", limit: int = 31) -> list[Day]:
     return list(db.session.scalars(select(Day).where(Day.gateway == gateway)
                                    .order_by(Day.day.desc()).limit(limit)))
+
+
+def figures(gateway: str = "bank") -> dict[str, int | None]:
+    """The dashboard's figures: clearing, suspense, payables and escrow held, open exceptions."""
+    last = db.session.scalar(select(Day).where(Day.gateway == gateway)
+                             .order_by(Day.day.desc()).limit(1))
+    return {"clearing_fen": ledger.balance(f"clearing:{gateway}"),
+            "statement_fen": last.statement_fen if last else None,
+            "suspense_fen": ledger.balance(f"suspense:{gateway}"),
+            "payables_fen": sum(ledger.balances("payable:").values()),
+            "escrow_fen": sum(ledger.balances("escrow:").values()),
+            "open_exceptions": len(list(db.session.scalars(select(ReconException.id).where(
+                ReconException.status == "open"))))}

@@ -60,6 +60,7 @@ def test_the_desk_upload_match_resolve_close(client, finance, month, lang, word)
     page = client.post("/finance/reconciliation/match", follow_redirects=True)
     assert word in text(page)
     assert page.get_data(as_text=True).count('data-testid="recon-exception"') == 3
+    assert 'data-testid="fig-open">3<' in page.get_data(as_text=True)
     fee = db.session.scalar(select(ReconException).where(ReconException.amount_fen == -1_250))
     client.post("/finance/reconciliation/resolve", data={
         "exception_id": str(fee.id), "how": "adjustment", "account": "expense:gateway_fees",
