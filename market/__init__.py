@@ -62,6 +62,7 @@ def _import_models() -> None:
     import market.jobs.models  # noqa: F401
     import market.listings.models  # noqa: F401
     import market.manifests.models  # noqa: F401
+    import market.reconciliation.models  # noqa: F401
     import market.ledger.models  # noqa: F401
     import market.notifications.models  # noqa: F401
     import market.orders.models  # noqa: F401

@@ -34,6 +34,8 @@ DAILY: tuple[Daily, ...] = (
     Daily("prune_credentials", time(3, 20), "market.accounts.jobs.prune_credentials"),
     # Monthly in effect: does something only on the price publication day (PRICE_PUBLICATION_DAY).
     Daily("price_publication", time(9, 0), "market.prices.jobs.publish_due"),
+    # matches what is unmatched and closes yesterday against the uploaded statement
+    Daily("bank_close_of_day", time(9, 0), "market.reconciliation.jobs.close_of_day"),
 )
 
 

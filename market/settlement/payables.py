@@ -80,6 +80,14 @@ def payables(org_id: int) -> Payables:
     return out
 
 
+def _last_bank_payout_returned(org_id: int) -> bool:
+    """Reconciliation marks a payout the bank sent back as failed (market.reconciliation)."""
+    last = db.session.scalar(select(Payout).where(Payout.org_id == org_id,
+                                                  Payout.gateway == "bank")
+                             .order_by(Payout.id.desc()).limit(1))
+    return last is not None and last.status == "failed"
+
+
 def _orders(ids) -> dict[int, Order]:
     ids = [i for i in ids if i is not None]
     return {o.id: o for o in db.session.scalars(select(Order).where(Order.id.in_(ids)))} \
@@ -103,6 +111,11 @@ def _reasons(org_id: int, balance: int) -> list[PendingReason]:
                 "no_payout_account", _("%(amount)s waits for a payout account: add your "
                                        "organisation's account to be paid.", amount=money(rest)),
                 rest))
+        elif rest > 0 and _last_bank_payout_returned(org_id):
+            reasons.append(PendingReason(
+                "payout_returned", _("Your bank returned our last payout; %(amount)s waits "
+                                     "until the bank account on file is corrected.",
+                                     amount=money(rest)), rest))
         elif rest > 0:
             reasons.append(PendingReason(
                 "awaiting_payout_batch", _("%(amount)s awaits the next payout batch to your "

@@ -16,6 +16,7 @@ from market.contracts.views import bp as contracts_bp
 from market.escrow.views import bp as escrow_bp
 from market.escrow.views import stripe_webhook
 from market.finance.views import bp as finance_bp
+from market.finance.reconciliation_views import bp as reconciliation_bp
 from market.listings.quote_views import bp as quotes_bp
 from market.listings.shop_views import bp as shops_bp
 from market.listings.views import bp as listings_bp
@@ -64,7 +65,8 @@ def register_blueprints(app: Flask) -> None:
     """Every blueprint of the application, in one list."""
     for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp, listings_bp, quotes_bp,
                shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp,
-               manifests_bp, settlement_bp, reviews_bp, statements_bp, prices_bp):
+               manifests_bp, settlement_bp, reviews_bp, statements_bp, prices_bp,
+               reconciliation_bp):
         app.register_blueprint(bp)
     csrf.exempt(stripe_webhook)  # Stripe signs its requests; there is no session to forge
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply

@@ -1,0 +1,145 @@
+"""Importing a statement file: parsed whole or refused whole, once per file (by its hash)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+import stripe
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import insert, select
+
+from market import db
+from market.accounts.models import User
+from market.audit.services import record
+from market.errors import PermissionDenied, ValidationFailed
+from market.reconciliation import stripe_source
+from market.reconciliation.camt_format import parse_camt
+from market.reconciliation.csv_format import parse_csv
+from market.reconciliation.errors import AlreadyImported, DaySignedOff, FileRefused
+from market.reconciliation.models import Day, StatementImport, StatementLine
+from market.reconciliation.mt940_format import parse_mt940
+from market.reconciliation.statement import Parsed, StatementRefused
+from market.uow import transaction
+
+FORMATS = ("csv", "mt940", "camt")
+GATEWAYS = ("bank", "stripe")
+MAX_BYTES = 50 * 1024 * 1024
+
+
+def require_finance(actor: User | None) -> None:
+    """Finance and admins reconcile; None is the system (a scheduled job)."""
+    if actor is not None and actor.platform_role not in ("finance", "admin"):
+        raise PermissionDenied(_("Only platform finance staff reconcile statements."))
+
+
+def detect_format(filename: str, data: bytes) -> str:
+    head = data.lstrip(b"\xef\xbb\xbf \r\n\t")[:200]
+    if head.startswith(b"<"):
+        return "camt"
+    if head.startswith(b":20:") or b"\n:20:" in head or filename.lower().endswith((".sta", ".940")):
+        return "mt940"
+    return "csv"
+
+
+def parse(fmt: str, data: bytes) -> Parsed:
+    if fmt == "csv":
+        return parse_csv(data, current_app.config["CUSTODY_ACCOUNT_NUMBER"])
+    if fmt == "mt940":
+        return parse_mt940(data)
+    if fmt == "camt":
+        return parse_camt(data, current_app.config["CUSTODY_ACCOUNT_NUMBER"])
+    raise ValidationFailed(_("Unknown statement format %(fmt)s.", fmt=fmt), field="format")
+
+
+def import_statement(actor: User | None, *, filename: str, data: bytes, gateway: str = "bank",
+                     fmt: str | None = None) -> StatementImport:
+    """Store a statement's balances and lines; refuse it whole with the line and the reason."""
+    require_finance(actor)
+    if gateway not in GATEWAYS:
+        raise ValidationFailed(_("Unknown gateway %(gateway)s.", gateway=gateway), field="gateway")
+    if not isinstance(data, bytes) or len(data) > MAX_BYTES:
+        raise ValidationFailed(_("The file must be at most 50 MB."), field="file")
+    fmt = fmt or detect_format(filename, data)
+    try:
+        parsed = parse(fmt, data)
+    except StatementRefused as exc:
+        raise FileRefused(_("Statement refused, nothing imported: %(where)s %(reason)s",
+                            where=exc.where, reason=exc.reason), field="file") from None
+    return store(actor, gateway, filename, parsed, hashlib.sha256(data).hexdigest())
+
+
+def import_stripe(actor: User | None, since: datetime, until: datetime,
+                  client: stripe.StripeClient | None = None) -> StatementImport:
+    """Pull Stripe's balance transactions of [since, until) and store them as a statement."""
+    require_finance(actor)
+    if since >= until:
+        raise ValidationFailed(_("%(field)s must be before %(other)s.", field="since",
+                                 other="until"), field="since")
+    client = client or stripe.StripeClient(current_app.config["STRIPE_API_KEY"], base_addresses=(
+        {"api": current_app.config["STRIPE_API_BASE"]} if current_app.config.get(
+            "STRIPE_API_BASE") else None))
+    label = f"{since.isoformat()}..{until.isoformat()}"
+    try:
+        parsed = stripe_source.to_parsed(stripe_source.fetch(client, since, until), label)
+    except StatementRefused as exc:
+        raise FileRefused(_("Statement refused, nothing imported: %(where)s %(reason)s",
+                            where=exc.where, reason=exc.reason), field="since") from None
+    canonical = json.dumps([list(map(str, ln)) for ln in parsed.lines], ensure_ascii=False)
+    return store(actor, "stripe", f"stripe {label}", parsed,
+                 hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def store(actor: User | None, gateway: str, filename: str, parsed: Parsed,
+          digest: str) -> StatementImport:
+    """Keep a parsed statement once (by hash and by transaction id), outside signed-off days."""
+    lines = parsed.lines
+    with transaction():
+        earlier = db.session.scalar(select(StatementImport).where(
+            StatementImport.file_hash == digest))
+        if earlier is not None:
+            raise AlreadyImported(_("This file was already imported (import %(id)s): nothing "
+                                    "imported.", id=earlier.id), field="file")
+        txn_ids = [ln.bank_txn_id for ln in lines]
+        if len(set(txn_ids)) != len(txn_ids):
+            raise FileRefused(_("Statement refused: a bank transaction id appears twice in the "
+                                "file."), field="file")
+        seen = set(db.session.scalars(select(StatementLine.bank_txn_id).where(
+            StatementLine.gateway == gateway, StatementLine.bank_txn_id.in_(txn_ids))))
+        if seen:
+            first = next(ln for ln in lines if ln.bank_txn_id in seen)
+            raise AlreadyImported(_("Statement refused: %(where)s (bank transaction %(txn)s) "
+                                    "was already imported from another file.",
+                                    where=first.position, txn=first.bank_txn_id), field="file")
+        days = {ln.booking_date for ln in lines}
+        closed = db.session.scalar(select(Day.day).where(
+            Day.gateway == gateway, Day.status == "signed_off", Day.day.in_(days))
+            .order_by(Day.day).limit(1))
+        if closed is not None:
+            raise DaySignedOff(_("Statement refused: %(day)s is signed off; it changes only "
+                                 "through adjustment entries dated later.", day=closed),
+                               field="file")
+        statements = parsed.statements
+        imp = StatementImport(
+            gateway=gateway, format=parsed.format, filename=(filename or "")[:200],
+            file_hash=digest, opening_fen=statements[0].opening_fen,
+            closing_fen=statements[-1].closing_fen, first_day=min(days), last_day=max(days),
+            line_count=len(lines), skipped=parsed.skipped,
+            statements=[{"account": st.account, "id": st.statement_id,
+                         "opening_fen": st.opening_fen, "closing_fen": st.closing_fen,
+                         "lines": len(st.lines)} for st in statements],
+            imported_by_id=getattr(actor, "id", None))
+        db.session.add(imp)
+        db.session.flush()
+        db.session.execute(insert(StatementLine), [
+            {"import_id": imp.id, "gateway": gateway, "position": ln.position[:100],
+             "booking_date": ln.booking_date, "value_date": ln.value_date,
+             "amount_fen": ln.amount_fen, "counterparty_name": ln.counterparty_name[:200],
+             "counterparty_account": ln.counterparty_account[:60],
+             "reference": ln.reference[:200], "bank_txn_id": ln.bank_txn_id[:100],
+             "balance_fen": ln.balance_fen} for ln in lines])
+        record("reconciliation.imported", imp, actor=actor, changes={
+            "format": parsed.format, "lines": len(lines), "hash": digest,
+            "skipped": parsed.skipped})
+        return imp

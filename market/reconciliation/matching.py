@@ -1,0 +1,130 @@
+"""Matching statement lines to ledger entries on a clearing account (pure, deterministic).
+
+Rules, in order; each match records the rule that made it:
+  bank_txn_id     the entry was booked under the bank's own transaction id (a receipt);
+  reference       the same reference on both sides (payout batch id, Stripe object id);
+  payout_return   a credit naming a payout that left: the bank sent it back;
+  funding_reference  a credit naming an order's funding reference with good check digits and no
+                  entry yet: the caller books it through the receipt path;
+  amount_date_counterparty  same amount within the date window, same counterparty when known.
+What is left: a statement line without ledger entry, a ledger entry without statement line (once
+older than the grace period), an amount mismatch (same reference, different amount).
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import NamedTuple
+
+from market.escrow.policies import normalise_reference, reference_status
+
+GRACE_DAYS = 3
+WINDOW_DAYS = 3
+
+
+class LineIn(NamedTuple):
+    id: int
+    booked: date
+    amount_fen: int           # + money in, − money out
+    reference: str
+    counterparty: str
+    bank_txn_id: str
+
+
+class EntryIn(NamedTuple):
+    id: int
+    posted_on: date
+    amount_fen: int           # the entry's posting on clearing:G (+ in, − out)
+    bank_ref: str = ""        # the bank's transaction id it was booked under, if any
+    reference: str = ""       # payout batch id / Stripe object id, if any
+    counterparty: str = ""
+
+
+class Outcome(NamedTuple):
+    kind: str                 # matched | confirm_receipt | payout_return | unmatched_line |
+                              # unmatched_entry | amount_mismatch
+    line_id: int | None
+    entry_id: int | None
+    rule: str
+    detail: str = ""
+
+
+def _norm(text: str) -> str:
+    return normalise_reference(text)
+
+
+def _name(text: str) -> str:
+    return "".join((text or "").split()).lower()
+
+
+def match(lines: list[LineIn], entries: list[EntryIn], *, today: date,
+          returnable: list[EntryIn] = (), grace_days: int = GRACE_DAYS,
+          window_days: int = WINDOW_DAYS) -> list[Outcome]:
+    """Outcomes for unmatched lines and entries; returnable are payouts already matched that
+    the bank may still send back."""
+    out: list[Outcome] = []
+    free = {e.id: e for e in sorted(entries, key=lambda e: e.id)}
+    by_txn = {e.bank_ref: e for e in free.values() if e.bank_ref}
+    by_ref: dict[str, list[EntryIn]] = {}
+    for e in free.values():
+        if e.reference:
+            by_ref.setdefault(_norm(e.reference), []).append(e)
+    by_amount: dict[int, list[EntryIn]] = {}
+    for e in free.values():
+        by_amount.setdefault(e.amount_fen, []).append(e)
+    all_by_ref: dict[str, list[EntryIn]] = {}
+    for e in sorted([*returnable, *free.values()], key=lambda e: e.id):
+        if e.reference and e.amount_fen < 0:
+            all_by_ref.setdefault(_norm(e.reference), []).append(e)
+
+    for ln in sorted(lines, key=lambda x: (x.booked, x.id)):
+        e = by_txn.get(ln.bank_txn_id) if ln.bank_txn_id else None
+        if e is not None and e.id in free:
+            free.pop(e.id, None)
+            kind = "matched" if e.amount_fen == ln.amount_fen else "amount_mismatch"
+            out.append(Outcome(kind, ln.id, e.id, "bank_txn_id"))
+            continue
+        ref = _norm(ln.reference)
+        same_ref = [c for c in by_ref.get(ref, []) if c.id in free] if ref else []
+        same_sign = [c for c in same_ref if (c.amount_fen > 0) == (ln.amount_fen > 0)]
+        if same_sign:
+            exact = [c for c in same_sign if c.amount_fen == ln.amount_fen]
+            e = (exact or same_sign)[0]
+            free.pop(e.id, None)
+            out.append(Outcome("matched" if exact else "amount_mismatch", ln.id, e.id,
+                               "reference"))
+            continue
+        returned = [c for c in all_by_ref.get(ref, []) if ref and ln.amount_fen > 0
+                    and c.amount_fen == -ln.amount_fen]
+        if returned:
+            out.append(Outcome("payout_return", ln.id, returned[0].id, "payout_return"))
+            continue
+        if ln.amount_fen > 0 and ln.reference:
+            status = reference_status(ln.reference)
+            if status == "ok":
+                out.append(Outcome("confirm_receipt", ln.id, None, "funding_reference", ref))
+                continue
+            if status == "bad_check":
+                out.append(Outcome("unmatched_line", ln.id, None, "", "bad_check_digits"))
+                continue
+        candidates = [c for c in by_amount.get(ln.amount_fen, []) if c.id in free
+                      and abs((c.posted_on - ln.booked).days) <= window_days
+                      and (not c.counterparty or not ln.counterparty
+                           or _name(c.counterparty) == _name(ln.counterparty))]
+        if candidates:
+            e = min(candidates, key=lambda c: (abs((c.posted_on - ln.booked).days), c.id))
+            free.pop(e.id, None)
+            out.append(Outcome("matched", ln.id, e.id, "amount_date_counterparty"))
+            continue
+        out.append(Outcome("unmatched_line", ln.id, None, ""))
+    for e in free.values():
+        if (today - e.posted_on).days > grace_days:
+            out.append(Outcome("unmatched_entry", None, e.id, ""))
+    return out
+
+
+def suggestions(amount_fen: int, booked: date, entries: list[EntryIn], *,
+                window_days: int = 10, limit: int = 5) -> list[EntryIn]:
+    """Entries a person might match a line to by hand: same amount, nearest dates first."""
+    near = [e for e in entries if e.amount_fen == amount_fen
+            and abs((e.posted_on - booked).days) <= window_days]
+    return sorted(near, key=lambda e: (abs((e.posted_on - booked).days), e.id))[:limit]

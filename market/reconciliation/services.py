@@ -1,0 +1,168 @@
+"""Matching a gateway's statement lines to its clearing account, and what the outcomes write.
+
+load() reads what is still unmatched, matching.match() decides (pure), apply() writes matches,
+exceptions and returned payouts in the caller's transaction. Funding receipts found by reference
+are booked by the caller through the order lifecycle (market.reconciliation.jobs), then tied to
+their line with tie().
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from market import db, ledger
+from market.accounts.models import Organisation, User
+from market.audit.services import record
+from market.db import utcnow
+from market.escrow import book
+from market.escrow.models import Payout, Receipt
+from market.ledger.models import Account, Entry, Posting
+from market.notifications.services import notify_org
+from market.oversight.services import raise_alert
+from market.reconciliation.matching import EntryIn, LineIn, Outcome
+from market.reconciliation.models import Match, ReconException, StatementLine
+from market.web.i18n import money
+
+
+def _entry_in(entry_id: int, posted: date, amount: int, key: str, receipts: dict, payouts: dict,
+              gateway: str) -> EntryIn:
+    if key.startswith(f"receipt:{gateway}:"):
+        r = receipts.get(key.split(":", 2)[2])
+        # A card receipt is booked under its PaymentIntent: the reference Stripe's lines carry.
+        ref = key.split(":", 2)[2]
+        return EntryIn(entry_id, posted, amount, bank_ref=ref,
+                       reference=ref if gateway == "stripe" else "",
+                       counterparty=r.payer_name if r else "")
+    if key.startswith("payout:"):
+        p = payouts.get(key.split(":", 1)[1])
+        return EntryIn(entry_id, posted, amount, reference=(p.external_id or "") if p else "")
+    return EntryIn(entry_id, posted, amount)
+
+
+def clearing_entries(gateway: str) -> list[EntryIn]:
+    """Every entry that moved clearing:G, as the matcher sees it (+ in, − out)."""
+    rows = db.session.execute(
+        select(Entry.id, Entry.posted_at, Entry.idempotency_key, Posting.amount_fen)
+        .join(Posting, Posting.entry_id == Entry.id)
+        .join(Account, Account.id == Posting.account_id)
+        .where(Account.code == f"clearing:{gateway}").order_by(Entry.id)).all()
+    receipts = {r.bank_ref: r for r in db.session.scalars(
+        select(Receipt).where(Receipt.gateway == gateway))}
+    payouts = {str(p.id): p for p in db.session.scalars(select(Payout))}
+    # Adjustments are tied to their line when posted; a reopening reverses one: neither is
+    # money the statement will show.
+    return [_entry_in(r.id, r.posted_at.date(), int(r.amount_fen), r.idempotency_key, receipts,
+                      payouts, gateway) for r in rows
+            if not r.idempotency_key.startswith(("recon-adjust:", "recon-reopen:"))]
+
+
+def load(gateway: str) -> tuple[list[LineIn], list[EntryIn], list[EntryIn]]:
+    """(unmatched lines, unmatched entries, matched payouts that may come back)."""
+    matched_lines = select(Match.line_id)
+    lines = [LineIn(ln.id, ln.booking_date, ln.amount_fen, ln.reference, ln.counterparty_name,
+                    ln.bank_txn_id)
+             for ln in db.session.scalars(select(StatementLine).where(
+                 StatementLine.gateway == gateway, StatementLine.id.not_in(matched_lines))
+                 .order_by(StatementLine.id))]
+    used = set(db.session.scalars(select(Match.entry_id).where(Match.gateway == gateway)))
+    resolving = set(db.session.scalars(select(ReconException.resolution_entry_id).where(
+        ReconException.resolution_entry_id.is_not(None))))
+    entries = clearing_entries(gateway)
+    free = [e for e in entries if e.id not in used and e.id not in resolving]
+    returnable = [e for e in entries if e.id in used and e.reference and e.amount_fen < 0]
+    return lines, free, returnable
+
+
+def tie(gateway: str, line_id: int, entry_id: int, rule: str, actor: User | None,
+        kind: str = "matched") -> Match:
+    m = Match(gateway=gateway, kind=kind, line_id=line_id, entry_id=entry_id, rule=rule,
+              matched_by_id=getattr(actor, "id", None))
+    db.session.add(m)
+    db.session.flush()
+    return m
+
+
+def open_exception(gateway: str, kind: str, subject: str, day: date, amount_fen: int, *,
+                   line_id: int | None = None, entry_id: int | None = None,
+                   receipt_id: int | None = None, detail: str = "") -> ReconException:
+    """Open an exception once per (kind, subject): running a day again opens nothing new."""
+    found = db.session.scalar(select(ReconException).where(
+        ReconException.gateway == gateway, ReconException.kind == kind,
+        ReconException.subject == subject))
+    if found is not None:
+        return found
+    exc = ReconException(gateway=gateway, kind=kind, subject=subject, day=day,
+                         amount_fen=amount_fen, line_id=line_id, entry_id=entry_id,
+                         receipt_id=receipt_id, detail=detail)
+    db.session.add(exc)
+    db.session.flush()
+    record("reconciliation.exception_opened", exc, changes={
+        "kind": kind, "subject": subject, "amount_fen": amount_fen, "detail": detail})
+    return exc
+
+
+def _return_payout(gateway: str, line: StatementLine, entry_id: int, actor: User | None) -> None:
+    """The bank sent a payout back: Dr clearing / Cr payable, the payee told to fix its account."""
+    key = db.session.get(Entry, entry_id).idempotency_key
+    payout = db.session.get(Payout, int(key.split(":", 1)[1]), with_for_update=True)
+    posted = ledger.post([(f"clearing:{gateway}", payout.amount_fen),
+                          (book.payable_account(payout.org_id), -payout.amount_fen)],
+                         f"payout-return:{payout.id}",
+                         f"payout {payout.id} returned by the bank, line {line.bank_txn_id}")
+    payout.status = "failed"
+    payout.error = "returned by the bank"
+    tie(gateway, line.id, posted.id, "payout_return", actor, kind="payout_return")
+    record("reconciliation.payout_returned", payout, actor=actor, changes={
+        "amount_fen": payout.amount_fen, "entry_id": posted.id, "line": line.bank_txn_id})
+    notify_org(payout.org_id, "reconciliation.payout_returned",
+               _("Your bank returned a payout of %(amount)s. Check the bank account on file; it "
+                 "is paid again once corrected.", amount=money(payout.amount_fen)),
+               link="/payables")
+
+
+def apply(gateway: str, outcomes: list[Outcome], actor: User | None) -> list[Outcome]:
+    """Write every outcome but funding receipts, which are returned for the lifecycle to book."""
+    to_book: list[Outcome] = []
+    for o in outcomes:
+        line = db.session.get(StatementLine, o.line_id) if o.line_id else None
+        if o.kind == "matched":
+            tie(gateway, o.line_id, o.entry_id, o.rule, actor)
+        elif o.kind == "payout_return":
+            _return_payout(gateway, line, o.entry_id, actor)
+        elif o.kind == "confirm_receipt":
+            to_book.append(o)
+        elif o.kind == "amount_mismatch":
+            open_exception(gateway, o.kind, f"line:{line.id}", line.booking_date,
+                           line.amount_fen, line_id=line.id, entry_id=o.entry_id, detail=o.rule)
+        elif o.kind == "unmatched_line":
+            open_exception(gateway, o.kind, f"line:{line.id}", line.booking_date,
+                           line.amount_fen, line_id=line.id, detail=o.detail)
+        elif o.kind == "unmatched_entry":
+            entry = db.session.get(Entry, o.entry_id)
+            amount = next(e for e in clearing_entries(gateway) if e.id == o.entry_id).amount_fen
+            open_exception(gateway, o.kind, f"entry:{entry.id}", entry.posted_at.date(), amount,
+                           entry_id=entry.id, detail=entry.memo[:200])
+    return to_book
+
+
+def after_receipt(gateway: str, line: StatementLine, receipt: Receipt,
+                  actor: User | None) -> None:
+    """Tie a booked receipt to its line; an overpayment and a direct payment are noted."""
+    entry = db.session.scalar(select(Entry).where(
+        Entry.idempotency_key == f"receipt:{gateway}:{receipt.bank_ref}"))
+    tie(gateway, line.id, entry.id, "funding_reference", actor)
+    if receipt.suspense_fen:
+        open_exception(gateway, "overpayment", f"line:{line.id}", line.booking_date,
+                       receipt.suspense_fen, line_id=line.id, entry_id=entry.id,
+                       receipt_id=receipt.id, detail=receipt.reference)
+    carrier = db.session.scalar(select(Organisation).where(
+        Organisation.name == line.counterparty_name, Organisation.types.contains(["carrier"])))
+    request = receipt.funding_request
+    if carrier is not None and request is not None and carrier.id != request.payer_org_id:
+        raise_alert("direct_payment", "warning", subject=f"recon_line:{line.id}",
+                    order_id=request.order_id, carrier_org_id=carrier.id,
+                    data={"line_id": line.id, "amount_fen": line.amount_fen,
+                          "payer": line.counterparty_name,
+                          "account": line.counterparty_account})
