@@ -9,4 +9,4 @@ bp.record_once(auth.install)
 
 # Importing the view modules registers their routes on bp.
 from market.api import (catalog, contracts, escrow, finance, listings, manifests,  # noqa: E402,F401
-                        openapi, orders, sampling, settlement, views)
+                        openapi, orders, regulator, sampling, settlement, views)

@@ -21,6 +21,7 @@ from market.listings.views import bp as listings_bp
 from market.manifests.views import bp as manifests_bp
 from market.notifications.views import bp as notifications_bp
 from market.orders.views import bp as orders_bp
+from market.oversight.views import bp as oversight_bp
 from market.sampling.views import bp as sampling_bp
 from market.settlement.views import bp as settlement_bp
 from market.web import i18n, security
@@ -47,7 +48,7 @@ def register_blueprints(app: Flask) -> None:
     """Every blueprint of the application, in one list."""
     for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp, listings_bp, quotes_bp,
                shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp,
-               manifests_bp, settlement_bp):
+               manifests_bp, settlement_bp, oversight_bp):
         app.register_blueprint(bp)
     csrf.exempt(stripe_webhook)  # Stripe signs its requests; there is no session to forge
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply

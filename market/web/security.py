@@ -17,9 +17,12 @@ login_manager.login_view = "accounts.login"
 login_manager.login_message = _l("Please log in to see this page.")
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-# Requests a regulator may still send: leaving, choosing a language, clearing its own inbox.
+# Requests a regulator may still send: leaving, choosing a language, clearing its own inbox, and
+# its only writes (DESIGN.md §1): notes on alerts and sanctions of organisations in its region.
 REGULATOR_WRITE_ALLOWED = {"accounts.logout", "pages.set_language", "notifications.mark_read",
-                           "api.issue_token", "api.mark_notifications_read"}
+                           "api.issue_token", "api.mark_notifications_read",
+                           "api.update_alert", "api.impose_sanction",
+                           "oversight.update_alert", "oversight.impose_sanction"}
 
 
 @login_manager.user_loader
