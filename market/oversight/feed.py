@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
 from market import db
@@ -48,7 +49,7 @@ def feed_rows(prefix: str | None, date_from: date, date_to: date, *, after_id: i
     released = (select(func.coalesce(func.sum(Movement.value_fen), 0))
                 .where(Movement.kind == "release", Movement.line_id == SettlementLine.line_id)
                 .correlate(SettlementLine).scalar_subquery())
-    manifests = (select(func.string_agg(Manifest.number, " ").within_group(Manifest.number))
+    manifests = (select(func.array_agg(aggregate_order_by(Manifest.number, Manifest.number)))
                  .where(Manifest.order_id == Order.id, Manifest.status != "cancelled")
                  .correlate(Order).scalar_subquery())
     start, end = day_bounds(date_from, date_to)
@@ -78,7 +79,7 @@ def feed_rows(prefix: str | None, date_from: date, date_to: date, *, after_id: i
     for row in db.session.execute(stmt):
         item = dict(zip(COLUMNS, row))
         item["settled_at"] = item["settled_at"].astimezone(TZ).isoformat()
-        item["manifest_numbers"] = (item["manifest_numbers"] or "").split()
+        item["manifest_numbers"] = list(item["manifest_numbers"] or [])
         out.append(item)
     return out
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import (CheckConstraint, Date, DateTime, ForeignKey, Index, SmallInteger, String, Text,
                         UniqueConstraint, text)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.db import Base, Timestamped, sql_in
 
@@ -39,6 +39,10 @@ class Alert(Timestamped, Base):
     data: Mapped[dict] = mapped_column(JSONB, default=dict)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    order = relationship("Order", foreign_keys=[order_id], viewonly=True)
+    generator = relationship("Organisation", foreign_keys=[generator_org_id], viewonly=True)
+    operator = relationship("Organisation", foreign_keys=[operator_org_id], viewonly=True)
 
     __table_args__ = (
         UniqueConstraint("rule_id", "subject", name="uq_oversight_alert_rule_subject"),
