@@ -80,6 +80,7 @@ def feed_rows(prefix: str | None, date_from: date, date_to: date, *, after_id: i
         item = dict(zip(COLUMNS, row))
         item["settled_at"] = item["settled_at"].astimezone(TZ).isoformat()
         item["manifest_numbers"] = list(item["manifest_numbers"] or [])
+        item["released_fen"] = int(item["released_fen"])
         out.append(item)
     return out
 
