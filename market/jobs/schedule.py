@@ -31,6 +31,8 @@ DAILY: tuple[Daily, ...] = (
     # card refunds and Connect transfers finish in jobs of their own; this closes what they paid
     Daily("close_paid_orders", time(6, 0), "market.settlement.jobs.close_paid_orders"),
     Daily("provincial_resend", time(6, 0), "market.manifests.jobs.resend_unsent_reports"),
+    # the 三流合一 sweeps; credit scores of every organisation on a quarter's first day
+    Daily("oversight_daily", time(5, 0), "market.oversight.jobs.daily"),
 )
 
 

@@ -25,15 +25,20 @@ MANIFEST_UNFUNDED = "manifest_unfunded_order"
 CAPACITY_EXCEEDED = "received_beyond_capacity"
 CARRIER_PERMIT = "carrier_permit_invalid"
 WEIGHT_DISCREPANCY = "weight_discrepancy"
+# The regulator side's sweeps (market/oversight/checks.py, issue 11).
+RELEASE_BEFORE_RECEIPT = "release_before_receipt"
+THROUGHPUT_BEYOND_LICENCE = "throughput_beyond_licence"
+TRANSFER_AFTER_LICENCE_EXPIRY = "transfer_after_licence_expiry"
 
 
 def raise_alert(rule_id: str, severity: str, *, subject: str, order_id: int | None = None,
                 manifest_id: int | None = None, carrier_org_id: int | None = None,
+                operator_org_id: int | None = None,
                 data: dict[str, Any] | None = None) -> Alert:
     """Store an alert once per (rule, subject): raising it again returns the first one.
 
     The order (when given) supplies the generator, the operator and the three regions of the
-    regulator scope rule. Runs in the caller's transaction when there is one, else in its own:
+    regulator scope rule; an alert about an operator alone (throughput) names it instead. Runs in the caller's transaction when there is one, else in its own:
     pass it to uow.after_rollback to keep an alert about a refused attempt.
     """
     if severity not in SEVERITIES:
@@ -48,6 +53,9 @@ def raise_alert(rule_id: str, severity: str, *, subject: str, order_id: int | No
                           generator_region=order.generator.region_code,
                           operator_region=order.operator.region_code,
                           pickup_region=order.region_code)
+        elif operator_org_id is not None:
+            operator = s.get(Organisation, operator_org_id)
+            values.update(operator_org_id=operator_org_id, operator_region=operator.region_code)
         new_id = s.execute(insert(Alert).values(**values)
                            .on_conflict_do_nothing(constraint="uq_oversight_alert_rule_subject")
                            .returning(Alert.id)).scalar()
