@@ -16,7 +16,7 @@ from market.db import utcnow
 from market.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from market.notifications.services import notify_org
 from market.orders.models import Order
-from market.oversight import credit, policies, queries
+from market.oversight import credit, labels, policies, queries
 from market.oversight.models import SANCTION_KINDS, SEVERITIES, Alert, CreditScore, Sanction
 from market.uow import transaction
 
@@ -107,7 +107,8 @@ def update_alert(actor: User, alert_id: int, status: object, note: object) -> Al
         issue = policies.alert_problem(alert.status, status, role)
         if issue:
             raise InvalidState(_("An alert that is %(frm)s cannot become %(to)s.",
-                                 frm=_(alert.status), to=_(status)), code=issue)
+                                 frm=labels.alert_status_label(alert.status),
+                                 to=labels.alert_status_label(status)), code=issue)
         before = alert.status
         alert.status, alert.updated_by_id, alert.updated_at = status, actor.id, utcnow()
         if text_:

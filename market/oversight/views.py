@@ -11,11 +11,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market.errors import DomainError, NotFound, ValidationFailed
-from market.oversight import feed, policies, queries, services
+from market.oversight import feed, labels, policies, queries, services
 from market.oversight.credit import COMPONENTS
 from market.oversight.models import ALERT_STATUSES
 
 bp = Blueprint("oversight", __name__, url_prefix="/regulator")
+
+
+@bp.context_processor
+def oversight_labels():
+    return {"rule_label": labels.rule_label, "severity_label": labels.severity_label,
+            "alert_status_label": labels.alert_status_label,
+            "component_label": labels.component_label}
 
 
 def _prefix() -> str | None:
@@ -78,7 +85,8 @@ def update_alert():
     except DomainError as exc:
         flash(exc.message, "error")
         return back
-    flash(_("Alert %(id)s is now %(status)s.", id=alert.id, status=_(alert.status)), "success")
+    flash(_("Alert %(id)s is now %(status)s.", id=alert.id,
+            status=labels.alert_status_label(alert.status)), "success")
     return back
 
 

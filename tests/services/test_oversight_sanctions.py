@@ -39,7 +39,8 @@ def test_a_blacklisted_operator_drops_out_of_matching_with_the_rule_in_explain(g
     qualified, excluded = matches(req, explain=True)
     assert qualified == []
     assert [(e.operator_id, e.rule) for e in excluded] == [(op.id, "org_blacklisted")]
-    assert "blacklisted" in rule_message("org_blacklisted")
+    assert rule_message("org_blacklisted") in ("A regulator has blacklisted the operator's organisation.",
+                                               "该经营单位已被监管部门列入黑名单。")
 
 
 def test_a_blacklist_that_has_not_started_does_not_bar_today(generator, regulator):
