@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market.errors import DomainError, NotFound, ValidationFailed
-from market.oversight import feed, labels, policies, queries, services
+from market.oversight import feed, labels, policies, queries, reports, services
 from market.oversight.credit import COMPONENTS
 from market.oversight.models import ALERT_STATUSES
 
@@ -144,3 +144,32 @@ def settlements_csv():
     text = feed.feed_csv(feed.feed_rows(prefix, frm, to))
     return Response(text.encode("utf-8"), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="settlements-{frm}-{to}.csv"'})
+
+
+def _month() -> reports.Month:
+    raw = request.args.get("month") or date.today().strftime("%Y-%m")
+    try:
+        return reports.Month.parse(raw)
+    except ValueError:
+        raise ValidationFailed(_("month must be written YYYY-MM."), field="month") from None
+
+
+@bp.get("/organisations/<int:org_id>/operating-report.csv")
+@login_required
+def operating_report_csv(org_id):
+    """The operating report (经营情况月报) as CSV: the operator itself, its regulator, staff."""
+    org = queries.visible_organisation(current_user, org_id)
+    month = _month()
+    text = reports.report_csv(reports.operating_rows(org.id, month))
+    return Response(text.encode("utf-8"), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="operating-report-{org.id}-{month}.csv"'})
+
+
+@bp.get("/organisations/<int:org_id>/operating-report.pdf")
+@login_required
+def operating_report_pdf(org_id):
+    org = queries.visible_organisation(current_user, org_id)
+    month = _month()
+    pdf = reports.report_pdf(org, month, reports.operating_rows(org.id, month))
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="operating-report-{org.id}-{month}.pdf"'})

@@ -58,9 +58,9 @@ def test_every_regulator_page_and_endpoint_shows_inside_and_nothing_outside(clie
         headers = api if rule.rule.startswith("/api/") else None
         resp = _get(client, rule, build(rule, objects_of(sz)), headers)
         assert resp.status_code == 200, (rule.rule, resp.status_code)
-        body = resp.get_data(as_text=True)
+        body = resp.get_data()  # bytes: the operating report is also a PDF
         for marker in fs.markers:
-            assert marker not in body, (rule.rule, marker)
+            assert marker.encode() not in body, (rule.rule, marker)
         if rule.arguments:
             assert _get(client, rule, build(rule, objects_of(fs)), headers).status_code == 404, \
                 rule.rule
