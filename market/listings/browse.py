@@ -18,6 +18,7 @@ from market.listings.models import DisposalRequest, Quote, ServiceArea, Storefro
 from market.listings.queries import judge_operator, request_facts
 from market.listings.validation import today
 from market.orders.models import Order
+from market.oversight.sanctions import blacklist_in_force
 from market.web.security import get_visible
 
 # An operator licensed for the request's category sees it even when a later rule excludes it, so
@@ -164,7 +165,9 @@ def shop_facts(org: Organisation) -> dict:
             "offers": offers, "completed_orders": completed,
             # Delivery times arrive with manifests (a later issue); until then no rate is claimed.
             "on_time_rate": None, "region_names": region_names(set(prefixes)),
-            "category_names": category_names()}
+            "category_names": category_names(),
+            # the credit score and a regulator's blacklist in force (market/oversight)
+            "credit_score": org.credit_score, "blacklist": blacklist_in_force(org.id, day)}
 
 
 def category_names() -> dict[str, str]:

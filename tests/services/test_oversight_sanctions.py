@@ -18,6 +18,7 @@ from market.oversight.credit import CreditFacts, score_of
 from market.oversight.models import CreditScore
 from market.oversight.services import impose_sanction, recompute_credit
 from tests.factories import LicenceItemFactory, OrganisationFactory, UserFactory
+from tests.fixtures import login
 from tests.listing_factories import request_data
 from tests.settlement_factories import add_manifest, open_discrepancy
 from tests.escrow_factories import make_order
@@ -105,3 +106,13 @@ def test_credit_reads_platform_behaviour_and_is_stored_with_its_components(regul
     blacklist(regulator, gen)
     db.session.expire_all()
     assert gen.credit_score == 37
+
+
+def test_the_shop_shows_the_credit_score_and_a_blacklist_in_force(client, generator, regulator):
+    op = OrganisationFactory(types=["operator"], region_code="440307")
+    LicenceItemFactory(licence__org=op)
+    blacklist(regulator, op)
+    login(client, generator)
+    page = client.get(f"/shops/{op.id}").get_data(as_text=True)
+    assert 'data-testid="shop-blacklisted"' in page
+    assert 'data-testid="credit-score"' in page and ">50<" in page
