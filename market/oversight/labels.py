@@ -27,7 +27,7 @@ def severity_label(severity: str) -> str:
 
 
 def alert_status_label(status: str) -> str:
-    labels = {"open": lambda: _("open"), "acknowledged": lambda: _("acknowledged"),
+    labels = {"open": lambda: _("awaiting action"), "acknowledged": lambda: _("acknowledged"),
               "closed": lambda: _("closed")}
     fn = labels.get(status)
     return fn() if fn else status

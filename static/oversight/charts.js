@@ -63,7 +63,9 @@
       var make = KINDS[el.getAttribute("data-chart")];
       if (!make) { return; }
       var chart = window.echarts.init(el, null, {renderer: "svg"});
-      chart.setOption(make(el, JSON.parse(el.getAttribute("data-series"))));
+      var option = make(el, JSON.parse(el.getAttribute("data-series")));
+      option.animation = false;  // drawn at once: what a screenshot or a screen reader meets is final
+      chart.setOption(option);
       el.setAttribute("data-rendered", "1");
       window.addEventListener("resize", function () { chart.resize(); });
     });
