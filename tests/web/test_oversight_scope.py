@@ -116,3 +116,26 @@ def test_platform_staff_see_every_region(client, admin, worlds):
     login(client, admin)
     body = client.get("/regulator/organisations").get_data(as_text=True)
     assert sz.generator.name in body and fs.generator.name in body
+
+
+def test_a_regulator_closes_an_alert_and_blacklists_on_the_web(client, regulator, worlds):
+    sz, _fs = worlds
+    login(client, regulator)
+    resp = client.post("/regulator/alerts", data={"alert_id": sz.alert.id, "status": "closed",
+                                                  "note": ""})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Alert, sz.alert.id).status == "open"  # a note is needed to close
+    client.post("/regulator/alerts", data={"alert_id": sz.alert.id, "status": "closed",
+                                           "note": "已核实"})
+    db.session.expire_all()
+    alert = db.session.get(Alert, sz.alert.id)
+    assert (alert.status, alert.note, alert.updated_by_id) == ("closed", "已核实", regulator.id)
+    form = {"org_id": sz.operator.id, "kind": "blacklist", "reason": "非法倾倒",
+            "valid_from": TODAY.isoformat(), "valid_to": "2020-01-01"}
+    client.post("/regulator/sanctions", data=form)
+    assert db.session.scalar(select(func.count()).select_from(Sanction)) == 0
+    form["valid_to"] = (TODAY + timedelta(days=30)).isoformat()
+    assert client.post("/regulator/sanctions", data=form).status_code == 302
+    page = client.get(f"/regulator/organisations/{sz.operator.id}").get_data(as_text=True)
+    assert "非法倾倒" in page and 'data-testid="credit-score">50<' in page
