@@ -10,9 +10,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from market import db
+from market.accounts import changes, staff
 from market.accounts import licences as licence_services
 from market.accounts import services
-from market.accounts.forms import AuditFilterForm, ReasonForm
+from market.accounts.forms import (CHANGE_LABELS, AuditFilterForm, ChangeDecisionForm,
+                                   PlatformInviteForm, PlatformRoleForm, ReasonForm)
 from market.accounts.models import Licence, Organisation, Permit
 from market.audit.models import AuditEvent
 from market.errors import NotFound, ValidationFailed
@@ -59,7 +61,37 @@ def organisation(org_id):
         else:
             flash(_("Decision recorded."), "success")
             return redirect(url_for("admin.organisation", org_id=org.id))
-    return render_template("admin/organisation.html", org=org, form=form), 422 if form.errors else 200
+    return render_template("admin/organisation.html", org=org, form=form,
+                           pending_change=changes.pending_for(org.id)), 422 if form.errors else 200
+
+
+@bp.get("/changes")
+def change_requests():
+    return render_template("admin/changes.html", requests=changes.pending_requests(),
+                           labels=CHANGE_LABELS, form=ChangeDecisionForm())
+
+
+@bp.post("/changes/<int:change_id>")
+def decide_change(change_id):
+    form = ChangeDecisionForm()
+    return flash_outcome(lambda: changes.decide_change(
+        current_user, change_id, request.form.get("action") == "approve", form.reason.data or ""),
+        _("Decision recorded."), url_for("admin.change_requests"), form=form)
+
+
+@bp.get("/staff")
+def staff_members():
+    return render_template("admin/staff.html", members=staff.platform_members(),
+                           role_name=staff.role_name, form=PlatformRoleForm(),
+                           invite_form=PlatformInviteForm())
+
+
+@bp.post("/staff/role")
+def set_staff_role():
+    form = PlatformRoleForm()
+    return flash_outcome(lambda: staff.set_platform_role(current_user, form.user_id.data,
+                                                         form.platform_role.data or None),
+                         _("Platform role saved."), url_for("admin.staff_members"), form=form)
 
 
 @bp.get("/documents")

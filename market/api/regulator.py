@@ -1,6 +1,6 @@
 """API routes of the regulator workspace (DESIGN.md §8, §9): the settlement feed (JSON, paged, and
 CSV), alerts and their notes, sanctions. Scoped by the one region rule; regulators see their
-region, platform staff everything, anyone else gets a 404 (the routes do not exist for them)."""
+region, platform staff everything, anyone else is refused (403)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -97,7 +97,7 @@ def settlement_feed():
       summary: The settlement feed
       description: >
         Regulators see the lines of orders in their region (the generator's, the pickup or the
-        operator's region under the scope prefix); platform staff every line; anyone else 404.
+        operator's region under the scope prefix); platform staff every line; anyone else 403.
         A line is listed when its order settled between `from` and `to` (inclusive, days in
         Asia/Shanghai; at most 366 days; the last 30 by default). Amounts are integer fen;
         `released_fen` is what the escrow movements released. The same rows as CSV:
@@ -114,7 +114,7 @@ def settlement_feed():
             application/json:
               schema: {$ref: '#/components/schemas/SettlementFeedLineList'}
         401: Unauthorized
-        404: NotFound
+        403: Forbidden
         422: ValidationFailed
     """
     prefix = queries.prefix_of(api_user())
@@ -146,7 +146,7 @@ def settlement_feed_csv():
             text/csv:
               schema: {type: string}
         401: Unauthorized
-        404: NotFound
+        403: Forbidden
         422: ValidationFailed
     """
     prefix = queries.prefix_of(api_user())
@@ -190,7 +190,7 @@ def list_alerts():
             application/json:
               schema: {$ref: '#/components/schemas/RegulatorAlertList'}
         401: Unauthorized
-        404: NotFound
+        403: Forbidden
         422: ValidationFailed
     """
     prefix = queries.prefix_of(api_user())

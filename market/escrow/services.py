@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from market import ledger
+from market.acting import allow_while_suspended
 from market.accounts.models import User
 from market.audit.services import record
 from market.errors import NotFound, PermissionDenied, ValidationFailed
@@ -126,6 +127,7 @@ def refund(actor: User | None, order_id: int, payer_org_id: int, amount_fen: int
     _require_staff(actor)
     check_fen(amount_fen)
     with transaction():
+        allow_while_suspended()  # money owed to the payer is never held back by a suspension
         order = book.lock_order(order_id)
         replayed = book.replay(key, kind="refund", order_id=order.id, org_id=payer_org_id,
                                amount_fen=amount_fen)

@@ -22,7 +22,7 @@ from market.accounts.models import Organisation
 from market.escrow.models import Movement
 from market.manifests.models import Manifest
 from market.orders.models import Order, OrderLine
-from market.oversight.scope import order_in_region
+from market.region_scope import order_in_region
 from market.settlement.models import Settlement, SettlementLine
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -13,23 +13,24 @@ from sqlalchemy import Select, func, or_, select
 from market import db
 from market.accounts.models import Licence, LicenceItem, Organisation, User
 from market.catalog.models import Region, WasteCategory
-from market.errors import NotFound
+from market.errors import NotFound, PermissionDenied
 from market.listings.models import CapacityReservation, DisposalRequest
 from market.manifests.models import Manifest, ManifestLine
 from market.orders.models import Order, OrderLine
 from market.oversight.feed import TZ
 from market.oversight.models import Alert, CreditScore, Sanction
-from market.oversight.scope import order_in_region, region_matches
+from market.region_scope import order_in_region, region_matches
 from market.settlement.models import Settlement, SettlementLine
 
 
 def prefix_of(user: User) -> str | None:
-    """The region a user oversees: a regulator's prefix, None (everything) for platform staff."""
+    """The region a user oversees: a regulator's prefix, None (everything) for platform staff;
+    anyone else may not use the regulator workspace."""
     if user.is_regulator:
         return user.org.scope_prefix or "-"
     if user.is_platform:
         return None
-    raise NotFound(_("Not found."))
+    raise PermissionDenied(_("This is for regulators."))
 
 
 def _alerts_in(prefix: str | None, stmt: Select) -> Select:

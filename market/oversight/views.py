@@ -1,7 +1,7 @@
 """The regulator workspace on the web (DESIGN.md §8): dashboard, flows, capacity, the alerts queue,
 organisations and their profiles, the settlement feed as CSV, and the two regulator writes —
-alert notes and sanctions. Regulators see their region, platform staff everything; for anyone
-else these pages do not exist (404), except an organisation's own profile."""
+alert notes and sanctions. Regulators see their region, platform staff everything; anyone else
+is refused (403), except on its own organisation's profile."""
 from __future__ import annotations
 
 from datetime import date, timedelta

@@ -2,14 +2,14 @@
 components
 
 Revision ID: 0015_oversight
-Revises: 0008_settlement
+Revises: 0010_identity
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0015_oversight'
-down_revision = '0008_settlement'
+down_revision = '0010_identity'
 branch_labels = None
 depends_on = None
 

@@ -98,14 +98,14 @@ def test_regulator_writes_outside_the_region_are_404_and_change_nothing(client, 
             db.session.scalar(select(func.count()).select_from(Sanction))) == before
 
 
-def test_other_tenants_find_no_regulator_workspace(client, generator, worlds):
+def test_other_tenants_may_not_use_the_regulator_workspace(client, generator, worlds):
     sz, _fs = worlds
     login(client, generator)
     for rule in regulator_rules():
         if "GET" not in rule.methods or rule.arguments:
             continue
         headers = bearer(generator) if rule.rule.startswith("/api/") else None
-        assert client.get(rule.rule, headers=headers).status_code == 404, rule.rule
+        assert client.get(rule.rule, headers=headers).status_code == 403, rule.rule
     # An organisation's own profile is its own to read; another's is not there.
     assert client.get(f"/regulator/organisations/{generator.org_id}").status_code == 200
     assert client.get(f"/regulator/organisations/{sz.generator.id}").status_code == 404
