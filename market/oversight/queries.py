@@ -192,8 +192,9 @@ def credit_of(org_id: int) -> CreditScore | None:
     return db.session.get(CreditScore, org_id)
 
 
-def profile(org: Organisation) -> dict:
-    """What a profile shows: licences, recent orders and manifests, money, alerts, credit."""
+def profile(org: Organisation, prefix: str | None = None) -> dict:
+    """What a profile shows: licences, recent orders and manifests, money, alerts (those in the
+    viewer's region), credit."""
     licences = list(db.session.scalars(select(Licence).where(Licence.org_id == org.id)
                                        .order_by(Licence.valid_to.desc())))
     party = or_(Order.generator_id == org.id, Order.operator_id == org.id)
@@ -205,7 +206,7 @@ def profile(org: Organisation) -> dict:
         .order_by(Manifest.id.desc()).limit(20)))
     money = money_flows(org.id)
     return {"org": org, "licences": licences, "orders": orders, "manifests": manifests,
-            "money": money, "alerts": alerts(None, org_id=org.id, limit=50),
+            "money": money, "alerts": alerts(prefix, org_id=org.id, limit=50),
             "credit": credit_of(org.id), "sanctions": sanctions_of(org.id)}
 
 

@@ -103,10 +103,14 @@ def organisations():
 def organisation(org_id):
     org = queries.visible_organisation(current_user, org_id)
     today = date.today()
+    facts = queries.profile(org, current_user.org.scope_prefix if current_user.is_regulator
+                            else None)
+    if not (current_user.is_regulator or current_user.is_platform):
+        facts["alerts"] = []  # alerts are the regulators'; an organisation sees its credit
     return render_template("oversight/organisation.html", components=COMPONENTS, today=today,
                            sanction_from=today, sanction_to=today + timedelta(days=365),
                            can_sanction=current_user.is_regulator and org.kind == "enterprise",
-                           category_names=queries.category_names(), **queries.profile(org))
+                           category_names=queries.category_names(), **facts)
 
 
 @bp.post("/sanctions")
