@@ -9,5 +9,5 @@ bp.record_once(auth.install)
 
 # Importing the view modules registers their routes on bp.
 from market.api import (catalog, contracts, escrow, finance, listings, manifests,  # noqa: E402,F401
-                        openapi, orders, prices, reconciliation, reviews, sampling, settlement,
-                        views)
+                        openapi, orders, prices, reconciliation, regulator, reviews, sampling,
+                        settlement, views)

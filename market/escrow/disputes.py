@@ -18,10 +18,12 @@ from market.escrow.alerts import alert_staff
 from market.escrow.dispute_models import CancellationProposal, Dispute, DisputeEvidence
 from market.escrow.errors import EscrowNotFunded, SplitMismatch
 from market.escrow.policies import SplitError, plan_split
+from market.jobs import enqueue_after_commit
 from market.escrow.services import post_refund, post_release
 from market.notifications.services import notify_org
 from market.orders import services as orders
 from market.orders.models import Order
+from market.oversight.jobs import recompute_credit
 from market.uow import transaction
 
 MAX_EVIDENCE_FILES = 5
@@ -134,6 +136,7 @@ def resolve_dispute(actor: User, dispute_id: int, split: dict, note: str = "") -
             notify_org(org_id, "escrow.dispute_resolved",
                        _("The dispute on order %(number)s is resolved.", number=order.number),
                        dispute.resolution_note or "", link=f"/disputes/{dispute.id}")
+            enqueue_after_commit(recompute_credit, org_id)  # a dispute lost costs credit
         return dispute
 
 

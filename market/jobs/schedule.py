@@ -36,6 +36,8 @@ DAILY: tuple[Daily, ...] = (
     Daily("price_publication", time(9, 0), "market.prices.jobs.publish_due"),
     # matches what is unmatched and closes yesterday against the uploaded statement
     Daily("bank_close_of_day", time(9, 0), "market.reconciliation.jobs.close_of_day"),
+    # the 三流合一 sweeps; credit scores of every organisation on a quarter's first day
+    Daily("oversight_daily", time(5, 0), "market.oversight.jobs.daily"),
 )
 
 

@@ -19,6 +19,7 @@ from market.listings.models import DisposalRequest, Quote, ServiceArea, Storefro
 from market.listings.queries import judge_operator, request_facts
 from market.listings.validation import today
 from market.orders.models import Order
+from market.oversight.sanctions import blacklist_in_force
 from market.region_scope import order_in_region, request_covered
 from market.reviews.queries import record_of
 from market.web.security import get_visible
@@ -175,7 +176,9 @@ def shop_facts(org: Organisation) -> dict:
             # measured from its shipped manifests (market.reviews.policies.ON_TIME_GRACE)
             "on_time_rate": record.on_time_rate, "shipped_manifests": record.shipped_manifests,
             "reviews": record.reviews, "region_names": region_names(set(prefixes)),
-            "category_names": category_names()}
+            "category_names": category_names(),
+            # the credit score and a regulator's blacklist in force (market/oversight)
+            "credit_score": org.credit_score, "blacklist": blacklist_in_force(org.id, day)}
 
 
 def category_names() -> dict[str, str]:

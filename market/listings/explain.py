@@ -11,6 +11,7 @@ def rule_message(rule: str, params: dict | None = None) -> str:
     p = params or {}
     messages = {
         "org_suspended": lambda: _("The operator's organisation is suspended."),
+        "org_blacklisted": lambda: _("A regulator has blacklisted the operator's organisation."),
         "org_not_verified": lambda: _("The operator's organisation is not verified."),
         "licence_not_valid": lambda: _("No verified licence of the operator is valid on the wanted date."),
         "category_not_covered": lambda: _("No licence item covers this waste category."),

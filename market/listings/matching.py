@@ -4,7 +4,9 @@ Pure: no Flask, no SQLAlchemy. `queries.candidate_facts` loads the facts; `match
 
 Rules, checked in this order; an excluded operator carries the FIRST rule it fails:
 
-1. ``org_suspended`` / ``org_not_verified`` — the organisation is verified and not suspended;
+1. ``org_suspended`` / ``org_blacklisted`` / ``org_not_verified`` — the organisation is verified,
+   not suspended, and not blacklisted by a regulator (a sanction in force today or on the wanted
+   date);
 2. ``licence_not_valid`` — a licence of the operator is verified and valid on the wanted date
    (the request's window_start);
 3. ``category_not_covered`` — an item of that licence covers the request's category;
@@ -64,7 +66,7 @@ DISPOSAL_OPERATIONS = frozenset({"利用", "处置"})
 SMALL_LOT_OPERATIONS = DISPOSAL_OPERATIONS | {"收集"}
 METHOD_GROUPS = ("R", "D10", "D1", "D9", "C1", "other")
 
-RULES = ("org_suspended", "org_not_verified", "licence_not_valid", "category_not_covered",
+RULES = ("org_suspended", "org_blacklisted", "org_not_verified", "licence_not_valid", "category_not_covered",
          "code_not_covered", "operation_not_allowed", "capacity_exhausted", "region_not_served")
 # Per-item rules in the order they are judged; the index is how far an item got.
 _ITEM_RULES = ("licence_not_valid", "category_not_covered", "code_not_covered",
@@ -111,6 +113,7 @@ class CandidateFacts:
     name: str
     verified: bool
     suspended: bool = False
+    blacklisted: bool = False
     coordinates: tuple[float, float] | None = None
     items: tuple[ItemFacts, ...] = ()
     service_prefixes: tuple[str, ...] = ()
@@ -226,6 +229,8 @@ def evaluate(req: RequestFacts, c: CandidateFacts) -> tuple[ItemFacts, str] | Ex
     """Judge one candidate: (item to use, served prefix) when it qualifies, else an Exclusion."""
     if c.suspended:
         return _exclude(c, "org_suspended")
+    if c.blacklisted:
+        return _exclude(c, "org_blacklisted")
     if not c.verified:
         return _exclude(c, "org_not_verified")
     item, furthest = _best_item(req, c.items)

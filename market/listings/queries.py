@@ -26,6 +26,7 @@ from market.listings.models import (CapacityReservation, DisposalRequest, Quote,
 from market.listings.validation import today
 from market.money import line_amount_fen
 from market.orders.models import Order
+from market.oversight.sanctions import blacklisted_ids
 from market.reviews.queries import records
 
 
@@ -201,13 +202,15 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
         return []
     offers = _best_offers(facts, orgs)
     track = records(orgs)  # one batch for all candidates, never one query per operator
+    barred = blacklisted_ids(orgs, today(), facts.wanted_on)
     out = []
     for org_id, o in orgs.items():
         price, fee = offers.get(org_id, (None, 0))
         rec = track[org_id]
         out.append(CandidateFacts(
             operator_id=org_id, name=o["name"], verified=o["status"] == "verified",
-            suspended=o["status"] == "suspended", coordinates=o["coords"],
+            suspended=o["status"] == "suspended", blacklisted=org_id in barred,
+            coordinates=o["coords"],
             items=tuple(items[org_id]),
             # An operator that has not said where it collects serves its own province.
             service_prefixes=tuple(o["prefixes"] or [o["region"][:2]]),

@@ -87,6 +87,8 @@ def create_request(actor: User, *, publish: bool = True, **data) -> DisposalRequ
     """Post a disposal request (open and announced to matched operators, or kept as a draft)."""
     with transaction():
         v.require_verified(actor, "generator")
+        if publish:
+            v.not_blacklisted(actor)
         values = _clean(data)
         req = DisposalRequest(number=next_number(), generator_id=actor.org_id,
                               created_by_id=actor.id, status="draft", **values,
@@ -110,6 +112,7 @@ def publish_request(actor: User, request_id: int) -> DisposalRequest:
     """Open a draft request to quotes and notify the operators that match it."""
     with transaction():
         v.require_verified(actor, "generator")
+        v.not_blacklisted(actor)
         req = request_for_generator(actor, request_id, lock=True)
         if req.status == "draft":
             v.window_not_started(req.window_start)

@@ -15,6 +15,7 @@ from market.db import utcnow
 from market.errors import PermissionDenied, ValidationFailed
 from market.jobs.schedule import TZ
 from market.listings.models import FORMS, HAZARDS, METHOD_GROUPS, RECURRING
+from market.oversight.sanctions import blacklist_in_force
 
 MAX_QUANTITY_KG = 1_000_000_000  # 1 Mt: beyond any single consignment
 MAX_MONEY_FEN = 10**13  # ¥100 bn: guards BigInteger arithmetic downstream, not a business limit
@@ -185,6 +186,15 @@ def require_org_type(actor: User, org_type: str) -> None:
     """The actor's organisation has the type (verified or not)."""
     if not actor.org.has_type(org_type):
         raise PermissionDenied(_("Only %(type)s organisations may do this.", type=_(org_type)))
+
+
+def not_blacklisted(actor: User) -> None:
+    """A generator blacklisted by a regulator posts no request while the sanction is in force."""
+    sanction = blacklist_in_force(actor.org_id, today())
+    if sanction is not None:
+        raise PermissionDenied(_("A regulator has blacklisted your organisation until %(date)s: "
+                                 "it cannot post disposal requests.",
+                                 date=sanction.valid_to.isoformat()), code="org_blacklisted")
 
 
 def require_verified(actor: User, org_type: str) -> None:

@@ -1,13 +1,14 @@
 """Stored alerts of the 三流合一 rules (DESIGN.md §8): one per rule and subject, with the records
-it joins and the regions a regulator's scope is matched against."""
+it joins and the regions a regulator's scope is matched against; regulators' sanctions and each
+organisation's credit score with its components."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import (CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint,
-                        text)
+from sqlalchemy import (CheckConstraint, Date, DateTime, ForeignKey, Index, SmallInteger, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.db import Base, Timestamped, sql_in
 
@@ -39,9 +40,48 @@ class Alert(Timestamped, Base):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    order = relationship("Order", foreign_keys=[order_id], viewonly=True)
+    generator = relationship("Organisation", foreign_keys=[generator_org_id], viewonly=True)
+    operator = relationship("Organisation", foreign_keys=[operator_org_id], viewonly=True)
+
     __table_args__ = (
         UniqueConstraint("rule_id", "subject", name="uq_oversight_alert_rule_subject"),
         CheckConstraint(sql_in("severity", SEVERITIES), name="severity"),
         CheckConstraint(sql_in("status", ALERT_STATUSES), name="status"),
         Index("ix_oversight_alert_open", "created_at", postgresql_where=text("status = 'open'")),
     )
+
+
+SANCTION_KINDS = ("blacklist",)
+
+
+class Sanction(Timestamped, Base):
+    """A regulator's sanction of an organisation of its region, in force from valid_from to
+    valid_to inclusive: a blacklisted operator drops out of matching, a generator cannot post."""
+    __tablename__ = "oversight_sanction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    regulator_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+
+    __table_args__ = (
+        CheckConstraint(sql_in("kind", SANCTION_KINDS), name="kind"),
+        CheckConstraint("valid_to >= valid_from", name="dates"),
+    )
+
+
+class CreditScore(Base):
+    """An organisation's latest credit score and the components it was computed from."""
+    __tablename__ = "oversight_credit_score"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
+    score: Mapped[int] = mapped_column(SmallInteger)
+    components: Mapped[dict] = mapped_column(JSONB, default=dict)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("score BETWEEN 0 AND 100", name="score"),)

@@ -27,6 +27,7 @@ from market.listings import capacity
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.orders.services import order_for_party, transition
+from market.oversight.jobs import recompute_credit
 from market.settlement import queries
 from market.settlement.errors import CertificateAlreadyUploaded, NotReadyToSettle
 from market.settlement.checks import check_settlement
@@ -78,6 +79,8 @@ def settle(order_id: int, actor: User | None = None) -> Settlement:
             notify_org(org_id, "settlement.settled",
                        _("Order %(number)s is settled on %(kg)s kg accepted.",
                          number=order.number, kg=f"{accepted:,}"), link=f"/orders/{order.id}")
+            # pickups, discrepancies and payment times of the order now count for credit
+            enqueue_after_commit(recompute_credit, org_id)
         # An independent check of the amount, after commit (DESIGN.md §8).
         enqueue_after_commit(check_settlement, order.id)
         return row

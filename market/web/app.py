@@ -26,6 +26,7 @@ from market.orders.views import bp as orders_bp
 from market.prices import admin_views as _price_admin_views  # noqa: F401  (routes on admin bp)
 from market.prices.views import bp as prices_bp
 from market.reviews.views import bp as reviews_bp
+from market.oversight.views import bp as oversight_bp
 from market.sampling.views import bp as sampling_bp
 from market.settlement.statement_views import bp as statements_bp
 from market.settlement.views import bp as settlement_bp
@@ -66,7 +67,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp, listings_bp, quotes_bp,
                shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp,
                manifests_bp, settlement_bp, reviews_bp, statements_bp, prices_bp,
-               reconciliation_bp):
+               reconciliation_bp, oversight_bp):
         app.register_blueprint(bp)
     csrf.exempt(stripe_webhook)  # Stripe signs its requests; there is no session to forge
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply

@@ -26,7 +26,11 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 REGULATOR_WRITE_ALLOWED = {"accounts.logout", "pages.set_language", "notifications.mark_read",
                            "api.issue_token", "api.mark_notifications_read", "accounts.security",
                            "accounts.end_user_session", "accounts.revoke_token",
-                           "api.revoke_token_by_id", "api.revoke_calling_token"}
+                           "api.revoke_token_by_id", "api.revoke_calling_token",
+                           # its only writes (DESIGN.md §1): notes on alerts and sanctions of
+                           # organisations in its region
+                           "api.update_alert", "api.impose_sanction",
+                           "oversight.update_alert", "oversight.impose_sanction"}
 
 
 # What survives a login or logout in the cookie: only the chosen language.

@@ -201,9 +201,12 @@ def test_regulator_reads_inside_its_region_and_not_outside(client, regulator):
 def test_regulators_cannot_write_anywhere(client, regulator):
     objects = owned_objects(OrganisationFactory(types=["operator", "carrier"], region_code="440306"))
     login(client, regulator)
-    # Leaving, the language, the inbox, and the regulator's own password, sessions and tokens.
+    # Leaving, the language, the inbox, the regulator's own password, sessions and tokens, and
+    # alert notes and sanctions, the regulator's only writes (DESIGN.md §1; their scoping is
+    # tested in tests/web/test_oversight_scope.py).
     allowed = {"accounts.logout", "pages.set_language", "notifications.mark_read",
-               "accounts.security", "accounts.end_user_session", "accounts.revoke_token"}
+               "accounts.security", "accounts.end_user_session", "accounts.revoke_token",
+               "oversight.update_alert", "oversight.impose_sanction"}
     before = db.session.scalar(select(func.count()).select_from(AuditEvent))
     for rule in current_app.url_map.iter_rules():
         writes = rule.methods - {"GET", "HEAD", "OPTIONS"}
