@@ -185,7 +185,7 @@ def count_statements(fn):
     return len([s for s in seen if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))])
 
 
-def test_candidate_facts_take_three_statements_whatever_the_number_of_operators(request_, operator):
+def test_candidate_facts_take_four_statements_whatever_the_number_of_operators(request_, operator):
     facts = queries.request_facts(request_)
     few = count_statements(lambda: queries.candidate_facts(facts))
     for i in range(15):
@@ -195,8 +195,8 @@ def test_candidate_facts_take_three_statements_whatever_the_number_of_operators(
         reservation(item, 100)
     db.session.flush()
     many = count_statements(lambda: queries.candidate_facts(facts))
-    # items, offers, track records (reviews and on-time manifests)
-    assert few == many == 3
+    # items, offers, track records (reviews and on-time manifests), blacklists in force
+    assert few == many == 4
     assert len(queries.candidate_facts(facts)) == 16
 
 
