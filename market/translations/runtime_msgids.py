@@ -74,3 +74,6 @@ _("submitted")
 _("withdrawn")
 _("accepted")
 _("expired")
+
+# Webhook delivery statuses (market/webhooks/models.py DELIVERY_STATUSES), shown as _(d.status).
+_("delivered")

@@ -26,6 +26,7 @@ from market.web.errors import register_error_handlers
 from market.web.health import bp as health_bp
 from market.web.limiter import limiter
 from market.web.pages import bp as pages_bp
+from market.webhooks.views import bp as webhooks_bp
 
 csrf = CSRFProtect()
 
@@ -44,7 +45,7 @@ def init_web(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Every blueprint of the application, in one list."""
     for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp, listings_bp, quotes_bp,
-               shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp):
+               shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp, webhooks_bp):
         app.register_blueprint(bp)
     csrf.exempt(stripe_webhook)  # Stripe signs its requests; there is no session to forge
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply
