@@ -21,6 +21,7 @@ from market import db
 from market.accounts.models import Licence, LicenceItem, Organisation, User
 from market.api import bp
 from market.api.auth import api_user
+from market.api.changes import FeedRequest, changes_page, feed_request
 from market.api.idempotency import idempotent
 from market.api.openapi import SCHEMAS
 from market.api.pagination import (Key, Page, PageRequest, encode_cursor, list_body, page_request,
@@ -287,14 +288,18 @@ def get_request(request_id: int):
     return jsonify(request_detail_json(user, req, role))
 
 
-def _matching_requests(user: User, status: str | None, page: PageRequest) -> Page:
-    """Open requests of others that the operator currently matches, newest first."""
+def _matching_requests(user: User, status: str | None, page: PageRequest | None,
+                       feed: FeedRequest | None = None) -> Page:
+    """Open requests of others that the operator currently matches, newest first (or, as a feed,
+    in change order)."""
     if status not in (None, "open"):
         return Page(items=[], next=None)
     categories = select(LicenceItem.category_code).join(Licence).where(Licence.org_id == user.org_id)
     base = select(DisposalRequest).where(DisposalRequest.status == "open",
                                          DisposalRequest.generator_id != user.org_id,
                                          DisposalRequest.category_code.in_(categories))
+    if feed is not None:
+        return changes_page(base, DisposalRequest, feed, keep=lambda r: _operator_matches(user, r))
     after = page.after[0] if page.after is not None else None
     found: list[DisposalRequest] = []
     while len(found) <= page.limit:
@@ -333,11 +338,12 @@ def list_requests():
           in: query
           description: For organisations that both generate and operate; ignored for regulators and staff
           schema: {type: string, enum: [own, matching]}
+        - updated_after
         - cursor
         - limit
       responses:
         200:
-          description: Requests by id, newest first
+          description: Requests by id, newest first (with updated_after, in change order)
           content:
             application/json:
               schema: {$ref: '#/components/schemas/RequestList'}
@@ -347,7 +353,8 @@ def list_requests():
     user = api_user()
     status = _choice_param("status", REQUEST_STATUSES)
     scope = _choice_param("scope", ("own", "matching"))
-    page = page_request(ID_KEYS)
+    feed = feed_request()
+    page = None if feed else page_request(ID_KEYS)
     if user.is_platform or user.is_regulator:
         stmt = select(DisposalRequest)
         if user.is_regulator:
@@ -359,10 +366,12 @@ def list_requests():
             is_operator_only = user.org.has_type("operator") and not user.org.has_type("generator")
             scope = "matching" if is_operator_only else "own"
         if scope == "matching":
-            return jsonify(list_body(_matching_requests(user, status, page), request_json))
+            return jsonify(list_body(_matching_requests(user, status, page, feed), request_json))
         stmt = select(DisposalRequest).where(DisposalRequest.generator_id == user.org_id)
     if status:
         stmt = stmt.where(DisposalRequest.status == status)
+    if feed:
+        return jsonify(list_body(changes_page(stmt, DisposalRequest, feed), request_json))
     return jsonify(list_body(paginate_newest_first(stmt, DisposalRequest.id, page), request_json))
 
 
@@ -598,11 +607,14 @@ def list_offers():
             A pickup region code (or a 2- or 4-digit prefix); only offers serving it are listed,
             i.e. with a service prefix that begins it
           schema: {type: string, pattern: '^[0-9]{2}([0-9]{2}){0,2}$'}
+        - updated_after
         - cursor
         - limit
       responses:
         200:
-          description: Offers by id
+          description: >
+            Offers by id (with updated_after, in change order, withdrawn ones included with
+            `active: false` so a sync learns of them)
           content:
             application/json:
               schema: {$ref: '#/components/schemas/OfferList'}
@@ -614,14 +626,19 @@ def list_offers():
     if region is not None and not (region.isascii() and region.isdigit() and len(region) in (2, 4, 6)):
         raise ValidationFailed(_("Region prefix %(p)s must have 2, 4 or 6 digits.", p=region),
                                field="region")
-    page = page_request(OFFER_KEYS)
+    feed = feed_request()
+    page = None if feed else page_request(OFFER_KEYS)
     stmt = (select(StorefrontOffer).join(Organisation, Organisation.id == StorefrontOffer.operator_id)
-            .where(StorefrontOffer.active.is_(True), Organisation.status == "verified"))
+            .where(Organisation.status == "verified"))
+    if not feed:
+        stmt = stmt.where(StorefrontOffer.active.is_(True))
     if category:
         stmt = stmt.where(StorefrontOffer.category_code == category.upper())
     if region:
         stmt = stmt.where(StorefrontOffer.service_region_prefixes.overlap(
             sorted({region[:n] for n in (2, 4, 6) if n <= len(region)})))
+    if feed:
+        return jsonify(list_body(changes_page(stmt, StorefrontOffer, feed), offer_json))
     return jsonify(list_body(paginate(stmt, OFFER_KEYS, page), offer_json))
 
 

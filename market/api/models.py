@@ -25,13 +25,14 @@ class IdempotencyRecord(Timestamped, Base):
 
 
 class RowChange(Base):
-    """The last change of one row of a listed table, written by a trigger in the writer's
-    transaction (migration 0013): `xid` is that transaction's id, for the change feeds of
-    market/api/changes.py."""
+    """The last change of one row of a listed table, written by triggers in the writer's
+    transaction (migration 0013): `seq` numbers changes in commit order, for the change feeds of
+    market/api/changes.py; `xid` is the writing transaction's id."""
     __tablename__ = "row_change"
-    __table_args__ = (Index("ix_row_change_feed", "tbl", "xid", "row_id"),)
+    __table_args__ = (Index("ix_row_change_feed", "tbl", "seq", "row_id"),)
 
     tbl: Mapped[str] = mapped_column(String(63), primary_key=True)
     row_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     xid: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int | None] = mapped_column(BigInteger)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

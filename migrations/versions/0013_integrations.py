@@ -5,10 +5,10 @@ Revision ID: 0013_integrations
 Revises: 0006_ledger_post
 
 Every INSERT or UPDATE of a listed table upserts (table, row id) into row_change with the writing
-transaction's id (pg_current_xact_id()). The API's change feeds page by (xid, row id) and serve
-only rows whose xid is below the xmin of the current snapshot, i.e. written by transactions that
-have all ended: a transaction still in flight can never later add a row behind a client's cursor
-(market/api/changes.py).
+transaction's id (pg_current_xact_id()). At commit, a deferred trigger numbers the transaction's
+changes from row_change_seq while holding a transaction-level advisory lock, so numbers are handed
+out in commit order: once a reader sees number N, every change numbered below N is visible too.
+The API's change feeds page by (seq, row id) (market/api/changes.py).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -24,23 +24,41 @@ depends_on = None
 # own migration by calling row_change_trigger(name).
 FEED_TABLES = ("disposal_request", "quote", "trade_order", "storefront_offer")
 
-FUNCTION = """
+# The advisory lock's key: any constant no other code uses ("hzfeed").
+FEED_LOCK = 0x687A66656564
+
+FUNCTION = f"""
+CREATE SEQUENCE row_change_seq;
+
 CREATE FUNCTION note_row_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO row_change (tbl, row_id, xid, changed_at)
-    VALUES (TG_TABLE_NAME, NEW.id, pg_current_xact_id()::text::bigint, clock_timestamp())
-    ON CONFLICT (tbl, row_id) DO UPDATE SET xid = EXCLUDED.xid, changed_at = EXCLUDED.changed_at;
+    INSERT INTO row_change (tbl, row_id, xid, seq, changed_at)
+    VALUES (TG_TABLE_NAME, NEW.id, pg_current_xact_id()::text::bigint, NULL, clock_timestamp())
+    ON CONFLICT (tbl, row_id) DO UPDATE
+        SET xid = EXCLUDED.xid, seq = NULL, changed_at = EXCLUDED.changed_at;
     RETURN NULL;
 END $$;
+
+CREATE FUNCTION sequence_row_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- Held until the transaction has committed: the next committer numbers after us.
+    PERFORM pg_advisory_xact_lock({FEED_LOCK});
+    UPDATE row_change SET seq = nextval('row_change_seq')
+     WHERE tbl = NEW.tbl AND row_id = NEW.row_id AND seq IS NULL;
+    RETURN NULL;
+END $$;
+
+CREATE CONSTRAINT TRIGGER row_change_sequence AFTER INSERT OR UPDATE OF xid ON row_change
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sequence_row_change();
 """
 
 
 def row_change_trigger(table: str) -> str:
     return (f"CREATE TRIGGER {table}_row_change AFTER INSERT OR UPDATE ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION note_row_change();"
-            f"INSERT INTO row_change (tbl, row_id, xid, changed_at) "
-            f"SELECT '{table}', id, pg_current_xact_id()::text::bigint, now() FROM {table} "
-            f"ON CONFLICT DO NOTHING;")
+            f"INSERT INTO row_change (tbl, row_id, xid, seq, changed_at) "
+            f"SELECT '{table}', id, pg_current_xact_id()::text::bigint, nextval('row_change_seq'), "
+            f"now() FROM {table} ORDER BY id ON CONFLICT DO NOTHING;")
 
 
 def upgrade() -> None:
@@ -48,10 +66,11 @@ def upgrade() -> None:
     sa.Column('tbl', sa.String(length=63), nullable=False),
     sa.Column('row_id', sa.BigInteger(), nullable=False),
     sa.Column('xid', sa.BigInteger(), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=True),
     sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('tbl', 'row_id', name=op.f('pk_row_change'))
     )
-    op.create_index('ix_row_change_feed', 'row_change', ['tbl', 'xid', 'row_id'], unique=False)
+    op.create_index('ix_row_change_feed', 'row_change', ['tbl', 'seq', 'row_id'], unique=False)
     op.create_table('webhook_event',
     sa.Column('id', sa.BigInteger(), nullable=False),
     sa.Column('public_id', sa.String(length=40), nullable=False),
@@ -124,7 +143,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in FEED_TABLES:
         op.execute(f"DROP TRIGGER {table}_row_change ON {table}")
-    op.execute("DROP FUNCTION note_row_change()")
+    op.execute("DROP TRIGGER row_change_sequence ON row_change")
+    op.execute("DROP FUNCTION sequence_row_change(); DROP FUNCTION note_row_change(); "
+               "DROP SEQUENCE row_change_seq")
     op.drop_index(op.f('ix_webhook_attempt_delivery_id'), table_name='webhook_attempt')
     op.drop_table('webhook_attempt')
     op.drop_index('ix_webhook_delivery_sequence', table_name='webhook_delivery')
