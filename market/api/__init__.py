@@ -9,5 +9,5 @@ bp.record_once(auth.install)
 
 # Importing the view modules registers their routes on bp.
 from market.api import (catalog, contracts, escrow, finance, listings, openapi, orders,  # noqa: E402,F401
-                        webhooks,
+                        imports, limits, webhooks,
                         sampling, views)

@@ -26,7 +26,7 @@ ROLES = ["generator", "operator", "carrier", "lab", "regulator", "finance", "adm
 # Routes anyone may reach without logging in.
 PUBLIC = {"static", "pages.index", "pages.set_language", "accounts.login", "accounts.register",
           "accounts.reset_request", "accounts.reset_password", "accounts.accept_invitation",
-          "health.healthz", "contracts.verify",
+          "health.healthz", "contracts.verify", "api_docs.docs",
           "escrow.stripe_webhook"}  # authenticated by Stripe's signature, not a login
 TOKEN_ARGS = {"token"}
 
