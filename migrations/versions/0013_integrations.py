@@ -1,5 +1,5 @@
-"""integrations: outbound webhooks (endpoints, events, deliveries, attempts) and the change feeds'
-row_change table with the trigger that fills it
+"""integrations: outbound webhooks (endpoints, events, deliveries, attempts), the change feeds'
+row_change table with the triggers that fill and number it, and bulk-import batches
 
 Revision ID: 0013_integrations
 Revises: 0006_ledger_post
@@ -135,6 +135,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_attempt'))
     )
     op.create_index(op.f('ix_webhook_attempt_delivery_id'), 'webhook_attempt', ['delivery_id'], unique=False)
+    op.create_table('import_batch',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.String(length=100), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('rows', sa.Integer(), nullable=False),
+    sa.Column('created', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('errors', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['app_user.id'], name=op.f('fk_import_batch_created_by_app_user')),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], name=op.f('fk_import_batch_org_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_batch')),
+    sa.UniqueConstraint('org_id', 'batch_id', name='uq_import_batch_org_batch')
+    )
     op.execute(FUNCTION)
     for table in FEED_TABLES:
         op.execute(row_change_trigger(table))
@@ -146,6 +161,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER row_change_sequence ON row_change")
     op.execute("DROP FUNCTION sequence_row_change(); DROP FUNCTION note_row_change(); "
                "DROP SEQUENCE row_change_seq")
+    op.drop_table('import_batch')
     op.drop_index(op.f('ix_webhook_attempt_delivery_id'), table_name='webhook_attempt')
     op.drop_table('webhook_attempt')
     op.drop_index('ix_webhook_delivery_sequence', table_name='webhook_delivery')
