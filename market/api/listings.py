@@ -33,6 +33,7 @@ from market.listings import offers as offer_service
 from market.listings import quotes as quote_service
 from market.listings import services as request_service
 from market.listings.explain import exclusion_message, reason_message
+from market.listings.explain_pages import excluded_page
 from market.listings.matching import Exclusion
 from market.listings.models import (FORMS, HAZARDS, METHOD_GROUPS, RECURRING, REQUEST_STATUSES,
                                     DisposalRequest, Quote, StorefrontOffer)
@@ -100,6 +101,11 @@ def paginate_newest_first(stmt: Select, column, page: PageRequest) -> Page:
 
 
 ID_KEYS = (Key(DisposalRequest.id, int, "id"),)  # any integer-id list: one int in the cursor
+# A page of excluded operators: (distance key, operator id) of the last one judged.
+EXCLUDED_KEYS = (Key(None, float, "key"), Key(None, int, "id"))
+EXCLUSION_RULES = ("org_suspended", "org_not_verified", "licence_not_valid", "category_not_covered",
+                   "code_not_covered", "operation_not_allowed", "capacity_exhausted",
+                   "region_not_served")
 
 
 # --- who may see a request -----------------------------------------------------------------------
@@ -390,14 +396,24 @@ def request_matches(request_id: int):
       description: >
         Only the request's generator, platform staff and regulators of the pickup region may see
         matches. Each match carries the reasons it qualifies; with `explain=1` the response also
-        lists every excluded operator with the first rule it fails (org_suspended,
+        lists excluded operators with the first rule they fail (org_suspended,
         org_not_verified, licence_not_valid, category_not_covered, code_not_covered,
-        operation_not_allowed, capacity_exhausted, region_not_served).
+        operation_not_allowed, capacity_exhausted, region_not_served), nearest to the pickup
+        first, a page at a time: `limit` and `cursor` (from `excluded_next`) page them, `rule`
+        keeps those failing one rule.
       parameters:
         - {name: request_id, in: path, required: true, schema: {type: integer}}
         - name: explain
           in: query
           schema: {type: string, enum: ['0', '1', 'false', 'true'], default: '0'}
+        - name: rule
+          in: query
+          description: With explain=1, only operators excluded by this rule
+          schema: {type: string, enum: [org_suspended, org_not_verified, licence_not_valid,
+                   category_not_covered, code_not_covered, operation_not_allowed,
+                   capacity_exhausted, region_not_served]}
+        - cursor
+        - limit
       responses:
         200:
           description: Qualified operators by score, best first
@@ -414,10 +430,15 @@ def request_matches(request_id: int):
     req, role = visible_request(user, request_id)
     if role not in ("generator", "platform", "regulator"):
         raise PermissionDenied(_("You may not do this."))
-    qualified, excluded = matches(req, explain=explain)
+    rule = _choice_param("rule", EXCLUSION_RULES) if explain else None
+    page = page_request(EXCLUDED_KEYS) if explain else None
+    qualified, _none = matches(req)
     body: dict[str, Any] = {"items": [match_json(m) for m in qualified]}
     if explain:
-        body["excluded"] = [exclusion_json(e) for e in excluded]
+        found = excluded_page(request_facts(req), limit=page.limit, rule=rule,
+                              after=tuple(page.after) if page.after else None)
+        body["excluded"] = [{**exclusion_json(e), "distance_km": km} for e, km in found.items]
+        body["excluded_next"] = encode_cursor(list(found.next)) if found.next else None
     return jsonify(body)
 
 
@@ -781,10 +802,13 @@ SCHEMAS.update({
                   storefront_total_fen=_NI,
                   reasons=_ARR({"$ref": "#/components/schemas/Reason"})),
     "Exclusion": _obj(["operator_id", "rule"], operator_id=_I, operator_name=_S, rule=_RULE,
-                      message=_S),
+                      message=_S, distance_km={"type": "number", "nullable": True}),
     "MatchList": _obj(["items"], items=_ARR({"$ref": "#/components/schemas/Match"}),
                       excluded={**_ARR({"$ref": "#/components/schemas/Exclusion"}),
-                                "description": "Only with explain=1"}),
+                                "description": "Only with explain=1: a page, nearest first"},
+                      excluded_next={"type": "string", "nullable": True,
+                                     "description": "Pass as ?cursor= for the next page of "
+                                                    "excluded operators; null on the last"}),
     "OfferInput": _obj(["category", "method_code", "service_region_prefixes", "min_kg", "max_kg",
                         "unit_price_fen_per_t"], **_OFFER_FIELDS),
     "Offer": _obj(["id", "operator_id", "operator_name", *_OFFER_FIELDS, "active"],
