@@ -12,6 +12,7 @@ of the last operator judged, so the next page goes on from there.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from dataclasses import dataclass
 
 from sqlalchemy import Float, case, cast, func, literal, select, tuple_
@@ -23,6 +24,7 @@ from market.listings.queries import _is_operator, candidate_facts
 
 NO_COORDINATES = 1e12  # sorts operators without coordinates after every located one
 MAX_BATCHES = 20
+START_RADIUS_DEG, MAX_RADIUS_DEG = 0.5, 40.0
 
 
 @dataclass(frozen=True)
@@ -44,20 +46,39 @@ def _distance_key(facts: RequestFacts):
     return func.coalesce(cast(dlat * dlat + dlon * dlon, Float), literal(NO_COORDINATES))
 
 
+def _dec(x: float) -> Decimal:
+    return Decimal(f"{x:.6f}")
+
+
 def _nearest(facts: RequestFacts, after: tuple[float, int] | None, n: int) -> list[tuple[int, float]]:
     key = _distance_key(facts).label("key")
-    stmt = select(Organisation.id, key).where(_is_operator())
+    base = select(Organisation.id, key).where(_is_operator())
     if after is not None:
-        stmt = stmt.where(tuple_(key, Organisation.id) > tuple_(literal(after[0], Float),
+        base = base.where(tuple_(key, Organisation.id) > tuple_(literal(after[0], Float),
                                                                literal(after[1])))
-    return [(i, float(k)) for i, k in
-            db.session.execute(stmt.order_by(key, Organisation.id).limit(n)).all()]
+    if facts.coordinates is not None:
+        # Widening circles: every operator within radius r lies in the box around the pickup,
+        # so the nearest ones inside r come in their true order without sorting the whole land.
+        lat, lon = facts.coordinates
+        k = max(math.cos(math.radians(lat)), 0.01)
+        r = max(START_RADIUS_DEG, math.sqrt(after[0]) * 1.25 if after and after[0] < NO_COORDINATES else 0)
+        while r < MAX_RADIUS_DEG:
+            # Decimal bounds: the columns are numeric, and a float would cast them (no index).
+            stmt = base.where(Organisation.latitude.between(_dec(lat - r), _dec(lat + r)),
+                              Organisation.longitude.between(_dec(lon - r / k), _dec(lon + r / k)),
+                              key <= r * r)
+            rows = db.session.execute(stmt.order_by(key, Organisation.id).limit(n)).all()
+            if len(rows) == n:
+                return [(i, float(d)) for i, d in rows]
+            r *= 3
+    return [(i, float(d)) for i, d in
+            db.session.execute(base.order_by(key, Organisation.id).limit(n)).all()]
 
 
 def excluded_page(facts: RequestFacts, *, after: tuple[float, int] | None = None,
                   limit: int = 20, rule: str | None = None) -> ExclusionPage:
     """Up to `limit` excluded operators nearest the pickup after the cursor (of one rule, if given)."""
-    batch = max(limit * 2, 50)
+    batch = limit + 10  # nearly every operator near the pickup that does not qualify is excluded
     found: list[tuple[Exclusion, float | None]] = []
     position = after
     for _round in range(MAX_BATCHES):

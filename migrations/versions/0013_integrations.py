@@ -150,6 +150,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_batch')),
     sa.UniqueConstraint('org_id', 'batch_id', name='uq_import_batch_org_batch')
     )
+    op.create_index('ix_organisation_coordinates', 'organisation', ['latitude', 'longitude'],
+                    unique=False, postgresql_include=['id', 'kind', 'types'])
     op.execute(FUNCTION)
     for table in FEED_TABLES:
         op.execute(row_change_trigger(table))
@@ -161,6 +163,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER row_change_sequence ON row_change")
     op.execute("DROP FUNCTION sequence_row_change(); DROP FUNCTION note_row_change(); "
                "DROP SEQUENCE row_change_seq")
+    op.drop_index('ix_organisation_coordinates', table_name='organisation')
     op.drop_table('import_batch')
     op.drop_index(op.f('ix_webhook_attempt_delivery_id'), table_name='webhook_attempt')
     op.drop_table('webhook_attempt')
