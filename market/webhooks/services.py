@@ -7,6 +7,7 @@ record's region starts with the regulator's prefix).
 """
 from __future__ import annotations
 
+import logging
 import secrets
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from market.webhooks.signing import new_secret
 from market.uow import transaction
 
 MAX_ENDPOINTS = 10
+log = logging.getLogger(__name__)
 
 
 # --- emitting (called from market.webhooks.sources just before a commit) ------------------------
@@ -63,7 +65,11 @@ def emit_all(session: Session, pending: list[tuple]) -> None:
             WebhookEndpoint.events.contains([kind])).order_by(WebhookEndpoint.id)).all()
         if not endpoints:
             continue
-        data = source.serialise(obj)
+        try:
+            data = source.serialise(obj)
+        except Exception:  # a webhook must never cost the use case its commit
+            log.exception("webhook %s of %s %s not serialised", kind, source.object_type, obj.id)
+            continue
         if changes:
             data = {**data, "changes": changes}
         ev = OutboundEvent(public_id="evt_" + secrets.token_hex(12), type=kind,

@@ -27,8 +27,13 @@ AUDIT_EVENTS = {
     "order.funded": "funding.confirmed",
     "escrow.payout_executed": "payout.status_changed",
     "payout.status_changed": "payout.status_changed",
-    "manifest.status_changed": "manifest.status_changed",
-    "settlement.completed": "settlement.completed",
+    # A manifest's life (market/manifests): each step writes its own audit action.
+    "manifest.created": "manifest.status_changed",
+    "manifest.shipped": "manifest.status_changed",
+    "manifest.received": "manifest.status_changed",
+    "manifest.closed": "manifest.status_changed",
+    "manifest.cancelled": "manifest.status_changed",
+    "settlement.settled": "settlement.completed",
     "alert.raised": "alert.raised",
 }
 _PENDING = "webhook_pending"

@@ -126,3 +126,17 @@ def test_endpoint_failing_for_a_day_is_disabled_and_its_admin_told(gen_admin):
         sent = len(rx.received)
         assert delivery.attempt(deliveries(ep.id)[1].id, now + timedelta(days=2)) == "inactive"
         assert len(rx.received) == sent
+
+
+def test_the_scheduler_pushes_due_deliveries_again(gen_admin, redis_conn):
+    """A lost push (Redis down at commit) is not lost: retry_due() pushes what is due."""
+    from market.jobs.core import get_queue
+    order = make_order(gen_admin.org)
+    ep, _secret = services.create_endpoint(gen_admin, "https://erp.example.cn/h", ["funding.confirmed"])
+    pay_in_full(order)
+    get_queue("notifications").empty()
+    assert delivery.retry_due(utcnow() - timedelta(hours=1)) == 0  # nothing due yet then
+    assert delivery.retry_due(utcnow()) == 1
+    assert len(get_queue("notifications")) == 1
+    (d,) = deliveries(ep.id)
+    assert d.status == "pending"
