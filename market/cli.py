@@ -174,8 +174,9 @@ def jobs_tick():
     from market.jobs.core import dispatch_pending
     from market.jobs.schedule import run_due
     from market.webhooks.delivery import retry_due
-    click.echo(f"started: {run_due(utcnow())}; re-sent: {dispatch_pending()}; "
-               f"webhook deliveries due: {retry_due(utcnow())}")
+    line = f"started: {run_due(utcnow())}; re-sent: {dispatch_pending()}"
+    due = retry_due(utcnow())
+    click.echo(line + (f"; webhook deliveries pushed: {due}" if due else ""))
 
 
 def register_cli(app: Flask) -> None:
