@@ -64,8 +64,11 @@ def _import_models() -> None:
     import market.contracts.models  # noqa: F401
     import market.jobs.models  # noqa: F401
     import market.listings.models  # noqa: F401
+    import market.manifests.models  # noqa: F401
     import market.ledger.models  # noqa: F401
     import market.notifications.models  # noqa: F401
     import market.orders.models  # noqa: F401
+    import market.oversight.models  # noqa: F401
     import market.sampling.models  # noqa: F401
+    import market.settlement.models  # noqa: F401
     import market.webhooks.models  # noqa: F401

@@ -53,12 +53,23 @@ def load_config(overrides: dict | None = None) -> dict:
         "CUSTODY_BANK": env.get("CUSTODY_BANK", "中国工商银行深圳分行"),
         "PLATFORM_FEE_BPS": int(env.get("PLATFORM_FEE_BPS", "100")),
         "PLATFORM_FEE_BPS_BY_CATEGORY": _bps_map(env.get("PLATFORM_FEE_BPS_BY_CATEGORY", "")),
+        # Settlement (DESIGN.md §5): the share of the disposal line kept until the operator
+        # uploads the disposal certificate, in basis points (default none).
+        "SETTLEMENT_RETENTION_BPS": int(env.get("SETTLEMENT_RETENTION_BPS", "0")),
         "STRIPE_API_KEY": env.get("STRIPE_API_KEY"),
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET"),
         # None: the real api.stripe.com; tests point it at localstripe or a local fake.
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE"),
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY"),
         "STRIPE_CURRENCY": env.get("STRIPE_CURRENCY", "cny"),
+        # Manifests (DESIGN.md §5): received vs sent beyond this share opens a discrepancy; the
+        # provincial solid-waste system is reached through the `file` (default) or `http` gateway.
+        "MANIFEST_WEIGHT_TOLERANCE_PCT": int(env.get("MANIFEST_WEIGHT_TOLERANCE_PCT", "5")),
+        "PROVINCIAL_GATEWAY": env.get("PROVINCIAL_GATEWAY", "file"),
+        "PROVINCIAL_DIR": env.get("PROVINCIAL_DIR", str(instance / "provincial")),
+        "PROVINCIAL_URL": env.get("PROVINCIAL_URL"),
+        "PROVINCIAL_TOKEN": env.get("PROVINCIAL_TOKEN"),
+        "PROVINCIAL_TIMEOUT": float(env.get("PROVINCIAL_TIMEOUT", "10")),
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -84,6 +95,15 @@ def load_config(overrides: dict | None = None) -> dict:
         raise ConfigError(f"PAYMENT_GATEWAY must be bank or stripe, not {cfg['PAYMENT_GATEWAY']!r}")
     if not 0 <= cfg["PLATFORM_FEE_BPS"] <= 10_000:
         raise ConfigError("PLATFORM_FEE_BPS must be between 0 and 10000")
+    if not 0 <= cfg["SETTLEMENT_RETENTION_BPS"] <= 10_000:
+        raise ConfigError("SETTLEMENT_RETENTION_BPS must be between 0 and 10000")
+    if cfg["PROVINCIAL_GATEWAY"] not in ("file", "http"):
+        raise ConfigError("PROVINCIAL_GATEWAY must be file or http, "
+                          f"not {cfg['PROVINCIAL_GATEWAY']!r}")
+    if cfg["PROVINCIAL_GATEWAY"] == "http" and not cfg.get("PROVINCIAL_URL"):
+        raise ConfigError("PROVINCIAL_GATEWAY=http needs PROVINCIAL_URL")
+    if not 0 <= cfg["MANIFEST_WEIGHT_TOLERANCE_PCT"] <= 100:
+        raise ConfigError("MANIFEST_WEIGHT_TOLERANCE_PCT must be between 0 and 100")
     elif not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = _dev_secret(instance)
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_UPLOAD_BYTES"] + 1024 * 1024

@@ -24,6 +24,11 @@ class PermissionDenied(DomainError):
     status = 403
 
 
+class OrganisationSuspended(PermissionDenied):
+    """The acting user's organisation is suspended: it may read, not write (market.acting)."""
+    code = "organisation_suspended"
+
+
 class InvalidState(DomainError):
     code = "invalid_state"
     status = 409

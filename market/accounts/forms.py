@@ -49,6 +49,11 @@ class RegistrationForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Organisation name"), validators=[_required(), Length(max=200)])
+    credit_code = StringField(_l("Unified social credit code"), validators=[_required(), Length(max=18)])
+    types = MultiCheckboxField(_l("Organisation type"), choices=[
+        ("generator", _l("generator")), ("operator", _l("operator")),
+        ("carrier", _l("carrier")), ("lab", _l("lab"))],
+        validators=[_required()])
     region_code = StringField(_l("Region code"), validators=[_required(), Length(min=6, max=6)])
     address = StringField(_l("Address"), validators=[_required(), Length(max=300)])
     latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(-90, 90)])
@@ -57,6 +62,29 @@ class ProfileForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[_required(), _email(), Length(max=254)])
+
+
+# How a change request's fields are named on its pages.
+CHANGE_LABELS = {"name": _l("Organisation name"), "credit_code": _l("Unified social credit code"),
+                 "types": _l("Organisation type"), "region_code": _l("Region code")}
+
+
+class PlatformInviteForm(InviteForm):
+    """An admin's invitation into the platform organisation names the role it grants."""
+    platform_role = SelectField(_l("Platform role"), choices=[
+        ("finance", _l("platform finance")), ("admin", _l("platform administrator"))],
+        validators=[_required()])
+
+
+class PlatformRoleForm(FlaskForm):
+    user_id = IntegerField(validators=[_required(), NumberRange(1, 2**31 - 1)])
+    platform_role = SelectField(_l("Platform role"), choices=[
+        ("", _l("no platform role")), ("finance", _l("platform finance")),
+        ("admin", _l("platform administrator"))], validators=[Optional()])
+
+
+class ChangeDecisionForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
 
 
 class AcceptInvitationForm(FlaskForm):

@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index,
-                        Integer, Numeric, SmallInteger, String, Text, UniqueConstraint)
-from sqlalchemy.dialects.postgresql import ARRAY
+                        Integer, Numeric, SmallInteger, String, Text, UniqueConstraint, text)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.db import Base, Timestamped
+from market.db import Base, Timestamped, sql_in
 
 ORG_TYPES = ("generator", "operator", "carrier", "lab")
 ORG_KINDS = ("enterprise", "regulator", "platform")
@@ -17,6 +17,9 @@ OPERATIONS = ("收集", "贮存", "利用", "处置")
 LICENCE_KINDS = {"comprehensive": 5, "collection": 3}  # kind → maximum validity in years
 DOC_STATUSES = ("pending", "verified", "rejected")
 PERMIT_KINDS = ("transport", "cma")  # dangerous-goods road transport permit; lab accreditation
+# What a verified organisation changes only through a change request an admin approves.
+IDENTITY_FIELDS = ("name", "credit_code", "types", "region_code")
+CHANGE_STATUSES = ("pending", "approved", "rejected", "withdrawn")
 
 
 class Organisation(Timestamped, Base):
@@ -105,7 +108,9 @@ class User(Timestamped, Base):
 
     @property
     def is_platform(self) -> bool:
-        return self.org.kind == "platform"
+        """Platform staff: a platform role granted by an admin. Membership of the platform
+        organisation alone grants nothing (DESIGN.md §1)."""
+        return self.platform_role in PLATFORM_ROLES and self.org.kind == "platform"
 
     @property
     def role(self) -> str:
@@ -130,8 +135,40 @@ class Invitation(Timestamped, Base):
     invited_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Into the platform organisation only, chosen by the inviting admin.
+    platform_role: Mapped[str | None] = mapped_column(String(20))
 
     org: Mapped[Organisation] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("platform_role IS NULL OR platform_role IN ('admin','finance')",
+                        name="platform_role"),
+    )
+
+
+class OrgChangeRequest(Timestamped, Base):
+    """A verified organisation's request to change its identity; live only once approved."""
+    __tablename__ = "org_change_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    changes: Mapped[dict] = mapped_column(JSONB)  # field → requested value
+    previous: Mapped[dict] = mapped_column(JSONB)  # field → value when requested
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    org: Mapped[Organisation] = relationship()
+    requested_by: Mapped["User"] = relationship(foreign_keys=[requested_by_id])
+
+    __table_args__ = (
+        CheckConstraint(sql_in("status", CHANGE_STATUSES), name="status"),
+        # one open request per organisation
+        Index("uq_org_change_request_pending", "org_id", unique=True,
+              postgresql_where=text("status = 'pending'")),
+    )
 
 
 class VerifiedDocument:

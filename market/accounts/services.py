@@ -11,11 +11,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from market import db
-from market.accounts.models import ORG_TYPES, Invitation, Organisation, User
+from market.acting import allow_while_suspended
+from market.accounts import changes
+from market.accounts.models import ORG_TYPES, PLATFORM_ROLES, Invitation, Organisation, User
 from market.accounts.passwords import MIN_LENGTH, check_password, hash_password
-from market.accounts.policies import normalise_credit_code
+from market.accounts.validation import validate_org_fields
 from market.audit.services import changed_fields, record
-from market.catalog.models import Region
 from market.db import utcnow
 from market.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from market.notifications.services import notify_org, notify_user, queue_email
@@ -41,40 +42,6 @@ def _check_email_free(email: str) -> str:
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise ValidationFailed(_("An account with this e-mail already exists."), field="email")
     return email
-
-
-def validate_org_fields(name: str, credit_code: str, types: list[str], region_code: str,
-                        latitude=None, longitude=None, exclude_id: int | None = None) -> str:
-    """Check an organisation's fields; return the normalised credit code."""
-    if not (name or "").strip():
-        raise ValidationFailed(_("Name is required."), field="name")
-    if len(name) > 200:
-        raise ValidationFailed(_("Name must be at most 200 characters."), field="name")
-    try:
-        code = normalise_credit_code(credit_code or "")
-    except ValueError as exc:
-        raise ValidationFailed(_("Unified social credit code %(reason)s.", reason=_(str(exc))),
-                               field="credit_code") from None
-    clash = select(Organisation.id).where(Organisation.credit_code == code)
-    if exclude_id:
-        clash = clash.where(Organisation.id != exclude_id)
-    if db.session.scalar(clash):
-        raise ValidationFailed(_("An organisation with this credit code is already registered."),
-                               field="credit_code")
-    if not types or any(t not in ORG_TYPES for t in types):
-        raise ValidationFailed(_("Choose at least one of generator, operator, carrier, lab."),
-                               field="types")
-    region = db.session.get(Region, region_code or "")
-    if region is None:
-        raise ValidationFailed(_("Region code %(code)s is not in the region table.",
-                                 code=region_code or "—"), field="region_code")
-    if (latitude is None) != (longitude is None):
-        raise ValidationFailed(_("Give both latitude and longitude, or neither."), field="latitude")
-    if latitude is not None and not (-90 <= float(latitude) <= 90):
-        raise ValidationFailed(_("Latitude must be between -90 and 90."), field="latitude")
-    if longitude is not None and not (-180 <= float(longitude) <= 180):
-        raise ValidationFailed(_("Longitude must be between -180 and 180."), field="longitude")
-    return code
 
 
 def register_organisation(*, name: str, credit_code: str, types: list[str], region_code: str,
@@ -154,33 +121,66 @@ def decide_organisation(actor: User, org_id: int, action: str, reason: str = "")
 
 
 def update_profile(actor: User, *, name: str, address: str, region_code: str, latitude=None,
-                   longitude=None) -> Organisation:
-    """Edit the organisation's profile (its own admins)."""
+                   longitude=None, credit_code: str | None = None,
+                   types: list[str] | None = None) -> Organisation:
+    """Edit the organisation's profile (its own admins).
+
+    Address and coordinates change at once. Name, credit code, types and region of a verified
+    organisation change only through a change request an admin approves (market.accounts.changes):
+    the old values stay live until then.
+    """
     with transaction():
         if not actor.is_org_admin:
             raise PermissionDenied(_("Only your organisation's administrators may edit its profile."))
         org = db.session.get(Organisation, actor.org_id, with_for_update=True)
-        validate_org_fields(name, org.credit_code, org.types or ["generator"], region_code,
-                            latitude, longitude, exclude_id=org.id)
-        org.name, org.address, org.region_code = name.strip(), (address or "").strip(), region_code
-        org.latitude, org.longitude = latitude, longitude
-        changes = changed_fields(org)
-        if changes:
-            record("organisation.updated", org, changes=changes, actor=actor)
+        name = (name or "").strip()
+        credit_code = org.credit_code if credit_code is None else credit_code
+        types = (org.types or ["generator"]) if types is None else types
+        code = validate_org_fields(name, credit_code, types, region_code, latitude, longitude,
+                                   exclude_id=org.id)
+        wanted = changes.requested_changes(org, {"name": name, "credit_code": code,
+                                                 "types": types, "region_code": region_code})
+        org.address, org.latitude, org.longitude = (address or "").strip(), latitude, longitude
+        if org.status in changes.GUARDED_STATUSES:
+            if wanted:
+                changes.open_request(actor, org, wanted)
+        else:  # not yet verified: an admin verifies whatever the organisation now says
+            for field, value in wanted.items():
+                setattr(org, field, value)
+        updated = changed_fields(org)
+        if updated:
+            record("organisation.updated", org, changes=updated, actor=actor)
         return org
 
 
-def invite_user(actor: User, email: str) -> str:
+def _check_invited_role(actor: User, platform_role: str | None) -> str | None:
+    """Into the platform organisation: only an admin invites, and names the role it grants."""
+    if actor.org.kind != "platform":
+        if platform_role:
+            raise PermissionDenied(_("Only platform administrators grant platform roles."))
+        return None
+    if actor.platform_role != "admin":
+        raise PermissionDenied(_("Only platform administrators may invite platform staff."))
+    if platform_role not in PLATFORM_ROLES:
+        raise ValidationFailed(_("Choose the platform role to grant: admin or finance."),
+                               field="platform_role")
+    return platform_role
+
+
+def invite_user(actor: User, email: str, platform_role: str | None = None) -> str:
     """Invite a colleague to the actor's organisation; returns the invitation token."""
     with transaction():
         if not actor.is_org_admin:
             raise PermissionDenied(_("Only your organisation's administrators may invite users."))
+        platform_role = _check_invited_role(actor, platform_role)
         email = _check_email_free(email)
         token = secrets.token_urlsafe(32)
         inv = Invitation(org_id=actor.org_id, email=email, token_hash=_token_hash(token),
-                         invited_by_id=actor.id, expires_at=utcnow() + timedelta(days=INVITATION_DAYS))
+                         invited_by_id=actor.id, expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
+                         platform_role=platform_role)
         db.session.add(inv)
-        record("user.invited", inv, changes={"email": email}, actor=actor)
+        record("user.invited", inv, changes={"email": email, "platform_role": platform_role},
+               actor=actor)
         base = current_app.config["BASE_URL"]
         queue_email(email, _("Invitation to Hazex from %(org)s", org=actor.org.name),
                     _("Accept the invitation within %(days)d days: %(url)s", days=INVITATION_DAYS,
@@ -206,12 +206,15 @@ def accept_invitation(token: str, *, name: str, password: str) -> User:
             raise ValidationFailed(_("Your name is required."), field="name")
         _check_password_rule(password)
         email = _check_email_free(inv.email)
+        if inv.org.kind == "platform" and inv.platform_role not in PLATFORM_ROLES:
+            raise NotFound(_("This invitation is unknown, used or expired."))
         user = User(org_id=inv.org_id, email=email, name=name.strip(),
-                    password_hash=hash_password(password))
+                    password_hash=hash_password(password), platform_role=inv.platform_role)
         db.session.add(user)
         inv.accepted_at = utcnow()
         db.session.flush()
-        record("user.joined", user, changes={"email": email, "invitation": inv.id}, actor=user)
+        record("user.joined", user, changes={"email": email, "invitation": inv.id,
+                                             "platform_role": inv.platform_role}, actor=user)
         return user
 
 
@@ -226,6 +229,7 @@ def authenticate(email: str, password: str) -> User | None:
 def record_login(user: User) -> None:
     """Note a successful login."""
     with transaction():
+        allow_while_suspended()  # login bookkeeping
         user = db.session.get(User, user.id)
         user.last_login_at = utcnow()
         record("user.login", user, actor=user)
@@ -276,6 +280,7 @@ def set_locale(user: User, locale: str) -> None:
     if locale not in current_app.config["LANGUAGES"]:
         raise ValidationFailed(_("Unsupported language."), field="locale")
     with transaction():
+        allow_while_suspended()  # a preference, not a trade
         u = db.session.get(User, user.id)
         if u.locale != locale:
             u.locale = locale

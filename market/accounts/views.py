@@ -7,11 +7,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from market import db
+from market.accounts import changes
 from market.accounts import licences as licence_services
 from market.accounts import services
-from market.accounts.forms import (AcceptInvitationForm, InviteForm, LicenceForm, LicenceItemForm,
-                                   LoginForm, PermitForm, ProfileForm, RegistrationForm,
-                                   ResetPasswordForm, ResetRequestForm)
+from market.accounts.forms import (CHANGE_LABELS, AcceptInvitationForm, InviteForm, LicenceForm,
+                                   LicenceItemForm, LoginForm, PermitForm, PlatformInviteForm,
+                                   ProfileForm, RegistrationForm, ResetPasswordForm,
+                                   ResetRequestForm)
 from market.accounts.models import Licence, Permit, User
 from market.accounts.uploads import scan_path
 from market.catalog import queries as catalog
@@ -122,13 +124,19 @@ def organisation():
             try:
                 services.update_profile(current_user, name=form.name.data, address=form.address.data,
                                         region_code=form.region_code.data,
-                                        latitude=form.latitude.data, longitude=form.longitude.data)
+                                        latitude=form.latitude.data, longitude=form.longitude.data,
+                                        credit_code=form.credit_code.data, types=form.types.data)
             except ValidationFailed as exc:
                 attach_error(form, exc)
             else:
-                flash(_("Saved."), "success")
+                if changes.pending_for(org.id) is not None:
+                    flash(_("Saved. The change of your registered name, credit code, types or "
+                            "region takes effect once an administrator approves it."), "info")
+                else:
+                    flash(_("Saved."), "success")
                 return redirect(url_for("accounts.organisation"))
     return render_template("accounts/organisation.html", org=org, form=form,
+                           pending=changes.pending_for(org.id), change_labels=CHANGE_LABELS,
                            region_path=catalog.region_path(org.region_code)), \
         form_status(form)
 
@@ -136,11 +144,12 @@ def organisation():
 @bp.route("/account/users", methods=["GET", "POST"])
 @login_required
 def users():
-    form = InviteForm()
+    form = PlatformInviteForm() if current_user.org.kind == "platform" else InviteForm()
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                services.invite_user(current_user, form.email.data)
+                services.invite_user(current_user, form.email.data,
+                                     getattr(form, "platform_role", None) and form.platform_role.data)
             except ValidationFailed as exc:
                 attach_error(form, exc)
             else:

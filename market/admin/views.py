@@ -1,4 +1,5 @@
-"""Platform administration: verification queues, audit browser, e-mail outbox."""
+"""Platform administration: verification queues, audit browser, e-mail outbox, provincial reports
+not delivered."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -9,14 +10,20 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from market import db
+from market.accounts import changes, staff
 from market.accounts import licences as licence_services
 from market.accounts import services
-from market.accounts.forms import AuditFilterForm, ReasonForm
+from market.accounts.forms import (CHANGE_LABELS, AuditFilterForm, ChangeDecisionForm,
+                                   PlatformInviteForm, PlatformRoleForm, ReasonForm)
 from market.accounts.models import Licence, Organisation, Permit
 from market.audit.models import AuditEvent
 from market.errors import NotFound, ValidationFailed
 from market.jobs.schedule import TZ
+from market.manifests import queries as manifest_queries
+from market.manifests import services as manifest_services
+from market.manifests.forms import SignForm
 from market.notifications.queries import email_outbox
+from market.web.forms import flash_outcome
 from market.web.security import require_platform_role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -54,7 +61,37 @@ def organisation(org_id):
         else:
             flash(_("Decision recorded."), "success")
             return redirect(url_for("admin.organisation", org_id=org.id))
-    return render_template("admin/organisation.html", org=org, form=form), 422 if form.errors else 200
+    return render_template("admin/organisation.html", org=org, form=form,
+                           pending_change=changes.pending_for(org.id)), 422 if form.errors else 200
+
+
+@bp.get("/changes")
+def change_requests():
+    return render_template("admin/changes.html", requests=changes.pending_requests(),
+                           labels=CHANGE_LABELS, form=ChangeDecisionForm())
+
+
+@bp.post("/changes/<int:change_id>")
+def decide_change(change_id):
+    form = ChangeDecisionForm()
+    return flash_outcome(lambda: changes.decide_change(
+        current_user, change_id, request.form.get("action") == "approve", form.reason.data or ""),
+        _("Decision recorded."), url_for("admin.change_requests"), form=form)
+
+
+@bp.get("/staff")
+def staff_members():
+    return render_template("admin/staff.html", members=staff.platform_members(),
+                           role_name=staff.role_name, form=PlatformRoleForm(),
+                           invite_form=PlatformInviteForm())
+
+
+@bp.post("/staff/role")
+def set_staff_role():
+    form = PlatformRoleForm()
+    return flash_outcome(lambda: staff.set_platform_role(current_user, form.user_id.data,
+                                                         form.platform_role.data or None),
+                         _("Platform role saved."), url_for("admin.staff_members"), form=form)
 
 
 @bp.get("/documents")
@@ -101,3 +138,16 @@ def audit():
 @bp.get("/emails")
 def emails():
     return render_template("admin/emails.html", messages=email_outbox())
+
+
+@bp.get("/provincial")
+def provincial():
+    return render_template("admin/provincial.html", reports=manifest_queries.unsent_reports(),
+                           form=SignForm())
+
+
+@bp.post("/provincial/<int:report_id>/retry")
+def retry_report(report_id):
+    return flash_outcome(lambda: manifest_services.retry_provincial_report(current_user, report_id),
+                         _("The report is queued again."), url_for("admin.provincial"),
+                         form=SignForm())

@@ -10,6 +10,8 @@ from market.web.errors import error_response
 
 # Endpoints reachable without a token: getting one, and the description of the API.
 PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi"}
+# Endpoints a token is optional for: a driver signs a manifest with a one-time code, no login.
+OPTIONAL_TOKEN_ENDPOINTS = {"api.sign_manifest"}
 
 
 def _unauthorized(message: str):
@@ -37,6 +39,8 @@ def resolve_bearer_token():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     token = bearer_token()
+    if token is None and request.endpoint in OPTIONAL_TOKEN_ENDPOINTS:
+        return None
     if token is None:
         return _unauthorized(_("Send an API token in the header Authorization: Bearer <token>."))
     user = user_for_token(token)

@@ -1,6 +1,7 @@
 """API routes of contracts: the contract with its versions, signing, and the PDF itself.
 
-Visible to the order's two parties, platform staff and regulators of the parties' region; only
+Visible to the order's two parties, platform staff and regulators of the order's region
+(generator's, pickup or operator's); only
 the parties sign, each by re-entering its password.
 """
 from __future__ import annotations

@@ -5,8 +5,9 @@ market.listings and map the outcome; the use cases validate the business rules (
 window not in the past, the operator matching the request) and raise typed errors that
 market.web.errors turns into `{"error": {code, message, field}}`.
 
-Who sees a request: its generator's organisation and platform staff always; regulators when the
-pickup region lies in their scope; an operator when it has quoted on it or the request is open and
+Who sees a request: its generator's organisation and platform staff always; regulators when its
+generator's, pickup or awarded operator's region lies in their scope (market.region_scope); an
+operator when it has quoted on it or the request is open and
 the operator currently matches it. Anyone else gets a 404, never a hint that the id exists.
 """
 from __future__ import annotations
@@ -40,6 +41,7 @@ from market.listings.models import (FORMS, HAZARDS, METHOD_GROUPS, RECURRING, RE
 from market.listings.queries import judge_operator, matches, quotes_for_request, request_facts
 from market.listings.validation import MAX_MONEY_FEN, MAX_QUANTITY_KG, today
 from market.orders import lifecycle
+from market.region_scope import request_covered, request_in_region
 
 # Path ids are PostgreSQL integers: a larger one is simply not found (no overflow in the query).
 ID = "int(max=2147483647)"
@@ -131,7 +133,7 @@ def request_role(user: User, req: DisposalRequest) -> str | None:
     if req.status == "draft":
         return None
     if user.is_regulator:
-        return "regulator" if req.region_code.startswith(user.org.scope_prefix) else None
+        return "regulator" if request_covered(user.org.scope_prefix, req.id) else None
     if user.org.has_type("operator") and (_has_quoted(user, req) or _operator_matches(user, req)):
         return "operator"
     return None
@@ -275,7 +277,7 @@ def get_request(request_id: int):
       tags: [requests]
       summary: A disposal request
       description: >
-        Visible to its generator, platform staff, regulators of the pickup region, and operators
+        Visible to its generator, platform staff, regulators of its region, and operators
         that quoted on it or currently match it while it is open. `quotes` holds every quote for
         the generator, staff and regulators, and only the caller's own for an operator.
       parameters:
@@ -334,8 +336,8 @@ def list_requests():
       description: >
         Generators: their organisation's own requests. Operators: the open requests of others
         they currently match (`scope=matching`, the default for an organisation that is an
-        operator and not a generator). Regulators: published requests whose pickup region lies in
-        their scope. Platform staff: all.
+        operator and not a generator). Regulators: published requests whose generator's, pickup
+        or awarded operator's region lies in their scope. Platform staff: all.
       parameters:
         - name: status
           in: query
@@ -364,9 +366,7 @@ def list_requests():
     if user.is_platform or user.is_regulator:
         stmt = select(DisposalRequest)
         if user.is_regulator:
-            stmt = stmt.where(DisposalRequest.status != "draft",
-                              DisposalRequest.region_code.startswith(user.org.scope_prefix,
-                                                                     autoescape=True))
+            stmt = stmt.where(request_in_region(user.org.scope_prefix))
     else:
         if scope is None:
             is_operator_only = user.org.has_type("operator") and not user.org.has_type("generator")
@@ -394,7 +394,7 @@ def request_matches(request_id: int):
       tags: [requests]
       summary: Matches of a request
       description: >
-        Only the request's generator, platform staff and regulators of the pickup region may see
+        Only the request's generator, platform staff and regulators of its region may see
         matches. Each match carries the reasons it qualifies; with `explain=1` the response also
         lists excluded operators with the first rule they fail (org_suspended,
         org_not_verified, licence_not_valid, category_not_covered, code_not_covered,

@@ -12,6 +12,9 @@ from market.db import Base, Timestamped
 class IdempotencyRecord(Timestamped, Base):
     """The first response to a write sent with an Idempotency-Key, replayed for repeats."""
     __tablename__ = "idempotency_record"
+    # Bookkeeping of the request, not a use case: the suspension guard (market.acting) looks only
+    # at the use case's own rows, so a refused or an allowed write is remembered like any other.
+    __suspension_exempt__ = True
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_record_user_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

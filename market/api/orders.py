@@ -1,7 +1,8 @@
 """API routes of orders (read side; each order says which actions its caller may take now).
 
 An order is visible to its two parties and platform staff (orders.services.order_for_party), and,
-read-only, to regulators whose scope covers its pickup region; anyone else gets a 404.
+read-only, to regulators whose scope covers its generator's, pickup or operator's region
+(market.region_scope); anyone else gets a 404.
 """
 from __future__ import annotations
 
@@ -48,9 +49,10 @@ def get_order(order_id: int):
       tags: [orders]
       summary: An order
       description: >
-        Visible to its generator and operator, platform staff, and regulators of the pickup
-        region. A negative disposal amount means the operator pays the generator. `actions`
-        lists what the caller may do now, its next step first (empty for regulators).
+        Visible to its generator and operator, platform staff, and regulators of its
+        generator's, pickup or operator's region. A negative disposal amount means the operator
+        pays the generator. `actions` lists what the caller may do now, its next step first
+        (empty for regulators).
       parameters:
         - {name: order_id, in: path, required: true, schema: {type: integer}}
       responses:
@@ -75,7 +77,7 @@ def list_orders():
       summary: Orders
       description: >
         Parties see the orders they are generator or operator of; regulators the orders whose
-        pickup region lies in their scope; platform staff all.
+        generator's, pickup or operator's region lies in their scope; platform staff all.
       parameters:
         - name: status
           in: query

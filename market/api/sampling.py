@@ -1,7 +1,8 @@
 """API routes of sampling: send an order to a lab, the lab's steps and results, the price gate.
 
 Who sees a sampling order: the two parties of its order, the lab it was sent to, platform staff,
-and regulators of the parties' (or the lab's) region; anyone else gets a 404.
+and regulators of its order's region (generator's, pickup or operator's) or of the lab's region;
+anyone else gets a 404.
 """
 from __future__ import annotations
 

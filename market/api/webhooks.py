@@ -13,14 +13,18 @@ from market.api.auth import api_user
 from market.api.contracts import contract_json
 from market.api.idempotency import idempotent
 from market.api.listings import ID, _iso, _obj, _unknown_fields, quote_json
+from market.api.manifests import manifest_json
 from market.api.openapi import SCHEMAS
 from market.api.orders import order_json
 from market.api.parsing import json_body, query_int
 from market.contracts.models import ContractVersion
 from market.escrow.models import Payout
 from market.listings.models import Quote
+from market.manifests.models import Manifest
 from market.money import line_amount_fen
 from market.orders.models import Order
+from market.settlement.models import Settlement
+from market.settlement.queries import settlement_view
 from market.webhooks import registry
 from market.webhooks import services as webhooks
 from market.webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
@@ -49,6 +53,10 @@ def payout_json(payout: Payout) -> dict:
             "status": payout.status, "executed_at": _iso(payout.executed_at)}
 
 
+def _settlement_data(row: Settlement) -> dict:
+    return {"order_id": row.order_id, **settlement_view(db.session.get(Order, row.order_id)).as_json()}
+
+
 for _source in (
     registry.Source("trade_order", Order, order_json, _order_orgs),
     registry.Source("quote", Quote, _quote_data,
@@ -56,6 +64,10 @@ for _source in (
     registry.Source("contract_version", ContractVersion, _contract_data,
                     lambda v: _order_orgs(v.contract.order)),
     registry.Source("escrow_payout", Payout, payout_json, lambda p: {p.org_id}),
+    registry.Source("manifest", Manifest, lambda m: manifest_json(m, None),
+                    lambda m: {m.generator_org_id, m.carrier_org_id, m.receiver_org_id}),
+    registry.Source("settlement", Settlement, _settlement_data,
+                    lambda s: _order_orgs(db.session.get(Order, s.order_id))),
 ):
     registry.register(_source)
 

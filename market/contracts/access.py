@@ -10,22 +10,18 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from market import db
-from market.accounts.models import Organisation, User
+from market.accounts.models import User
 from market.errors import NotFound, PermissionDenied
 from market.orders.models import Order
 from market.orders.services import actor_role
+from market.region_scope import order_covered
 
 PARTIES = ("generator", "operator")
 
 
 def regulator_covers(user: User, order: Order) -> bool:
-    """True when a regulator's region contains the generator's or the operator's organisation."""
-    if not user.is_regulator:
-        return False
-    prefix = user.org.scope_prefix or "\x00"
-    regions = db.session.scalars(select(Organisation.region_code).where(
-        Organisation.id.in_((order.generator_id, order.operator_id))))
-    return any(code.startswith(prefix) for code in regions)
+    """True when the order lies in a regulator's region (market.region_scope, the one rule)."""
+    return user.is_regulator and order_covered(user.org.scope_prefix, order.id)
 
 
 def viewer_role(user: User, order: Order) -> str | None:

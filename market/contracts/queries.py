@@ -74,6 +74,7 @@ class Match:
     version_status: str
     signatures: list[Signature]
     sha256: str
+    party_names: dict[str, str]  # party → organisation name as the version states it
 
 
 def normalise_hash(value: str | None) -> str:
@@ -96,8 +97,9 @@ def verify(sha256: str) -> list[Match]:
     for doc, version, contract, order in rows:
         # A draft carries the signatures made over its bytes; the final copy those of its version.
         signatures = [s for s in version.signatures if doc.kind == "final" or s.sha256 == sha256]
+        names = {p: (version.terms or {}).get(p, {}).get("name", "") for p in ("generator", "operator")}
         out.append(Match(contract.number, order.number, version.version, doc.kind, version.status,
-                         signatures, sha256))
+                         signatures, sha256, names))
     return out
 
 
@@ -113,3 +115,18 @@ def unsigned_version(order_id: int) -> ContractVersion | None:
     return db.session.scalar(
         select(ContractVersion).join(Contract, Contract.id == ContractVersion.contract_id)
         .where(Contract.order_id == order_id, ContractVersion.status == "pending_signatures"))
+
+
+def party_names(order: Order) -> dict[str, str]:
+    """The parties' names as the contract states them: the latest signed version's terms (else
+    the current version's), so a later change of registered name never rewrites what was signed;
+    the organisations' names before there is a contract."""
+    contract = contract_of(order.id)
+    names = {"generator": order.generator.name, "operator": order.operator.name}
+    if contract is None or not contract.versions:
+        return names
+    signed = [v for v in contract.versions if v.status == "signed"]
+    terms = (signed[-1] if signed else contract.current).terms or {}
+    for party in names:
+        names[party] = (terms.get(party) or {}).get("name") or names[party]
+    return names

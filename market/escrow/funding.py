@@ -4,7 +4,9 @@ contract_signed → funding opens one FundingRequest per payer (all lines at con
 every receipt, by bank or card, goes through book_receipt(): what is due goes to escrow, anything
 more (or anything for an order no longer awaiting it) to suspense for finance; the order becomes
 funded when every payer has paid in full. The order's moves (→ funding, → funded) are made by
-market.orders.lifecycle around these steps.
+market.orders.lifecycle around these steps. At settlement a received order whose escrow falls
+short asks the payer for a top-up through the same request (ask_topup); the lifecycle settles the
+order again once it is paid.
 """
 from __future__ import annotations
 
@@ -72,12 +74,21 @@ def due_fen(req: FundingRequest, state: book.EscrowState | None = None) -> int:
 
 def check_payer(order: Order, actor: User) -> None:
     """The actor's organisation pays into this locked order's escrow now, or a refusal."""
+    if topup_open(order, actor.org_id):
+        return  # a received order takes money only for a top-up asked for at settlement
     if order.status not in ("contract_signed", "funding"):
         raise NotAwaitingFunding(_(
             "Order %(number)s is not awaiting funding; money is paid in after the contract "
             "is signed and before the order is funded.", number=order.number))
     if actor.org_id not in funding_plan(book.terms_for(order)):
         raise NothingToPay(_("Your organisation has nothing to pay on this order."))
+
+
+def topup_open(order: Order, org_id: int | None) -> bool:
+    """True when settlement asked this payer of a received order for a top-up not yet paid."""
+    return order.status == "received" and db.session.scalar(select(FundingRequest.id).where(
+        FundingRequest.order_id == order.id, FundingRequest.payer_org_id == org_id,
+        FundingRequest.status == "open")) is not None
 
 
 def payment_instructions(order: Order, actor: User) -> dict:
@@ -140,7 +151,9 @@ def book_receipt(*, gateway: str, reference: str, req: FundingRequest | None, am
     order = db.session.get(Order, req.order_id) if req is not None else None
     state = book.escrow_state(order.id) if order is not None else None
     due = due_fen(req, state) if req is not None else 0
-    awaiting = order is not None and order.status == "funding" and req.status == "open"
+    # A funding order awaits its money; a received one awaits a top-up asked for at settlement.
+    awaiting = order is not None and order.status in ("funding", "received") \
+        and req.status == "open"
     applied = min(amount_fen, due) if awaiting else 0
     excess = amount_fen - applied
     if req is None:
@@ -173,6 +186,35 @@ def book_receipt(*, gateway: str, reference: str, req: FundingRequest | None, am
     if applied and applied == due:
         mark_paid(req)
     return receipt, False
+
+
+def ask_topup(order: Order, payer_org_id: int, short_fen: int,
+              actor: User | None = None) -> FundingRequest:
+    """Ask a payer of a received order (locked) for short_fen more: settlement found the escrow
+    short. Reuses the payer's funding request and reference; asking again for the same shortfall
+    changes nothing."""
+    state = book.escrow_state(order.id)
+    req = db.session.scalar(select(FundingRequest).where(
+        FundingRequest.order_id == order.id, FundingRequest.payer_org_id == payer_org_id)
+        .with_for_update())
+    amount = state.funded.get(payer_org_id, 0) + short_fen
+    if req is None:
+        req = FundingRequest(order_id=order.id, payer_org_id=payer_org_id, amount_fen=amount,
+                             reference=make_reference(order.number,
+                                                      payer_org_id == order.operator_id))
+        db.session.add(req)
+    elif req.amount_fen == amount and req.status == "open":
+        return req
+    req.amount_fen, req.status, req.paid_at = amount, "open", None
+    db.session.flush()
+    record("escrow.topup_requested", order, actor=actor, changes={
+        "payer_org_id": payer_org_id, "topup_fen": short_fen, "reference": req.reference})
+    notify_org(payer_org_id, "escrow.topup_requested",
+               _("Please pay %(amount)s more into escrow for order %(number)s: more waste was "
+                 "accepted than was paid for.", amount=money(short_fen), number=order.number),
+               _("Quote the reference %(reference)s.", reference=req.reference),
+               link=f"/orders/{order.id}/payment")
+    return req
 
 
 def mark_paid(req: FundingRequest) -> None:

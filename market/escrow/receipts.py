@@ -101,7 +101,7 @@ def match_suspense(actor: User, receipt_id: int, reference: str, amount_fen: int
             return db.session.get(Receipt, receipt_id)
         receipt = _open_suspense(receipt_id, amount_fen)
         db.session.refresh(req)
-        if order.status != "funding" or req.status != "open":
+        if order.status not in ("funding", "received") or req.status != "open":
             raise NotAwaitingFunding(_("Order %(number)s is not awaiting funding.",
                                        number=order.number))
         due = due_fen(req)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from market import ledger
+from market.acting import allow_while_suspended
 from market.accounts.models import User
 from market.audit.services import record
 from market.errors import NotFound, PermissionDenied, ValidationFailed
@@ -24,10 +25,12 @@ from market.orders.models import Order
 from market.uow import transaction
 from market.web.i18n import money
 
-# Money may leave escrow for a line once the order is funded, until it is closed; never while a
-# dispute holds it. Refunds may also return a partial payment of an order still being funded.
-RELEASABLE = ("funded", "in_transfer", "received", "settled")
-REFUNDABLE = ("funding",) + RELEASABLE
+# Money leaves escrow for a line only once the waste is received (the database refuses a release
+# of a disposal or transport line before that too: migration 0008), until the order is closed;
+# never while a dispute holds it. Refunds may return money of an order still being funded, or of
+# a funded one (cancellation by agreement).
+RELEASABLE = ("received", "settled")
+REFUNDABLE = ("funding", "funded", "in_transfer", "received", "settled")
 
 
 def check_fen(value: object, field: str = "amount_fen") -> int:
@@ -124,6 +127,7 @@ def refund(actor: User | None, order_id: int, payer_org_id: int, amount_fen: int
     _require_staff(actor)
     check_fen(amount_fen)
     with transaction():
+        allow_while_suspended()  # money owed to the payer is never held back by a suspension
         order = book.lock_order(order_id)
         replayed = book.replay(key, kind="refund", order_id=order.id, org_id=payer_org_id,
                                amount_fen=amount_fen)

@@ -12,6 +12,9 @@ from market.db import Base, utcnow
 class OutboxJob(Base):
     """A job requested by a use case, committed with it and pushed to rq after commit."""
     __tablename__ = "outbox_job"
+    # Dispatch bookkeeping (marking a row pushed after commit), not a use case: the suspension
+    # guard (market.acting) does not look at it; the use case's own rows are still guarded.
+    __suspension_exempt__ = True
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     queue: Mapped[str] = mapped_column(String(30))

@@ -28,6 +28,9 @@ DAILY: tuple[Daily, ...] = (
     Daily("licence_expiry_reminders", time(8, 0), "market.accounts.jobs.send_expiry_reminders"),
     Daily("prune_idempotency_records", time(3, 0), "market.api.jobs.prune_idempotency_records"),
     Daily("listings_expiry", time(0, 10), "market.listings.jobs.expire_listings"),
+    # card refunds and Connect transfers finish in jobs of their own; this closes what they paid
+    Daily("close_paid_orders", time(6, 0), "market.settlement.jobs.close_paid_orders"),
+    Daily("provincial_resend", time(6, 0), "market.manifests.jobs.resend_unsent_reports"),
 )
 
 

@@ -98,3 +98,18 @@ def account_postings(code: str, *, limit: int = 100, before_entry_id: int | None
     if before_entry_id is not None:
         q = q.where(Entry.id < before_entry_id)
     return [PostingLine(*r) for r in db.session.execute(q)]
+
+
+def paid_out_credits(code: str) -> set[int]:
+    """Entries whose credit to a liability account (payable:*) its debits have covered, first in
+    first out: a payout pays the oldest money owed first. The ids of the covered entries."""
+    parsed = parse_code(code)
+    base = (select(Posting.entry_id, Posting.amount_fen)
+            .join(Account, Account.id == Posting.account_id).where(Account.code == parsed.code))
+    debits = int(db.session.scalar(select(func.coalesce(func.sum(Posting.amount_fen), 0))
+                                   .join(Account, Account.id == Posting.account_id)
+                                   .where(Account.code == parsed.code, Posting.amount_fen > 0)))
+    credits = base.where(Posting.amount_fen < 0).subquery()
+    running = select(credits.c.entry_id, func.sum(-credits.c.amount_fen).over(
+        order_by=credits.c.entry_id).label("owed")).subquery()
+    return set(db.session.scalars(select(running.c.entry_id).where(running.c.owed <= debits)))

@@ -9,6 +9,7 @@ from sqlalchemy import exists, func, or_, select
 
 from market import db
 from market.accounts.models import Licence, Organisation, User
+from market.accounts.policies import region_in_scope
 from market.catalog.models import Region, WasteCategory, WasteCode
 from market.errors import NotFound
 from market.listings import capacity
@@ -18,6 +19,7 @@ from market.listings.models import DisposalRequest, Quote, ServiceArea, Storefro
 from market.listings.queries import judge_operator, request_facts
 from market.listings.validation import today
 from market.orders.models import Order
+from market.region_scope import order_in_region, request_covered
 from market.web.security import get_visible
 
 # An operator licensed for the request's category sees it even when a later rule excludes it, so
@@ -36,9 +38,12 @@ def _not_found(what: str = "") -> NotFound:
 
 def visible_request(user: User, request_id: int) -> tuple[DisposalRequest, str]:
     """The request and how the user relates to it (owner, operator, regulator, platform), or 404."""
-    if user.is_platform or user.is_regulator:
-        req = get_visible(DisposalRequest, request_id, user, org_column=DisposalRequest.generator_id)
-        return req, "platform" if user.is_platform else "regulator"
+    if user.is_platform:
+        return get_visible(DisposalRequest, request_id, user), "platform"
+    if user.is_regulator:
+        if not request_covered(user.org.scope_prefix, request_id):
+            raise _not_found("request")
+        return db.session.get(DisposalRequest, request_id), "regulator"
     req = db.session.get(DisposalRequest, request_id)
     if req is None:
         raise _not_found("request")
@@ -124,7 +129,10 @@ def shop_visible(user: User, org: Organisation) -> bool:
     if user.is_platform or org.id == user.org_id:
         return True
     if user.is_regulator:
-        return org.region_code.startswith(user.org.scope_prefix)
+        prefix = user.org.scope_prefix
+        # its own region, or the operator of an order in the region (the order page links it)
+        return region_in_scope(org.region_code, prefix) or bool(db.session.scalar(select(exists().where(
+            Order.operator_id == org.id, order_in_region(prefix)))))
     return bool(db.session.scalar(select(Organisation.id).where(Organisation.id == org.id,
                                                                 _open_shop_clause())))
 

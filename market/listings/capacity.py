@@ -76,6 +76,20 @@ def release(order_id: int) -> CapacityReservation | None:
     return res
 
 
+def true_up(order_id: int, kg: int) -> CapacityReservation | None:
+    """Set the order's reservation to the kilograms actually accepted (settlement); released
+    when nothing was accepted. Returns the reservation, or None when the order held none."""
+    res = active_reservation(order_id)
+    if res is None:
+        return None
+    if kg > 0:
+        res.kg = kg
+    else:
+        res.released_at = utcnow()
+    db.session.flush()
+    return res
+
+
 def usage(org_id: int, year: int) -> list[dict]:
     """Each licence item of the organisation with approved, reserved and remaining kg for the year."""
     reserved = (select(CapacityReservation.licence_item_id, func.sum(CapacityReservation.kg).label("kg"))

@@ -60,11 +60,13 @@ def _template(fmt: str) -> Response:
 
 @bp.get("/requests/import/template.csv")
 @login_required
+@require_org_type("generator")
 def template_csv():
     return _template("csv")
 
 
 @bp.get("/requests/import/template.xlsx")
 @login_required
+@require_org_type("generator")
 def template_xlsx():
     return _template("xlsx")

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from market import db
+from market.acting import suspended
 from market.accounts.models import User
 from market.catalog.models import DisposalMethod, Region, WasteCategory, WasteCode
 from market.db import utcnow
@@ -176,6 +177,8 @@ def require_org_type(actor: User, org_type: str) -> None:
 def require_verified(actor: User, org_type: str) -> None:
     """The actor's organisation has the type and is verified (suspended ones may not trade)."""
     require_org_type(actor, org_type)
+    if actor.org.status == "suspended":
+        raise suspended()
     if not actor.org.is_verified:
         raise PermissionDenied(_("Your organisation must be verified before it can trade."),
                                code="org_not_verified")

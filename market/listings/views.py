@@ -30,7 +30,8 @@ from market.orders import lifecycle
 from market.orders.models import Order
 from market.orders.queries import visible_orders
 from market.web.forms import attach_error, flash_outcome, form_status
-from market.web.security import require_org_type, scope
+from market.region_scope import request_in_region
+from market.web.security import require_org_type
 
 bp = Blueprint("listings", __name__)
 
@@ -72,8 +73,9 @@ def index():
     filters.status.choices = [("", _("all"))] + [(s, _(s)) for s in REQUEST_STATUSES]
     status = request.args.get("status") if request.args.get("status") in REQUEST_STATUSES else None
     if current_user.is_regulator or current_user.is_platform:
-        stmt = scope(select(DisposalRequest), DisposalRequest, current_user,
-                     org_column=DisposalRequest.generator_id).order_by(DisposalRequest.id.desc())
+        stmt = select(DisposalRequest).order_by(DisposalRequest.id.desc())
+        if current_user.is_regulator:
+            stmt = stmt.where(request_in_region(current_user.org.scope_prefix))
         if status:
             stmt = stmt.where(DisposalRequest.status == status)
         rows = list(db.session.scalars(stmt.limit(500)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from market import db
+from market.acting import allow_while_suspended
 from market.accounts.models import User
 from market.audit.services import record
 from market.db import utcnow
@@ -50,6 +51,7 @@ def queue_email(to: str, subject: str, body: str) -> EmailMessage:
 def mark_read(user: User, notification_id: int | None = None) -> int:
     """Mark one (or all) of the user's notifications read."""
     with transaction():
+        allow_while_suspended()  # reading one's own inbox
         stmt = update(Notification).where(Notification.user_id == user.id,
                                           Notification.read_at.is_(None))
         if notification_id is not None:

@@ -10,12 +10,15 @@ Names match the endpoints and forms that carry them out:
     confirm_price, decline_price    POST /orders/{id}/price
     accept_price, reject_price      POST /orders/{id}/price/answer
     sign_contract                   POST /orders/{id}/contract/sign
-    fund                            POST /orders/{id}/funding
+    fund                            POST /orders/{id}/funding (also a top-up asked at settlement)
+    upload_certificate              POST /orders/{id}/certificate (releases the retention)
     agree_cancellation              POST /orders/{id}/cancellation/answer
     propose_cancellation            POST /orders/{id}/cancellation
     dispute                         POST /orders/{id}/disputes
     resolve_dispute                 POST /disputes/{id}/resolve
     cancel                          POST /orders/{id}/cancel
+    create_manifest                 POST /orders/{id}/manifests
+    receive_manifest                POST /manifests/{id}/receive (a shipped manifest of the order)
 
 To add a stage's actions (manifests, settlement), add Action rows to ORDER_ACTIONS in the order a
 caller should see them, with the facts they need in OrderFacts and facts_for().
@@ -32,9 +35,14 @@ from market.escrow import book
 from market.escrow.dispute_models import CancellationProposal
 from market.escrow.funding import due_fen, requests_of
 from market.escrow.policies import funding_plan
+from market.contracts.terms import WEIGHT_TOLERANCE_PCT
+from market.manifests import queries as manifest_queries
+from market.manifests.policies import shipping_limit_kg
+from market.manifests.services import shipped_so_far_kg
 from market.orders import state
 from market.orders.models import Order
 from market.sampling.queries import for_order, live_for_order
+from market.settlement.queries import settlement_of
 from market.transitions import Action, available_actions
 
 PARTIES = frozenset({"generator", "operator"})
@@ -49,6 +57,9 @@ class OrderFacts:
     payers_due: frozenset[str] = field(default_factory=frozenset)  # roles that owe escrow money
     cancellation_proposed_by: str | None = None  # the party proposing to cancel a funded order
     escrow_held: bool = False             # money is held in the order's escrow
+    retention_held: bool = False          # settled with a retention awaiting the certificate
+    shipping_left_kg: int = 0             # kg the order's manifests may still carry
+    manifest_in_transit: bool = False     # a manifest of the order has shipped, not arrived
 
 
 ORDER_ACTIONS: tuple[Action, ...] = (
@@ -63,8 +74,15 @@ ORDER_ACTIONS: tuple[Action, ...] = (
            when=lambda f, role: f.price_awaits_generator),
     Action("sign_contract", states=frozenset({"contract_pending", "contract_signed"}),
            roles=PARTIES, when=lambda f, role: role in f.unsigned),
-    Action("fund", states=frozenset({"contract_signed", "funding"}), roles=PARTIES,
+    # received: a top-up asked for at settlement, when more was accepted than was paid for
+    Action("fund", states=frozenset({"contract_signed", "funding", "received"}), roles=PARTIES,
            when=lambda f, role: role in f.payers_due),
+    Action("upload_certificate", states=frozenset({"settled"}), roles=frozenset({"operator"}),
+           when=lambda f, role: f.retention_held),
+    Action("create_manifest", states=frozenset({"funded", "in_transfer"}),
+           roles=frozenset({"generator"}), when=lambda f, role: f.shipping_left_kg > 0),
+    Action("receive_manifest", states=frozenset({"in_transfer"}), roles=frozenset({"operator"}),
+           when=lambda f, role: f.manifest_in_transit),
     Action("agree_cancellation", states=frozenset(state.REFUND_CANCEL_FROM), roles=PARTIES,
            when=lambda f, role: f.cancellation_proposed_by not in (None, role)),
     Action("dispute", to="disputed", when=lambda f, role: f.escrow_held),
@@ -121,12 +139,21 @@ def facts_for(order: Order) -> OrderFacts:
                                            and so.generator_response is None)
     if status in ("contract_pending", "contract_signed"):
         facts["unsigned"] = _unsigned(order)
-    if status in ("contract_signed", "funding"):
+    if status in ("contract_signed", "funding", "received"):
         facts["payers_due"] = _payers_due(order)
+    if status == "settled":
+        row = settlement_of(order.id)
+        facts["retention_held"] = (row is not None and row.retained_fen > 0
+                                   and row.certificate_file is None)
     if status in state.REFUND_CANCEL_FROM:
         proposer = db.session.scalar(select(CancellationProposal.proposed_by_org_id).where(
             CancellationProposal.order_id == order.id, CancellationProposal.status == "open"))
         facts["cancellation_proposed_by"] = _party(order, proposer) if proposer else None
+    if status in ("funded", "in_transfer"):
+        limit = shipping_limit_kg(order.quantity_kg, WEIGHT_TOLERANCE_PCT)
+        facts["shipping_left_kg"] = max(limit - shipped_so_far_kg(order.id), 0)
+        facts["manifest_in_transit"] = any(m.status == "shipped"
+                                           for m in manifest_queries.manifests_of(order.id))
     if any(frm == status and to == "disputed" for frm, to in state.TRANSITIONS):
         facts["escrow_held"] = book.escrow_state(order.id).total_held() > 0
     return OrderFacts(**facts)

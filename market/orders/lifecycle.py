@@ -2,7 +2,8 @@
 
     award (quote accepted / storefront order) ─► sampling ─► price confirmed ─┐
                                       └─────────────────────────────────────┴─► contract pending
-    contract signed ─► funding ─► funded ─► [manifests ─► settlement ─► close]
+    contract signed ─► funding ─► funded ─► in_transfer (first manifest shipped)
+        ─► received (every manifest received) ─► [settlement ─► close]
     cancelled: before funded (free) or funded by agreement / an admin (refund in full)
 
 Calls run one way: views, API and jobs → this module → each context's own steps (listings,
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
+
 from market import db
 from market.accounts.models import User
 from market.audit.services import record
@@ -25,14 +28,19 @@ from market.contracts import revisions
 from market.contracts import services as contracts
 from market.contracts.access import party_order
 from market.contracts.models import ContractVersion
+from market.errors import InvalidState
 from market.escrow import book, disputes, funding, receipts
 from market.escrow import services as escrow
 from market.escrow.dispute_models import CancellationProposal, Dispute
 from market.escrow.models import FundingRequest, Receipt
 from market.listings import offers, quotes
 from market.listings import validation as v
+from market.manifests import queries as manifest_queries
+from market.manifests import receiving, signing
+from market.manifests import services as manifests
+from market.manifests.models import Discrepancy, Manifest
 from market.orders import services as orders
-from market.orders import state
+from market.orders import settling, state
 from market.orders.models import Order
 from market.sampling import gate
 from market.sampling import services as sampling
@@ -163,7 +171,11 @@ def request_funding(actor: User, order_id: int) -> dict:
 
 def funded_if_paid(order: Order, actor: User | None = None) -> bool:
     """funding → funded once every payer has paid in full (order locked, inside the caller's
-    transaction: a receipt booked by finance or a card payment's webhook job). True if it moved."""
+    transaction: a receipt booked by finance or a card payment's webhook job). True if it moved.
+    A received order was asked for a top-up at settlement: paid, it settles now."""
+    if order.status == "received":
+        settling.settle_if_ready(order, actor)
+        return False
     if not funding.fully_paid(order):
         return False
     orders.transition(order, "funded", "finance" if getattr(actor, "platform_role", None)
@@ -197,9 +209,8 @@ def match_suspense(actor: User, receipt_id: int, reference: str, amount_fen: int
         return receipt
 
 
-# --- transfer, settlement: market.manifests and market.settlement add their steps here ---------
-# (funded → in_transfer → received → settled). Keep each stage a short section; past ~400 lines
-# split by stage into market/orders/lifecycle_<stage>.py siblings that this module re-exports.
+# --- transfer: below; settlement (received → settled → closed): market/orders/settling.py, called
+# from the transfer steps, the top-up in funded_if_paid, and the settlement views, API and jobs.
 
 
 # --- close -------------------------------------------------------------------------------------
@@ -243,13 +254,15 @@ def cancel_order(actor: User, order_id: int, reason: str = "", *,
 
 
 def resolve_dispute(actor: User, dispute_id: int, split: dict, note: str = "") -> Dispute:
-    """An admin splits what a disputed order holds; the order is then resolved (a repeated
-    submission of the same decision changes nothing)."""
+    """An admin splits what a disputed order holds; the order is then resolved, and the manifest
+    discrepancies it took are resolved with it (a repeated submission of the same decision
+    changes nothing)."""
     with transaction():
         dispute = disputes.resolve_dispute(actor, dispute_id, split, note)
         order = book.lock_order(dispute.order_id)
         if order.status not in ("resolved", "closed"):  # else a repeated decision, moved on
             orders.transition(order, "resolved", "admin")
+        receiving.resolve_disputed(order.id, dispute.id)
         return dispute
 
 
@@ -261,3 +274,73 @@ def answer_cancellation(actor: User, order_id: int, agree: bool) -> Cancellation
         if agree:
             cancel_order(actor, order_id, proposal.reason, by_agreement=True)
         return proposal
+
+
+# --- transfer: manifests ship and arrive, and the order follows ------------------------------
+
+
+def _follow(order: Order, actor: User | None) -> None:
+    """Move the order after its manifests moved (the order is locked by the manifest use case)."""
+    frm = order.status
+    if order.status == "funded" and manifest_queries.any_shipped(order.id):
+        orders.transition(order, "in_transfer", "system")
+    if order.status == "in_transfer" and manifest_queries.all_received(order.id):
+        orders.transition(order, "received", "system")
+    if order.status != frm:
+        record("order.transferred", order, actor=actor,
+               changes={"status": [frm, order.status]})
+    # The last receipt settles the order at once, unless a discrepancy still holds it.
+    settling.settle_if_ready(order, actor)
+
+
+def create_manifest(actor: User, order_id: int, data: dict) -> Manifest:
+    """The generator drafts a manifest for a funded order (the order does not move yet)."""
+    return manifests.create_manifest(actor, order_id, data)
+
+
+def sign_manifest(actor: User | None, manifest_id: int, *, role: str | None = None,
+                  driver_code: str | None = None, ip: str | None = None) -> Manifest:
+    """A pickup signature, by login (role) or by the driver's one-time code (no login)."""
+    with transaction():
+        if driver_code is not None:
+            manifest = signing.sign_with_driver_code(manifest_id, driver_code, ip)
+        else:
+            manifest = signing.sign_pickup(actor, manifest_id, role, ip)
+        _follow(manifest.order, actor)
+        return manifest
+
+
+def receive_manifest(actor: User, manifest_id: int, method_code, lines,
+                     ip: str | None = None) -> Manifest:
+    """The operator receives a manifest with its weights; the last one received moves the order."""
+    with transaction():
+        manifest = receiving.receive(actor, manifest_id, method_code, lines, ip)
+        _follow(manifest.order, actor)
+        return manifest
+
+
+def cancel_manifest(actor: User, manifest_id: int, reason: str = "") -> Manifest:
+    """Cancel a draft; when every other manifest is received already, the order is received."""
+    with transaction():
+        manifest = manifests.cancel_manifest(actor, manifest_id, reason)
+        _follow(manifest.order, actor)
+        return manifest
+
+
+def decide_discrepancy(actor: User, manifest_id: int, line_id: int, action: str,
+                       comment: str = "", files=()) -> Discrepancy:
+    """The generator confirms a discrepancy, or disputes it at the dispute desk (once every
+    manifest of the order is received; the evidence files go with the dispute)."""
+    with transaction():
+        discrepancy = receiving.decide_discrepancy(actor, manifest_id, line_id, action, comment)
+        if action == "dispute":
+            order = discrepancy.line.manifest.order
+            if order.status != "received":
+                raise InvalidState(_("A difference can be disputed once every manifest of the "
+                                     "order is received."), code="not_received")
+            dispute = disputes.open_dispute(actor, order.id, discrepancy.generator_comment, files)
+            receiving.link_dispute(discrepancy.id, dispute.id)
+        else:
+            # The last discrepancy confirmed: the order settles now if all else is in.
+            settling.settle_if_ready(discrepancy.line.manifest.order, actor)
+        return discrepancy

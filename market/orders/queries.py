@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import aliased
 
 from market import db
-from market.accounts.models import Organisation, User
+from market.accounts.models import User
 from market.errors import NotFound
 from market.orders.models import Order
 from market.orders.services import actor_role
+from market.region_scope import order_in_region
 
 
 def visible_orders(stmt: Select, user: User) -> Select:
@@ -17,12 +17,9 @@ def visible_orders(stmt: Select, user: User) -> Select:
     if user.is_platform:
         return stmt
     if user.is_regulator:
-        # Waste leaves one region and arrives in another: both parties' regions concern it.
-        gen, op = aliased(Organisation), aliased(Organisation)
-        prefix = user.org.scope_prefix
-        return (stmt.join(gen, gen.id == Order.generator_id).join(op, op.id == Order.operator_id)
-                .where(or_(gen.region_code.startswith(prefix, autoescape=True),
-                           op.region_code.startswith(prefix, autoescape=True))))
+        # Waste leaves one region and arrives in another: both parties' and the pickup region
+        # concern it (market.region_scope, the one rule).
+        return stmt.where(order_in_region(user.org.scope_prefix))
     return stmt.where(or_(Order.generator_id == user.org_id, Order.operator_id == user.org_id))
 
 

@@ -7,8 +7,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from market import db
+from market.contracts.queries import party_names
 from market.listings.browse import category_names, region_names
 from market.listings.forms import ReasonForm
+from market.manifests import queries as manifest_queries
 from market.orders import actions, lifecycle, state
 from market.orders.models import Order
 from market.orders.queries import visible_order, visible_orders
@@ -37,6 +39,8 @@ def detail(order_id):
     can_cancel = role is not None and state.can(order.status, "cancelled", role)
     return render_template("orders/order.html", order=order, role=role, can_cancel=can_cancel,
                            actions=actions.for_caller(order, role),
+                           names=party_names(order),
+                           manifests=manifest_queries.manifests_of(order.id),
                            cancel_form=ReasonForm(), category_names=category_names(),
                            region_names=region_names([order.region_code]),
                            refund=state.cancel_refunds(order.status))

@@ -14,6 +14,7 @@ from market.errors import NotFound, PermissionDenied, ValidationFailed
 from market.listings.models import DisposalRequest
 from market.listings.validation import today
 from market.orders.models import Order
+from market.region_scope import sampling_covered, sampling_in_region
 from market.sampling import profile, state
 from market.sampling.analytes import display
 from market.sampling.models import SamplingOrder
@@ -63,7 +64,7 @@ def sampling_role(user: User, so: SamplingOrder) -> str | None:
     if user.org_id == so.lab_id and not user.platform_role:
         return "lab"
     role = viewer_role(user, so.order)
-    if role is None and user.is_regulator and so.lab.region_code.startswith(user.org.scope_prefix):
+    if role is None and user.is_regulator and sampling_covered(user.org.scope_prefix, so.id):
         return "regulator"
     return role
 
@@ -81,10 +82,7 @@ def sampling_orders_for(user: User, limit: int = 300) -> list[SamplingOrder]:
     """Sampling orders the user may see: its lab's, its orders', a regulator's region's, or all."""
     stmt = select(SamplingOrder).join(Order, Order.id == SamplingOrder.order_id)
     if user.is_regulator:
-        prefix = user.org.scope_prefix
-        orgs = select(Organisation.id).where(Organisation.region_code.startswith(prefix, autoescape=True))
-        stmt = stmt.where(or_(Order.generator_id.in_(orgs), Order.operator_id.in_(orgs),
-                              SamplingOrder.lab_id.in_(orgs)))
+        stmt = stmt.where(sampling_in_region(user.org.scope_prefix))
     elif not user.is_platform:
         stmt = stmt.where(or_(SamplingOrder.lab_id == user.org_id, Order.generator_id == user.org_id,
                               Order.operator_id == user.org_id))

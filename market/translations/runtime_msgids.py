@@ -75,5 +75,15 @@ _("withdrawn")
 _("accepted")
 _("expired")
 
+# Manifest, discrepancy and provincial-report statuses and words (market/manifests/state.py,
+# models.py), passed as _(manifest.status) / _(to) / _(part) / _(report.status) / _(r.event).
+# "draft", "received", "closed", "cancelled", "open", "disputed", "resolved", "pending",
+# "generator" and "carrier" are listed above.
+_("shipped")
+_("confirmed")
+_("sent")
+_("failed")
+_("receiver")
+
 # Webhook delivery statuses (market/webhooks/models.py DELIVERY_STATUSES), shown as _(d.status).
 _("delivered")

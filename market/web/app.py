@@ -20,9 +20,11 @@ from market.listings.import_views import bp as imports_bp
 from market.listings.quote_views import bp as quotes_bp
 from market.listings.shop_views import bp as shops_bp
 from market.listings.views import bp as listings_bp
+from market.manifests.views import bp as manifests_bp
 from market.notifications.views import bp as notifications_bp
 from market.orders.views import bp as orders_bp
 from market.sampling.views import bp as sampling_bp
+from market.settlement.views import bp as settlement_bp
 from market.web import i18n, security
 from market.web.errors import register_error_handlers
 from market.web.health import bp as health_bp
@@ -47,8 +49,8 @@ def init_web(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Every blueprint of the application, in one list."""
     for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp, listings_bp, quotes_bp,
-               shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp, webhooks_bp,
-               api_docs_bp, imports_bp):
+               shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp,
+               manifests_bp, settlement_bp, webhooks_bp, api_docs_bp, imports_bp):
         app.register_blueprint(bp)
     csrf.exempt(stripe_webhook)  # Stripe signs its requests; there is no session to forge
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect
 from flask_babel import gettext as _
 
-from market.errors import DomainError, NotFound
+from market.errors import DomainError, NotFound, OrganisationSuspended
 
 
 def attach_error(form, exc: DomainError, field_map: dict[str, str] | None = None) -> None:
@@ -35,14 +35,14 @@ def flash_outcome(call, success: str, back: str, *, form=None):
 
     A `form` given is validated first: when invalid, its first error is flashed and the service
     is not run. NotFound propagates: another organisation's record stays a 404, never a flashed
-    message.
+    message; so does OrganisationSuspended, a 403 that says so on every write.
     """
     if form is not None and not form.validate_on_submit():
         flash(first_error(form), "error")
         return redirect(back)
     try:
         call()
-    except NotFound:
+    except (NotFound, OrganisationSuspended):
         raise
     except DomainError as exc:
         flash(exc.message, "error")

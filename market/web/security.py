@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from sqlalchemy import Select, select
 
-from market import db
+from market import acting, db
 from market.accounts.models import Organisation, User
 from market.errors import NotFound, PermissionDenied
 
@@ -30,6 +30,7 @@ def load_user(user_id: str) -> User | None:
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    acting.install()
 
     @app.before_request
     def regulators_never_write():
@@ -37,6 +38,18 @@ def init_app(app: Flask) -> None:
         if request.method not in SAFE_METHODS and getattr(user, "is_authenticated", False) \
                 and user.is_regulator and request.endpoint not in REGULATOR_WRITE_ALLOWED:
             raise PermissionDenied(str(_l("Regulators have read-only access.")))
+
+    @app.before_request
+    def bind_acting_user():
+        # After the API token is resolved (market.api.auth.install): one acting user per request,
+        # for the suspension guard of market.acting.
+        g.acting_token = acting.bind(acting_user())
+
+    @app.teardown_request
+    def unbind_acting_user(exc=None):
+        token = g.pop("acting_token", None)
+        if token is not None:
+            acting.unbind(token)
 
 
 def acting_user() -> User | None:
@@ -64,7 +77,7 @@ def _require(allowed, refusal):
 
 def require_platform_role(*roles: str):
     """Only platform staff with one of these roles."""
-    return _require(lambda u: u.platform_role in roles,
+    return _require(lambda u: u.is_platform and u.platform_role in roles,
                     lambda: _l("This page is for platform staff."))
 
 

@@ -2,7 +2,7 @@
 row_change table with the triggers that fill and number it, and bulk-import batches
 
 Revision ID: 0013_integrations
-Revises: 0006_ledger_post
+Revises: 0010_identity
 
 Every INSERT or UPDATE of a listed table upserts (table, row id) into row_change with the writing
 transaction's id (pg_current_xact_id()). At commit, a deferred trigger numbers the transaction's
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0013_integrations'
-down_revision = '0006_ledger_post'
+down_revision = '0010_identity'
 branch_labels = None
 depends_on = None
 

@@ -207,7 +207,7 @@ def test_only_the_requests_generator_accepts(client, quote, other_generator, ope
 def test_a_suspended_generator_cannot_accept(client, generator, quote):
     generator.org.status = "suspended"
     db.session.commit()
-    refused(client, generator, f"/quotes/{quote.id}/accept", status=403, code="org_not_verified")
+    refused(client, generator, f"/quotes/{quote.id}/accept", status=403, code="organisation_suspended")
 
 
 def test_error_bodies_name_no_other_tenant(client, quote):

@@ -178,7 +178,7 @@ def test_a_declined_proposal_changes_nothing(generator, operator, finance):
 
 def test_dispute_needs_money_held(generator, operator, finance):
     order = pay_in_full(make_order(generator.org, operator.org), finance)
-    services.release(finance, order.id, order.line("disposal").id, 300_000, key="all")
     set_status(order, "received")
+    services.release(finance, order.id, order.line("disposal").id, 300_000, key="all")
     with pytest.raises(EscrowNotFunded):
         disputes.open_dispute(generator, order.id, "晚了", files(PDF))

@@ -23,7 +23,9 @@ def entries() -> int:
 @pytest.fixture
 def funded(generator, operator, finance):
     # ¥1 500/t × 2 t = ¥3 000 disposal (fee 1 % = ¥30) + ¥400 transport
-    return pay_in_full(make_order(generator.org, operator.org, transport_fen=40_000), finance)
+    # received: money leaves escrow for the disposal and transport lines only once it arrived
+    return set_status(pay_in_full(make_order(generator.org, operator.org, transport_fen=40_000),
+                                  finance), "received")
 
 
 def test_release_of_a_line_pays_the_payee_net_of_the_fee(funded, finance, operator):
@@ -40,7 +42,8 @@ def test_release_of_a_line_pays_the_payee_net_of_the_fee(funded, finance, operat
 
 
 def test_partial_releases_add_up_to_exactly_the_line_and_its_fee(generator, operator, finance):
-    order = pay_in_full(make_order(generator.org, operator.org, price=123_457, kg=1_000), finance)
+    order = set_status(pay_in_full(make_order(generator.org, operator.org, price=123_457,
+                                              kg=1_000), finance), "received")
     line = order.line("disposal")  # 123 457 fen, fee round(1 234.57) = 1 235
     for i, part in enumerate((33_333, 33_333, 56_791)):
         services.release(finance, order.id, line.id, part, key=f"p{i}")
@@ -87,6 +90,10 @@ def test_who_and_when(funded, generator, operator, finance, other_generator):
     unfunded = make_order(generator.org, operator.org)
     with pytest.raises(EscrowNotFunded):
         services.release(finance, unfunded.id, unfunded.line("disposal").id, 1, key="w4")
+    for status in ("funded", "in_transfer"):  # nothing is paid for waste not yet received
+        set_status(funded, status)
+        with pytest.raises(EscrowNotFunded):
+            services.release(finance, funded.id, disposal.id, 1, key=f"w-{status}")
     set_status(funded, "disputed")  # money is frozen while a dispute is open
     with pytest.raises(EscrowNotFunded):
         services.release(finance, funded.id, disposal.id, 1, key="w5")
@@ -105,6 +112,7 @@ def test_negative_price_the_operator_funds_the_generator_is_paid_the_fee_on_the_
     assert op_out["reference"] != gen_out["reference"]
     pay_in_full(order, finance)
     assert order.status == "funded"
+    set_status(order, "received")
     services.release(finance, order.id, order.line("disposal").id, 400_000, key="neg")
     assert ledger.balance(f"payable:{generator.org_id}") == 400_000
     assert ledger.balance("revenue:fees") == 4_000

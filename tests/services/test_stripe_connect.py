@@ -17,7 +17,7 @@ from market.escrow.gateways import GatewayError
 from market.escrow.models import Payout
 from market.jobs.core import redis_connection
 from market.uow import transaction
-from tests.escrow_factories import make_order, pay_in_full
+from tests.escrow_factories import make_order, pay_in_full, set_status
 
 API_KEY = "sk_test_connect"
 
@@ -83,7 +83,7 @@ def drain() -> None:
 
 @pytest.fixture
 def released(generator, operator, finance):
-    order = pay_in_full(make_order(generator.org, operator.org), finance)
+    order = set_status(pay_in_full(make_order(generator.org, operator.org), finance), "received")
     services.release(finance, order.id, order.line("disposal").id, 300_000, key="rel")
     return order  # payable:operator = 297 000
 

@@ -13,13 +13,18 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from market import db
+from market.accounts.models import Licence, OrgChangeRequest
+from market.listings.models import DisposalRequest
+from market.orders.models import Order
 from market.audit.models import AuditEvent
 from tests.escrow_factories import dispute_on
 from tests.factories import (LicenceFactory, LicenceItemFactory, OrganisationFactory, PermitFactory,
                              UserFactory)
 from tests.fixtures import login
+from tests.manifest_factories import manifest_objects
 from tests.listing_factories import DisposalRequestFactory, QuoteFactory, StorefrontOfferFactory
 from tests.sampling_factories import contract_objects
+from tests.state import fingerprint
 from tests.web.marketplace import order_from_offer
 
 ROLES = ["generator", "operator", "carrier", "lab", "regulator", "finance", "admin"]
@@ -27,8 +32,11 @@ ROLES = ["generator", "operator", "carrier", "lab", "regulator", "finance", "adm
 PUBLIC = {"static", "pages.index", "pages.set_language", "accounts.login", "accounts.register",
           "accounts.reset_request", "accounts.reset_password", "accounts.accept_invitation",
           "health.healthz", "contracts.verify", "api_docs.docs",
-          "escrow.stripe_webhook"}  # authenticated by Stripe's signature, not a login
-TOKEN_ARGS = {"token"}
+          "escrow.stripe_webhook",  # authenticated by Stripe's signature, not a login
+          "manifests.driver",  # the driver signs with a one-time code, not a login
+          "manifests.verify"}  # the manifest PDF's QR code: number + token, no personal data
+# Arguments that are public handles rather than scoped records (the manifest number is printed).
+TOKEN_ARGS = {"token", "number"}
 
 
 def _scan(doc):
@@ -45,7 +53,7 @@ def owned_objects(org) -> dict[str, int]:
     licence = _scan(LicenceFactory(org=org, status="pending"))
     item = LicenceItemFactory(licence=licence)
     permit = _scan(PermitFactory(org=org))
-    request_ = DisposalRequestFactory(generator=org)
+    request_ = DisposalRequestFactory(generator=org, region_code=org.region_code)
     # its own item: the licence-item removal route deletes `item`
     quote = QuoteFactory(request=request_, licence_item=LicenceItemFactory(licence=licence))
     offer = StorefrontOfferFactory(operator=org)
@@ -56,7 +64,21 @@ def owned_objects(org) -> dict[str, int]:
             "org_id": org.id, "doc_id": licence.id, "kind": "licence", "request_id": request_.id,
             "quote_id": quote.id, "offer_id": offer.id, "order_id": order.id,
             # sampling_id, document_id, revision_id: a sampling order, contract PDF and revision
-            **contract_objects(org, order), **_dispute_objects(org, order)}
+            **contract_objects(org, order), **_dispute_objects(org, order),
+            "change_id": _change_request(org).id, **manifest_objects(org, order)}
+
+
+def _change_request(org) -> OrgChangeRequest:
+    """A pending change of the organisation's registered name (admins decide it)."""
+    req = db.session.scalar(select(OrgChangeRequest).where(OrgChangeRequest.org_id == org.id,
+                                                           OrgChangeRequest.status == "pending"))
+    if req is not None:
+        return req
+    req = OrgChangeRequest(org_id=org.id, requested_by_id=UserFactory(org=org).id,
+                           changes={"name": org.name + "（新）"}, previous={"name": org.name})
+    db.session.add(req)
+    db.session.commit()
+    return req
 
 
 def _dispute_objects(org, order) -> dict[str, int]:
@@ -168,3 +190,71 @@ def test_regulators_cannot_write_anywhere(client, regulator):
                            data={"action": "verify", "reason": "x"})
         assert resp.status_code == 403, (rule.rule, resp.status_code)
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+# What a suspended organisation's users may still send: leaving, a language, their own inbox.
+SUSPENDED_WRITE_ALLOWED = {"accounts.logout", "pages.set_language", "notifications.mark_read"}
+
+
+def _suspended_user():
+    org = OrganisationFactory(types=["generator", "operator", "carrier", "lab"])
+    user = UserFactory(org=org)
+    objects = owned_objects(org)
+    return user, objects
+
+
+def _suspend(org):
+    org.status, org.status_reason = "suspended", "test"
+    db.session.commit()
+
+
+def test_a_suspended_organisation_reads_what_it_read_before(client):
+    user, objects = _suspended_user()
+    login(client, user)
+    reads = [r for r in html_rules() if "GET" in r.methods and r.endpoint not in PUBLIC]
+    before = {r.rule: client.get(build(r, objects)).status_code for r in reads}
+    _suspend(user.org)
+    after = {r.rule: client.get(build(r, objects)).status_code for r in reads}
+    assert after == before
+    assert sum(status == 200 for status in after.values()) >= 20
+
+
+def test_a_suspended_organisation_writes_nothing_anywhere(client):
+    user, objects = _suspended_user()
+    _suspend(user.org)
+    login(client, user)
+    statuses: dict[int, int] = {}
+    for rule in current_app.url_map.iter_rules():
+        writes = rule.methods - {"GET", "HEAD", "OPTIONS"}
+        if not writes or rule.endpoint in SUSPENDED_WRITE_ALLOWED or rule.endpoint in PUBLIC \
+                or rule.endpoint.startswith("api."):
+            continue
+        before = fingerprint()
+        resp = client.open(build(rule, {**objects, "token": "x"}), method=sorted(writes)[0],
+                           data={"action": "verify", "reason": "x"})
+        # 403 from the guard; a form or state refusal before any write (422, 409, a flashed 302)
+        assert resp.status_code in (302, 400, 403, 404, 405, 409, 422), (rule.rule, resp.status_code)
+        statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
+        assert fingerprint() == before, rule.rule
+    assert statuses.get(403, 0) >= 10, statuses
+
+
+def test_a_role_less_member_of_the_platform_organisation_sees_no_tenant_data(client, admin):
+    member = UserFactory(org=admin.org, platform_role=None, is_org_admin=True)
+    tenant = OrganisationFactory(types=["generator", "operator", "carrier", "lab"])
+    objects = owned_objects(tenant)
+    order = db.session.get(Order, objects["order_id"])
+    secrets = [order.number, db.session.get(DisposalRequest, objects["request_id"]).number,
+               db.session.get(Licence, objects["licence_id"]).number]
+    login(client, member)
+    for rule in html_rules():
+        if "GET" not in rule.methods or rule.endpoint in PUBLIC or rule.arguments <= TOKEN_ARGS \
+                and rule.arguments:
+            continue
+        resp = client.get(build(rule, objects))
+        if rule.arguments:
+            assert resp.status_code in (403, 404), (rule.rule, resp.status_code)
+        else:
+            page = resp.get_data(as_text=True)
+            assert resp.status_code in (200, 302, 403), (rule.rule, resp.status_code)
+            assert not [s for s in secrets if s in page], rule.rule

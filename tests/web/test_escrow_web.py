@@ -115,7 +115,8 @@ def test_cancel_by_agreement_through_the_page(client, generator, operator, finan
 
 
 def test_the_money_overview_of_a_payee(client, generator, operator, finance):
-    order = pay_in_full(make_order(generator.org, operator.org, transport_fen=40_000), finance)
+    order = set_status(pay_in_full(make_order(generator.org, operator.org, transport_fen=40_000),
+                                   finance), "received")
     services.release(finance, order.id, order.line("disposal").id, 300_000, key="web-rel")
     as_user(client, operator)
     page = client.get("/money").get_data(as_text=True)

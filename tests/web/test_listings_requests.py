@@ -234,7 +234,7 @@ def test_the_list_filters_by_status(gen_client, generator, other_generator):
 
 def test_regulators_read_requests_of_their_region_only(client, regulator, generator, other_generator):
     inside = DisposalRequestFactory(generator=generator.org)  # 440306, in 4403
-    outside = DisposalRequestFactory(generator=other_generator.org)  # 440605
+    outside = DisposalRequestFactory(generator=other_generator.org, region_code="440605")
     as_user(client, regulator)
     page = client.get("/requests").get_data(as_text=True)
     assert inside.number in page and outside.number not in page
