@@ -140,3 +140,25 @@ def test_the_scheduler_pushes_due_deliveries_again(gen_admin, redis_conn):
     assert len(get_queue("notifications")) == 1
     (d,) = deliveries(ep.id)
     assert d.status == "pending"
+
+
+def test_a_manifests_steps_reach_the_carrier_in_order(gen_admin):
+    """manifest.status_changed: created, shipped, received — to each party, in that order."""
+    from tests.manifest_factories import carrier_user, funded_order, received
+    operator = UserFactory(org=OrganisationFactory(types=["operator"], region_code="441900"))
+    carrier = carrier_user()
+    carrier_admin = UserFactory(org=carrier.org, is_org_admin=True)
+    order = funded_order(gen_admin.org, operator.org, kg=1_000)
+    with Receiver() as rx:
+        ep, secret = services.create_endpoint(carrier_admin, rx.url, ["manifest.status_changed"])
+        m = received(gen_admin, operator, order, carrier, kg=1_000)
+        rows = deliveries(ep.id)
+        now = utcnow()
+        for d in reversed(rows):
+            delivery.attempt(d.id, now)
+        for d in rows:
+            delivery.attempt(d.id, now)
+        bodies = [json.loads(b) for _h, b in rx.accepted()]
+        assert [b["data"]["id"] for b in bodies] == [m.id] * len(rows)
+        assert bodies[-1]["data"]["status"] in ("received", "closed")  # settled at once: closed
+        assert len(bodies) >= 3 and all(b["type"] == "manifest.status_changed" for b in bodies)
