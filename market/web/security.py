@@ -19,7 +19,11 @@ login_manager.login_message = _l("Please log in to see this page.")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Requests a regulator may still send: leaving, choosing a language, clearing its own inbox.
 REGULATOR_WRITE_ALLOWED = {"accounts.logout", "pages.set_language", "notifications.mark_read",
-                           "api.issue_token", "api.mark_notifications_read"}
+                           "api.issue_token", "api.mark_notifications_read",
+                           # their own webhook endpoints, for the alerts in their region
+                           "api.create_webhook", "api.delete_webhook",
+                           "api.replay_webhook_delivery", "webhooks.create", "webhooks.delete",
+                           "webhooks.enable", "webhooks.replay"}
 
 
 @login_manager.user_loader

@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from market import db
 from market.webhooks.models import WebhookEndpoint
+from market.webhooks.services import _regulators_over
 from tests.api.conftest import bearer, error_of
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import OrganisationFactory, RegulatorOrgFactory, UserFactory
 
 
 def endpoints() -> int:
@@ -69,3 +70,12 @@ def test_only_the_org_admin_manages_and_other_orgs_see_nothing(client, admin_use
                          headers=bearer(stranger)).status_code == 404
     assert client.get("/api/v1/webhooks", headers=bearer(stranger)).get_json()["items"] == []
     assert endpoints() == before + 1
+
+
+def test_a_regulator_registers_an_endpoint_for_alerts_in_its_region(client):
+    reg = UserFactory(org=RegulatorOrgFactory(scope_prefix="4403", region_code="440300"),
+                      is_org_admin=True)
+    resp = client.post("/api/v1/webhooks", headers=bearer(reg),
+                       json={"url": "https://sz-bureau.example.cn/hz", "events": ["alert.raised"]})
+    assert resp.status_code == 201, resp.get_json()
+    assert reg.org_id in _regulators_over("440306") and reg.org_id not in _regulators_over("441900")
