@@ -24,6 +24,9 @@ def create_app(config: dict | None = None, **overrides) -> Flask:
     from market.web.app import init_web
     init_web(app)
 
+    from market.webhooks.sources import install as install_webhook_sources
+    install_webhook_sources()
+
     from market.cli import register_cli
     register_cli(app)
     return app
@@ -71,3 +74,4 @@ def _import_models() -> None:
     import market.prices.models  # noqa: F401
     import market.sampling.models  # noqa: F401
     import market.settlement.models  # noqa: F401
+    import market.webhooks.models  # noqa: F401

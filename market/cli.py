@@ -158,11 +158,13 @@ def _scheduler_loop(app: Flask, interval: float = 30.0) -> None:
     from market.db import utcnow
     from market.jobs.core import dispatch_pending
     from market.jobs.schedule import run_due
+    from market.webhooks.delivery import retry_due
     while True:
         with app.app_context():
             try:
                 run_due(utcnow())
                 dispatch_pending()
+                retry_due(utcnow())
             except Exception:  # keep the loop alive; the error is logged and retried next tick
                 app.logger.exception("scheduler tick failed")
             finally:
@@ -176,7 +178,10 @@ def jobs_tick():
     from market.db import utcnow
     from market.jobs.core import dispatch_pending
     from market.jobs.schedule import run_due
-    click.echo(f"started: {run_due(utcnow())}; re-sent: {dispatch_pending()}")
+    from market.webhooks.delivery import retry_due
+    line = f"started: {run_due(utcnow())}; re-sent: {dispatch_pending()}"
+    due = retry_due(utcnow())
+    click.echo(line + (f"; webhook deliveries pushed: {due}" if due else ""))
 
 
 def register_cli(app: Flask) -> None:

@@ -47,6 +47,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT", 0)),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         "API_TOKEN_HOURS": int(env.get("API_TOKEN_HOURS", 12)),
+        # Requests per token and window (seconds) on /api/v1, e.g. "600/60".
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "600/60"),
         "OUTBOX_RESEND_AFTER_SECONDS": int(env.get("OUTBOX_RESEND_AFTER_SECONDS", 30)),
         "EXPIRY_REMINDER_DAYS": (60, 30, 7),
         # Requests up to this weight may also match licensed collectors (收集), who serve small generators.

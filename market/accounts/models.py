@@ -48,6 +48,9 @@ class Organisation(Timestamped, Base):
         CheckConstraint("kind IN ('enterprise','regulator','platform')", name="kind"),
         CheckConstraint("status IN ('pending','verified','rejected','suspended')", name="status"),
         CheckConstraint("kind <> 'regulator' OR scope_prefix IS NOT NULL", name="regulator_scope"),
+        # Operators nearest a pickup, for explanations a page at a time (listings/explain_pages.py).
+        Index("ix_organisation_coordinates", "latitude", "longitude",
+              postgresql_include=["id", "kind", "types"]),
     )
 
     def has_type(self, t: str) -> bool:

@@ -22,6 +22,7 @@ from market import db
 from market.accounts.models import Licence, LicenceItem, Organisation, User
 from market.api import bp
 from market.api.auth import api_user
+from market.api.changes import FeedRequest, changes_page, feed_request
 from market.api.idempotency import idempotent
 from market.api.openapi import SCHEMAS
 from market.api.pagination import (Key, Page, PageRequest, encode_cursor, list_body, page_request,
@@ -33,6 +34,7 @@ from market.listings import offers as offer_service
 from market.listings import quotes as quote_service
 from market.listings import services as request_service
 from market.listings.explain import exclusion_message, reason_message
+from market.listings.explain_pages import excluded_page
 from market.listings.matching import Exclusion
 from market.listings.models import (FORMS, HAZARDS, METHOD_GROUPS, RECURRING, REQUEST_STATUSES,
                                     DisposalRequest, Quote, StorefrontOffer)
@@ -101,6 +103,11 @@ def paginate_newest_first(stmt: Select, column, page: PageRequest) -> Page:
 
 
 ID_KEYS = (Key(DisposalRequest.id, int, "id"),)  # any integer-id list: one int in the cursor
+# A page of excluded operators: (distance key, operator id) of the last one judged.
+EXCLUDED_KEYS = (Key(None, float, "key"), Key(None, int, "id"))
+EXCLUSION_RULES = ("org_suspended", "org_not_verified", "licence_not_valid", "category_not_covered",
+                   "code_not_covered", "operation_not_allowed", "capacity_exhausted",
+                   "region_not_served")
 
 
 # --- who may see a request -----------------------------------------------------------------------
@@ -291,14 +298,18 @@ def get_request(request_id: int):
     return jsonify(request_detail_json(user, req, role))
 
 
-def _matching_requests(user: User, status: str | None, page: PageRequest) -> Page:
-    """Open requests of others that the operator currently matches, newest first."""
+def _matching_requests(user: User, status: str | None, page: PageRequest | None,
+                       feed: FeedRequest | None = None) -> Page:
+    """Open requests of others that the operator currently matches, newest first (or, as a feed,
+    in change order)."""
     if status not in (None, "open"):
         return Page(items=[], next=None)
     categories = select(LicenceItem.category_code).join(Licence).where(Licence.org_id == user.org_id)
     base = select(DisposalRequest).where(DisposalRequest.status == "open",
                                          DisposalRequest.generator_id != user.org_id,
                                          DisposalRequest.category_code.in_(categories))
+    if feed is not None:
+        return changes_page(base, DisposalRequest, feed, keep=lambda r: _operator_matches(user, r))
     after = page.after[0] if page.after is not None else None
     found: list[DisposalRequest] = []
     while len(found) <= page.limit:
@@ -337,11 +348,12 @@ def list_requests():
           in: query
           description: For organisations that both generate and operate; ignored for regulators and staff
           schema: {type: string, enum: [own, matching]}
+        - updated_after
         - cursor
         - limit
       responses:
         200:
-          description: Requests by id, newest first
+          description: Requests by id, newest first (with updated_after, in change order)
           content:
             application/json:
               schema: {$ref: '#/components/schemas/RequestList'}
@@ -351,7 +363,8 @@ def list_requests():
     user = api_user()
     status = _choice_param("status", REQUEST_STATUSES)
     scope = _choice_param("scope", ("own", "matching"))
-    page = page_request(ID_KEYS)
+    feed = feed_request()
+    page = None if feed else page_request(ID_KEYS)
     if user.is_platform or user.is_regulator:
         stmt = select(DisposalRequest)
         if user.is_regulator:
@@ -361,10 +374,12 @@ def list_requests():
             is_operator_only = user.org.has_type("operator") and not user.org.has_type("generator")
             scope = "matching" if is_operator_only else "own"
         if scope == "matching":
-            return jsonify(list_body(_matching_requests(user, status, page), request_json))
+            return jsonify(list_body(_matching_requests(user, status, page, feed), request_json))
         stmt = select(DisposalRequest).where(DisposalRequest.generator_id == user.org_id)
     if status:
         stmt = stmt.where(DisposalRequest.status == status)
+    if feed:
+        return jsonify(list_body(changes_page(stmt, DisposalRequest, feed), request_json))
     return jsonify(list_body(paginate_newest_first(stmt, DisposalRequest.id, page), request_json))
 
 
@@ -383,14 +398,24 @@ def request_matches(request_id: int):
       description: >
         Only the request's generator, platform staff and regulators of its region may see
         matches. Each match carries the reasons it qualifies; with `explain=1` the response also
-        lists every excluded operator with the first rule it fails (org_suspended,
+        lists excluded operators with the first rule they fail (org_suspended,
         org_not_verified, licence_not_valid, category_not_covered, code_not_covered,
-        operation_not_allowed, capacity_exhausted, region_not_served).
+        operation_not_allowed, capacity_exhausted, region_not_served), nearest to the pickup
+        first, a page at a time: `limit` and `cursor` (from `excluded_next`) page them, `rule`
+        keeps those failing one rule.
       parameters:
         - {name: request_id, in: path, required: true, schema: {type: integer}}
         - name: explain
           in: query
           schema: {type: string, enum: ['0', '1', 'false', 'true'], default: '0'}
+        - name: rule
+          in: query
+          description: With explain=1, only operators excluded by this rule
+          schema: {type: string, enum: [org_suspended, org_not_verified, licence_not_valid,
+                   category_not_covered, code_not_covered, operation_not_allowed,
+                   capacity_exhausted, region_not_served]}
+        - cursor
+        - limit
       responses:
         200:
           description: Qualified operators by score, best first
@@ -407,10 +432,15 @@ def request_matches(request_id: int):
     req, role = visible_request(user, request_id)
     if role not in ("generator", "platform", "regulator"):
         raise PermissionDenied(_("You may not do this."))
-    qualified, excluded = matches(req, explain=explain)
+    rule = _choice_param("rule", EXCLUSION_RULES) if explain else None
+    page = page_request(EXCLUDED_KEYS) if explain else None
+    qualified, _none = matches(req)
     body: dict[str, Any] = {"items": [match_json(m) for m in qualified]}
     if explain:
-        body["excluded"] = [exclusion_json(e) for e in excluded]
+        found = excluded_page(request_facts(req), limit=page.limit, rule=rule,
+                              after=tuple(page.after) if page.after else None)
+        body["excluded"] = [{**exclusion_json(e), "distance_km": km} for e, km in found.items]
+        body["excluded_next"] = encode_cursor(list(found.next)) if found.next else None
     return jsonify(body)
 
 
@@ -600,11 +630,14 @@ def list_offers():
             A pickup region code (or a 2- or 4-digit prefix); only offers serving it are listed,
             i.e. with a service prefix that begins it
           schema: {type: string, pattern: '^[0-9]{2}([0-9]{2}){0,2}$'}
+        - updated_after
         - cursor
         - limit
       responses:
         200:
-          description: Offers by id
+          description: >
+            Offers by id (with updated_after, in change order, withdrawn ones included with
+            `active: false` so a sync learns of them)
           content:
             application/json:
               schema: {$ref: '#/components/schemas/OfferList'}
@@ -616,14 +649,19 @@ def list_offers():
     if region is not None and not (region.isascii() and region.isdigit() and len(region) in (2, 4, 6)):
         raise ValidationFailed(_("Region prefix %(p)s must have 2, 4 or 6 digits.", p=region),
                                field="region")
-    page = page_request(OFFER_KEYS)
+    feed = feed_request()
+    page = None if feed else page_request(OFFER_KEYS)
     stmt = (select(StorefrontOffer).join(Organisation, Organisation.id == StorefrontOffer.operator_id)
-            .where(StorefrontOffer.active.is_(True), Organisation.status == "verified"))
+            .where(Organisation.status == "verified"))
+    if not feed:
+        stmt = stmt.where(StorefrontOffer.active.is_(True))
     if category:
         stmt = stmt.where(StorefrontOffer.category_code == category.upper())
     if region:
         stmt = stmt.where(StorefrontOffer.service_region_prefixes.overlap(
             sorted({region[:n] for n in (2, 4, 6) if n <= len(region)})))
+    if feed:
+        return jsonify(list_body(changes_page(stmt, StorefrontOffer, feed), offer_json))
     return jsonify(list_body(paginate(stmt, OFFER_KEYS, page), offer_json))
 
 
@@ -772,10 +810,13 @@ SCHEMAS.update({
     "RecordFact": _obj(["rule", "message"], rule=_S, message=_S,
                        params={"type": "object", "additionalProperties": True}),
     "Exclusion": _obj(["operator_id", "rule"], operator_id=_I, operator_name=_S, rule=_RULE,
-                      message=_S),
+                      message=_S, distance_km={"type": "number", "nullable": True}),
     "MatchList": _obj(["items"], items=_ARR({"$ref": "#/components/schemas/Match"}),
                       excluded={**_ARR({"$ref": "#/components/schemas/Exclusion"}),
-                                "description": "Only with explain=1"}),
+                                "description": "Only with explain=1: a page, nearest first"},
+                      excluded_next={"type": "string", "nullable": True,
+                                     "description": "Pass as ?cursor= for the next page of "
+                                                    "excluded operators; null on the last"}),
     "OfferInput": _obj(["category", "method_code", "service_region_prefixes", "min_kg", "max_kg",
                         "unit_price_fen_per_t"], **_OFFER_FIELDS),
     "Offer": _obj(["id", "operator_id", "operator_name", *_OFFER_FIELDS, "active"],

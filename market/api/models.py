@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,3 +25,17 @@ class IdempotencyRecord(Timestamped, Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict] = mapped_column(JSONB)
+
+
+class RowChange(Base):
+    """The last change of one row of a listed table, written by triggers in the writer's
+    transaction (migration 0013): `seq` numbers changes in commit order, for the change feeds of
+    market/api/changes.py; `xid` is the writing transaction's id."""
+    __tablename__ = "row_change"
+    __table_args__ = (Index("ix_row_change_feed", "tbl", "seq", "row_id"),)
+
+    tbl: Mapped[str] = mapped_column(String(63), primary_key=True)
+    row_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    xid: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

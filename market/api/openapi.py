@@ -69,7 +69,7 @@ RESPONSES = {
     "NotFound": "No such object, or not one the user may see",
     "Conflict": "The object's state forbids it, or the Idempotency-Key was used for another request",
     "ValidationFailed": "Bad input; `field` names it and `message` the rule",
-    "RateLimited": "Too many attempts",
+    "RateLimited": "Too many requests: wait Retry-After seconds (see the rate limits above)",
 }
 
 PARAMETERS = {
@@ -84,11 +84,28 @@ PARAMETERS = {
 }
 
 
+DESCRIPTION = """The hazardous-waste exchange. Amounts are integer fen, weights integer kg, dates ISO 8601.
+
+**Rate limits.** Requests are counted per token in fixed windows (600 per 60 seconds unless the
+operator configured `API_RATE_LIMIT` otherwise). Every authenticated response carries
+`X-RateLimit-Limit` (requests per window), `X-RateLimit-Remaining` and `X-RateLimit-Reset` (Unix
+seconds when the window restarts). Past the limit the answer is `429` with code `rate_limited` and
+`Retry-After` (seconds to wait).
+
+**Change feeds.** The lists take `updated_after` (ISO 8601): the items created or changed since,
+in commit order, each change once. Keep passing `updated_after` with the `cursor` of the previous
+page; in a feed `next` is never null, and a page shorter than `limit` means you are up to date.
+
+**Webhooks.** `POST /webhooks` registers an endpoint; deliveries are signed with
+`Hazex-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`. Verify it over the raw
+body and reject a `t` more than 5 minutes old (replays); see docs/webhooks.md.
+"""
+
+
 def build_spec(app: Flask) -> dict:
     """The OpenAPI document of every route of the api blueprint."""
     spec = APISpec(title="Hazex API", version="1", openapi_version="3.0.3", plugins=[FlaskPlugin()],
-                   info={"description": "The hazardous-waste exchange. Amounts are integer fen, "
-                                        "weights integer kg, dates ISO 8601."},
+                   info={"description": DESCRIPTION},
                    security=[{"bearer": []}])
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name, schema in SCHEMAS.items():

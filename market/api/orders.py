@@ -12,6 +12,7 @@ from sqlalchemy import select
 from market.accounts.models import User
 from market.api import bp
 from market.api.auth import api_user
+from market.api.changes import changes_page, feed_request
 from market.api.listings import ID, ID_KEYS, _choice_param, _iso, _obj, paginate_newest_first
 from market.api.openapi import SCHEMAS
 from market.api.pagination import list_body, page_request
@@ -83,11 +84,12 @@ def list_orders():
           schema: {type: string, enum: [created, sampling, price_confirmed, contract_pending,
                    contract_signed, funding, funded, in_transfer, received, settled, closed,
                    cancelled, disputed, resolved]}
+        - updated_after
         - cursor
         - limit
       responses:
         200:
-          description: Orders by id, newest first
+          description: Orders by id, newest first (with updated_after, in change order)
           content:
             application/json:
               schema: {$ref: '#/components/schemas/OrderList'}
@@ -96,10 +98,13 @@ def list_orders():
     """
     user = api_user()
     status = _choice_param("status", ORDER_STATUSES)
-    page = page_request(ID_KEYS)
+    feed = feed_request()
+    page = None if feed else page_request(ID_KEYS)
     stmt = order_queries.visible_orders(select(Order), user)
     if status:
         stmt = stmt.where(Order.status == status)
+    if feed:
+        return jsonify(list_body(changes_page(stmt, Order, feed), order_json))
     return jsonify(list_body(paginate_newest_first(stmt, Order.id, page), order_json))
 
 

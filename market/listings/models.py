@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index,
                         Integer, Numeric, SmallInteger, String, Text, UniqueConstraint, text)
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.accounts.models import Organisation
@@ -177,3 +177,19 @@ class CapacityReservation(Timestamped, Base):
         Index("ix_capacity_reservation_active", "licence_item_id", "year",
               postgresql_where=text("released_at IS NULL"), postgresql_include=["kg"]),
     )
+
+
+class ImportBatch(Timestamped, Base):
+    """One bulk upload of requests (market/listings/bulk.py): its batch id, chosen by the client,
+    makes sending the same file again create nothing twice."""
+    __tablename__ = "import_batch"
+    __table_args__ = (UniqueConstraint("org_id", "batch_id", name="uq_import_batch_org_batch"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    batch_id: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    rows: Mapped[int] = mapped_column(Integer)
+    created: Mapped[list] = mapped_column(JSONB, default=list)   # [{line, id, number}]
+    errors: Mapped[list] = mapped_column(JSONB, default=list)    # [{line, field, message}]

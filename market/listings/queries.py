@@ -122,12 +122,15 @@ def _ranking_rows(facts: RequestFacts):
         quantity=facts.quantity_kg)).all()
 
 
-def _all_rows(facts: RequestFacts, operator_id: int | None, item_ids: list[int] | None):
-    # Every operator (or the one asked about), with or without licences, so that each excluded
+def _all_rows(facts: RequestFacts, operator_id: int | None, item_ids: list[int] | None,
+              operator_ids: list[int] | None = None):
+    # Every operator (or the ones asked about), with or without licences, so that each excluded
     # one can be told the first rule it fails.
     where = [_is_operator()]
     if operator_id is not None:
         where.append(Organisation.id == operator_id)
+    if operator_ids is not None:
+        where.append(Organisation.id.in_(operator_ids))
     if item_ids is not None:
         where.append(LicenceItem.id.in_(item_ids))
     items = (select(LicenceItem.id).join(Licence, Licence.id == LicenceItem.licence_id)
@@ -146,9 +149,9 @@ def _all_rows(facts: RequestFacts, operator_id: int | None, item_ids: list[int] 
 
 
 def _item_rows(facts: RequestFacts, *, explain: bool, operator_id: int | None,
-               item_ids: list[int] | None):
-    if explain or operator_id is not None:
-        return _all_rows(facts, operator_id, item_ids)
+               item_ids: list[int] | None, operator_ids: list[int] | None = None):
+    if explain or operator_id is not None or operator_ids is not None:
+        return _all_rows(facts, operator_id, item_ids, operator_ids)
     return _ranking_rows(facts)
 
 
@@ -181,13 +184,16 @@ def _best_offers(facts: RequestFacts, org_ids) -> dict[int, tuple[int, int]]:
 
 
 def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: int | None = None,
-                    item_ids: list[int] | None = None) -> list[CandidateFacts]:
-    """The operators to judge for a request, as pure facts for matching.match()."""
+                    item_ids: list[int] | None = None, operator_ids: list[int] | None = None
+                    ) -> list[CandidateFacts]:
+    """The operators to judge for a request, as pure facts for matching.match(); `operator_ids`
+    judges just those (a page of explanations, market/listings/explain_pages.py)."""
     orgs: dict[int, dict] = {}
     items: dict[int, list[ItemFacts]] = defaultdict(list)
     for (org_id, name, status, region, lat, lon, credit, prefixes, lic_id, lic_no, lic_status, vfrom,
          vto, item_id, cat, codes, ops, methods, approved, reserved) in _item_rows(
-            facts, explain=explain, operator_id=operator_id, item_ids=item_ids):
+            facts, explain=explain, operator_id=operator_id, item_ids=item_ids,
+            operator_ids=operator_ids):
         if org_id not in orgs:
             orgs[org_id] = dict(name=name, status=status, credit=credit, region=region,
                                 prefixes=prefixes,

@@ -18,11 +18,12 @@ from market.catalog import queries as catalog
 from market.errors import DomainError, NotFound, ValidationFailed
 from market.listings import browse, quotes, services
 from market.listings.explain import exclusion_message, reason_message
+from market.listings.explain_pages import excluded_page
 from market.listings.forms import (QUOTE_FIELD_MAP, REQUEST_FIELD_MAP, QuoteForm, ReasonForm,
                                    RepostForm, RequestFilterForm, RequestForm, fen_from_yuan)
 from market.listings.models import REQUEST_STATUSES, DisposalRequest, Quote
 from market.listings.queries import (matches, open_requests_for_operator, quotes_for_request,
-                                     requests_of)
+                                     request_facts, requests_of)
 from market.listings.state import EDITABLE_REQUEST_STATUSES
 from market.listings.validation import today
 from market.orders import lifecycle
@@ -108,20 +109,38 @@ def new():
                            codes=_code_choices(q), searched=bool(q)), form_status(form)
 
 
+EXCLUDED_PER_PAGE = 50
+
+
+def _after(raw: str | None) -> tuple[float, int] | None:
+    """The position after which the next page of excluded operators starts ("<key>_<id>")."""
+    key, _sep, org_id = (raw or "").partition("_")
+    try:
+        return (float(key), int(org_id)) if raw else None
+    except ValueError:
+        return None
+
+
 def _page(req: DisposalRequest, relation: str, *, edit_form=None, repost_form=None, quote_form=None,
           status: int = 200):
     """Render the request page for the viewer's relation to it."""
     explain = request.args.get("explain") == "1"
     owner_or_overseer = relation in ("owner", "regulator", "platform")
-    qualified, excluded = [], []
+    qualified, excluded, more = [], [], None
     if owner_or_overseer and req.status in EDITABLE_REQUEST_STATUSES:
-        qualified, excluded = matches(req, explain=explain)
+        qualified, _none = matches(req)
+        if explain:
+            found = excluded_page(request_facts(req), limit=EXCLUDED_PER_PAGE,
+                                  after=_after(request.args.get("after")))
+            excluded = [e for e, _km in found.items]
+            more = f"{found.next[0]!r}_{found.next[1]}" if found.next else None
     rows = quotes_for_request(req)
     if relation == "operator":
         # Operators see their own quotes only: a competitor's price is not theirs to know.
         rows = [(q, total) for q, total in rows if q.operator_id == current_user.org_id]
     live = [q for q, _t in rows if q.status == "submitted"]
     ctx = dict(req=req, relation=relation, explain=explain, matches=qualified, excluded=excluded,
+               more_excluded=more,
                quotes=rows, today=today(), order=browse.order_of_request(req),
                reason_message=reason_message, exclusion_message=exclusion_message,
                can_edit=relation == "owner" and req.status in EDITABLE_REQUEST_STATUSES and not live,

@@ -102,3 +102,5 @@ _("waiting")
 _("balanced")
 _("different")
 _("signed_off")
+# Webhook delivery statuses (market/webhooks/models.py DELIVERY_STATUSES), shown as _(d.status).
+_("delivered")

@@ -12,11 +12,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from market.accounts.views import bp as accounts_bp
 from market.admin.views import bp as admin_bp
 from market.api import bp as api_bp
+from market.api.docs import docs_bp as api_docs_bp
 from market.contracts.views import bp as contracts_bp
 from market.escrow.views import bp as escrow_bp
 from market.escrow.views import stripe_webhook
 from market.finance.views import bp as finance_bp
 from market.finance.reconciliation_views import bp as reconciliation_bp
+from market.listings.import_views import bp as imports_bp
 from market.listings.quote_views import bp as quotes_bp
 from market.listings.shop_views import bp as shops_bp
 from market.listings.views import bp as listings_bp
@@ -35,6 +37,7 @@ from market.web.errors import register_error_handlers
 from market.web.health import bp as health_bp
 from market.web.limiter import limiter
 from market.web.pages import bp as pages_bp
+from market.webhooks.views import bp as webhooks_bp
 
 csrf = CSRFProtect()
 
@@ -67,7 +70,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp, listings_bp, quotes_bp,
                shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp,
                manifests_bp, settlement_bp, reviews_bp, statements_bp, prices_bp,
-               reconciliation_bp, oversight_bp):
+               reconciliation_bp, oversight_bp, webhooks_bp, api_docs_bp, imports_bp):
         app.register_blueprint(bp)
     csrf.exempt(stripe_webhook)  # Stripe signs its requests; there is no session to forge
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply

@@ -30,7 +30,11 @@ REGULATOR_WRITE_ALLOWED = {"accounts.logout", "pages.set_language", "notificatio
                            # its only writes (DESIGN.md §1): notes on alerts and sanctions of
                            # organisations in its region
                            "api.update_alert", "api.impose_sanction",
-                           "oversight.update_alert", "oversight.impose_sanction"}
+                           "oversight.update_alert", "oversight.impose_sanction",
+                           # their own webhook endpoints, for the alerts in their region
+                           "api.create_webhook", "api.delete_webhook",
+                           "api.replay_webhook_delivery", "webhooks.create", "webhooks.delete",
+                           "webhooks.enable", "webhooks.replay"}
 
 
 # What survives a login or logout in the cookie: only the chosen language.

@@ -36,7 +36,7 @@ ROLES = ["generator", "operator", "carrier", "lab", "regulator", "finance", "adm
 PUBLIC = {"static", "pages.index", "pages.set_language", "accounts.login", "accounts.register",
           "accounts.reset_request", "accounts.reset_password", "accounts.accept_invitation",
           "health.healthz", "contracts.verify", "prices.index", "prices.download",
-          "prices.methodology", "prices.methodology_source",
+          "prices.methodology", "prices.methodology_source", "api_docs.docs",
           "escrow.stripe_webhook",  # authenticated by Stripe's signature, not a login
           "manifests.driver",  # the driver signs with a one-time code, not a login
           "manifests.verify"}  # the manifest PDF's QR code: number + token, no personal data
@@ -206,7 +206,9 @@ def test_regulators_cannot_write_anywhere(client, regulator):
     # tested in tests/web/test_oversight_scope.py).
     allowed = {"accounts.logout", "pages.set_language", "notifications.mark_read",
                "accounts.security", "accounts.end_user_session", "accounts.revoke_token",
-               "oversight.update_alert", "oversight.impose_sanction"}
+               "oversight.update_alert", "oversight.impose_sanction",
+               # their own webhook endpoints (alerts in their region): tests/api/test_webhooks_api.py
+               "webhooks.create", "webhooks.delete", "webhooks.enable", "webhooks.replay"}
     before = db.session.scalar(select(func.count()).select_from(AuditEvent))
     for rule in current_app.url_map.iter_rules():
         writes = rule.methods - {"GET", "HEAD", "OPTIONS"}
