@@ -67,3 +67,15 @@ def no_show_fee_fen(configured_fen: int, charge_fen: int) -> int:
     """The fee kept for a no-show or a cancellation after the deadline: the configured fee, never
     more than the booking's charge, nothing when the collector was to pay."""
     return max(0, min(configured_fen, charge_fen))
+
+
+def region_prefix(code: str) -> str:
+    """The prefix a region code stands for: 440300 (Shenzhen) serves 4403…, 440000 serves 44…."""
+    while code.endswith("00") and len(code) > 2:
+        code = code[:-2]
+    return code
+
+
+def serves(region_codes: list[str], pickup_region: str) -> bool:
+    """True when one of the round's regions covers the pickup region."""
+    return any(pickup_region.startswith(region_prefix(rc)) for rc in region_codes)

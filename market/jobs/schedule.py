@@ -31,6 +31,7 @@ DAILY: tuple[Daily, ...] = (
     # card refunds and Connect transfers finish in jobs of their own; this closes what they paid
     Daily("close_paid_orders", time(6, 0), "market.settlement.jobs.close_paid_orders"),
     Daily("provincial_resend", time(6, 0), "market.manifests.jobs.resend_unsent_reports"),
+    Daily("collection_lapse", time(0, 5), "market.collection.jobs.lapse_unpaid_bookings"),
 )
 
 

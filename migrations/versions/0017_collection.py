@@ -24,6 +24,47 @@ NEW_SOURCE = ('(quote_id IS NOT NULL AND request_id IS NOT NULL AND offer_id IS 
               ' OR (quote_id IS NULL AND request_id IS NULL AND offer_id IS NULL AND booking_id IS NOT NULL)')
 
 
+RELEASE_CHECK = """
+CREATE OR REPLACE FUNCTION escrow_release_needs_receipt() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    line_kind text;
+    line_order integer;
+    order_status text;
+    order_number text;
+BEGIN
+    SELECT ol.kind, ol.order_id, o.status, o.number
+      INTO line_kind, line_order, order_status, order_number
+      FROM order_line ol JOIN trade_order o ON o.id = ol.order_id
+     WHERE ol.id = NEW.line_id;
+    IF line_order IS DISTINCT FROM NEW.order_id THEN
+        RAISE EXCEPTION 'release of line % does not belong to order %', NEW.line_id, NEW.order_id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF line_kind NOT IN ('disposal', 'transport') THEN
+        RETURN NEW;
+    END IF;
+    %(no_show)s
+    IF order_status NOT IN ('received', 'settled', 'disputed', 'resolved') THEN
+        RAISE EXCEPTION 'order % is %: no % line is released before its waste is received',
+            order_number, order_status, line_kind USING ERRCODE = 'check_violation';
+    END IF;
+    IF EXISTS (SELECT 1 FROM manifest m WHERE m.order_id = NEW.order_id
+                  AND m.status NOT IN ('received', 'closed', 'cancelled')) THEN
+        RAISE EXCEPTION 'order % has a manifest not yet received: no % line is released',
+            order_number, line_kind USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+"""
+# A collection booking that ended without waste (a no-show, a cancellation after the deadline)
+# pays the collector its no-show fee from the disposal line of its funded order.
+NO_SHOW = """IF order_status = 'funded' AND line_kind = 'disposal' AND EXISTS (
+        SELECT 1 FROM trade_order o JOIN collection_booking b ON b.id = o.booking_id
+         WHERE o.id = NEW.order_id AND b.status IN ('no_show', 'cancelled')) THEN
+        RETURN NEW;
+    END IF;"""
+
+
 def upgrade():
     op.create_table(
         'collection_round',
@@ -132,12 +173,14 @@ def upgrade():
     op.create_unique_constraint(op.f('uq_trade_order_booking_id'), 'trade_order', ['booking_id'])
     op.drop_constraint(op.f('ck_trade_order_one_source'), 'trade_order', type_='check')
     op.create_check_constraint(op.f('ck_trade_order_one_source'), 'trade_order', NEW_SOURCE)
+    op.execute(RELEASE_CHECK.replace('%(no_show)s', NO_SHOW))
     op.add_column('order_line', sa.Column('minimum_fen', sa.BigInteger(), nullable=True))
     op.create_check_constraint(op.f('ck_order_line_minimum'), 'order_line',
                                "minimum_fen IS NULL OR (kind = 'disposal' AND minimum_fen >= 0)")
 
 
 def downgrade():
+    op.execute(RELEASE_CHECK.replace('%(no_show)s', ''))
     op.drop_constraint(op.f('ck_order_line_minimum'), 'order_line', type_='check')
     op.drop_column('order_line', 'minimum_fen')
     op.drop_constraint(op.f('ck_trade_order_one_source'), 'trade_order', type_='check')
