@@ -8,5 +8,5 @@ from market.api import auth  # noqa: E402
 bp.record_once(auth.install)
 
 # Importing the view modules registers their routes on bp.
-from market.api import (catalog, contracts, escrow, finance, listings, manifests,  # noqa: E402,F401
-                        openapi, orders, sampling, settlement, views)
+from market.api import (catalog, collection, contracts, escrow, finance, listings,  # noqa: E402,F401
+                        manifests, openapi, orders, sampling, settlement, views)

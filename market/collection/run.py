@@ -237,3 +237,8 @@ def receive_trip(actor: User, round_id: int, data: dict, ip: str | None = None) 
         record("collection.trip_received", r, actor=actor, changes={
             "number": r.number, "bookings": {str(k): w["received_kg"] for k, w in seen.items()}})
         return r
+
+
+def manifest_ids(trip_id: int) -> list[int]:
+    return list(db.session.scalars(select(Manifest.id).where(Manifest.trip_id == trip_id)
+                                   .order_by(Manifest.id)))

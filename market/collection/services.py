@@ -50,7 +50,7 @@ def collecting_items(org_id: int, category: str) -> list[int]:
     return list(db.session.scalars(
         select(LicenceItem.id).join(Licence, Licence.id == LicenceItem.licence_id)
         .where(Licence.org_id == org_id, LicenceItem.category_code == category,
-               LicenceItem.operations.any(COLLECTION)).order_by(LicenceItem.id)))
+               LicenceItem.operations.contains([COLLECTION])).order_by(LicenceItem.id)))
 
 
 def licensed_item(org_id: int, category: str, codes: list[str], region_codes: list[str],

@@ -84,3 +84,12 @@ _("confirmed")
 _("sent")
 _("failed")
 _("receiver")
+
+# Collection round and booking statuses (market/collection/state.py), passed as _(status).
+_("published")
+_("started")
+_("picked_up")
+_("no_show")
+_("awaiting_payment")
+_("booked")
+_("topup_due")
