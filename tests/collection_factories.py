@@ -3,6 +3,7 @@ bank reference through the real use cases."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from uuid import uuid4
 
 from market import db
 from market.collection import run, services
@@ -68,7 +69,7 @@ def pay(booking: Booking, finance) -> None:
         if req.status == "open" and due > 0:
             lifecycle.confirm_receipt(finance, reference=req.reference, amount_fen=due,
                                       received_on=date.today(), payer_name="付款单位",
-                                      bank_ref=f"BANK-{req.reference}-{due}")
+                                      bank_ref=f"BANK-{uuid4().hex[:12]}")
 
 
 def book_paid(generator, rnd, finance, **overrides) -> Booking:
