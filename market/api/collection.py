@@ -77,8 +77,9 @@ SCHEMAS["PickupRequest"] = {"type": "object", "properties": {
     "weighed_kg": {**_I, "minimum": 1}, "no_show": {"type": "boolean"}, "note": _S}}
 SCHEMAS["ReceiveTripRequest"] = _obj(
     ["method_code", "bookings"], method_code={**_S, "example": "R9"},
-    bookings={"type": "array", "items": _obj(["booking_id", "received_kg"], booking_id=_I,
-                                             received_kg={**_I, "minimum": 0}, comment=_S)})
+    bookings={"type": "array", "items": _obj(
+        ["booking_id", "received_kg"], booking_id=_I, received_kg={**_I, "minimum": 0},
+        comment=_S, method_code={**_S, "description": "this booking's method, if not the trip's"})})
 
 
 def _day(name: str) -> date | None:

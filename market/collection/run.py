@@ -213,7 +213,8 @@ def receive_trip(actor: User, round_id: int, data: dict, ip: str | None = None) 
             if not isinstance(kg, int) or isinstance(kg, bool) or kg < 0:
                 raise ValidationFailed(_("Weights are whole numbers of kilograms, zero or more."),
                                        field=f"bookings[{i}].received_kg")
-            seen[bid] = {"received_kg": kg, "comment": item.get("comment") or ""}
+            seen[bid] = {"received_kg": kg, "comment": item.get("comment") or "",
+                         "method_code": item.get("method_code") or data.get("method_code")}
         missing = [bid for bid, b in mine.items() if b.status == "picked_up" and bid not in seen]
         if missing:
             raise ValidationFailed(_("The depot receives the whole trip at once: give the received "
@@ -225,7 +226,7 @@ def receive_trip(actor: User, round_id: int, data: dict, ip: str | None = None) 
             order = book.lock_order(orders_by_booking[bid].id)
             m = manifest_of(b)
             line = m.lines[0]
-            receiving.receive(actor, m.id, data.get("method_code"),
+            receiving.receive(actor, m.id, w["method_code"],
                               [{"line_id": line.id, "received_kg": w["received_kg"],
                                 "refused_kg": 0, "comment": w["comment"]}], ip)
             collection.move(b, "received", "operator")
@@ -242,3 +243,11 @@ def receive_trip(actor: User, round_id: int, data: dict, ip: str | None = None) 
 def manifest_ids(trip_id: int) -> list[int]:
     return list(db.session.scalars(select(Manifest.id).where(Manifest.trip_id == trip_id)
                                    .order_by(Manifest.id)))
+
+
+def sign_as_generator(actor: User, manifest_id: int, ip: str | None = None) -> Manifest:
+    """The generator signs its pickup part (on the driver's phone); the order follows."""
+    with transaction():
+        m = signing.sign_pickup(actor, manifest_id, "generator", ip)
+        follow(m.order, actor)
+        return m
