@@ -7,11 +7,13 @@ from uuid import uuid4
 
 from market import db
 from market.collection import run, services
-from market.collection.models import Booking
+from market.collection.models import Booking, CollectionRound, RoundItem
 from market.escrow import funding
 from market.jobs.schedule import TZ
 from market.listings.validation import today
 from market.orders import lifecycle
+from market.orders.models import Order, OrderLine
+from market.orders.services import next_number
 from market.uow import transaction
 from tests.factories import (LicenceItemFactory, OrganisationFactory, PermitFactory,
                              UserFactory)
@@ -87,3 +89,43 @@ def close_booking_window(rnd) -> None:
     """Move the round's booking deadline into the past (the round day stays ahead)."""
     with transaction():
         rnd.booking_closes_at = datetime.now(TZ) - timedelta(minutes=1)
+
+
+def collection_objects(org) -> dict[str, int]:
+    """round_id: a round `org` runs; booking_id: `org`'s booking on another collector's round
+    (both in `org`'s own region, so a regulator sees them only through `org`)."""
+    # a pending licence: `org` must not become a verified operator (matching would show it
+    # other organisations' requests)
+    item = LicenceItemFactory(licence__org=org, licence__status="pending",
+                              operations=["收集", "贮存"])
+    other = OrganisationFactory(types=["operator", "carrier"], region_code="441900")
+    other_item = LicenceItemFactory(licence__org=other, operations=["收集", "贮存"])
+    day = today() + timedelta(days=7)
+    closes = datetime.combine(day - timedelta(days=1), time(18, 0), tzinfo=TZ)
+
+    def a_round(operator, licence_item):
+        return CollectionRound(
+            number=f"CR{day.year}{uuid4().hex[:8]}", operator_id=operator.id, repeat="none",
+            region_codes=[org.region_code], day=day, window_start=time(9), window_end=time(17),
+            price_fen_per_kg=300, minimum_fen=0, vehicle_capacity_kg=1_000,
+            booking_closes_at=closes, status="published",
+            items=[RoundItem(category_code="HW08", licence_item_id=licence_item.id)])
+
+    with transaction():
+        mine, theirs = a_round(org, item), a_round(other, other_item)
+        db.session.add_all([mine, theirs])
+        db.session.flush()
+        booking = Booking(round_id=theirs.id, generator_id=org.id, category_code="HW08",
+                          estimated_kg=80, containers=1, region_code=org.region_code,
+                          address=org.address, status="open")
+        db.session.add(booking)
+        db.session.flush()
+        order = Order(number=next_number(), booking_id=booking.id, generator_id=org.id,
+                      operator_id=other.id, licence_item_id=other_item.id, category_code="HW08",
+                      quantity_kg=80, region_code=org.region_code, address=org.address,
+                      status="funding")
+        order.lines.append(OrderLine(kind="disposal", payee_org_id=other.id,
+                                     unit_price_fen_per_t=300_000, quantity_kg=80,
+                                     amount_fen=24_000))
+        db.session.add(order)
+    return {"round_id": mine.id, "booking_id": booking.id}

@@ -74,6 +74,25 @@ def visible_booking(actor: User, booking_id: int) -> Booking:
     raise NotFound(_("No such booking."))
 
 
+def visible_round(actor: User, round_id: int) -> CollectionRound:
+    """A round's page: its collector, platform staff, regulators whose scope holds it, and the
+    generators booked on it (others find published rounds in the list and book from there)."""
+    r = db.session.get(CollectionRound, round_id)
+    if r is None:
+        raise NotFound(_("No such collection round."))
+    if actor.is_platform or actor.org_id == r.operator_id:
+        return r
+    if actor.is_regulator and db.session.scalar(
+            rounds_in_scope(actor.org.scope_prefix).where(CollectionRound.id == round_id)
+            .with_only_columns(CollectionRound.id)) is not None:
+        return r
+    if actor.org_id is not None and db.session.scalar(
+            select(Booking.id).where(Booking.round_id == round_id,
+                                     Booking.generator_id == actor.org_id).limit(1)) is not None:
+        return r
+    raise NotFound(_("No such collection round."))
+
+
 def booking_json(b: Booking) -> dict:
     order = order_of(b)
     st = book.escrow_state(order.id)

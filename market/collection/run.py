@@ -143,6 +143,8 @@ def _stop(actor: User, booking_id: int) -> tuple[CollectionRound, Booking, Order
     if actor.org_id == r.operator_id:
         roles.add("operator")
     if not roles & {"operator", "carrier"}:
+        if actor.org_id == b.generator_id:
+            raise PermissionDenied(_("Only the collector or its driver records a stop."))
         raise NotFound(_("No such booking."))
     if r.status != "started" or m is None:
         raise InvalidState(_("Pickups are recorded once the round has started, for paid "

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from market.accounts.views import bp as accounts_bp
 from market.admin.views import bp as admin_bp
 from market.api import bp as api_bp
+from market.collection.views import bp as collection_bp
 from market.contracts.views import bp as contracts_bp
 from market.escrow.views import bp as escrow_bp
 from market.escrow.views import stripe_webhook
@@ -47,7 +48,7 @@ def register_blueprints(app: Flask) -> None:
     """Every blueprint of the application, in one list."""
     for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp, listings_bp, quotes_bp,
                shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp,
-               manifests_bp, settlement_bp):
+               manifests_bp, settlement_bp, collection_bp):
         app.register_blueprint(bp)
     csrf.exempt(stripe_webhook)  # Stripe signs its requests; there is no session to forge
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply

@@ -17,6 +17,7 @@ from market.accounts.models import Licence, OrgChangeRequest
 from market.listings.models import DisposalRequest
 from market.orders.models import Order
 from market.audit.models import AuditEvent
+from tests.collection_factories import collection_objects
 from tests.escrow_factories import dispute_on
 from tests.factories import (LicenceFactory, LicenceItemFactory, OrganisationFactory, PermitFactory,
                              UserFactory)
@@ -65,7 +66,8 @@ def owned_objects(org) -> dict[str, int]:
             "quote_id": quote.id, "offer_id": offer.id, "order_id": order.id,
             # sampling_id, document_id, revision_id: a sampling order, contract PDF and revision
             **contract_objects(org, order), **_dispute_objects(org, order),
-            "change_id": _change_request(org).id, **manifest_objects(org, order)}
+            "change_id": _change_request(org).id, **manifest_objects(org, order),
+            **collection_objects(org)}
 
 
 def _change_request(org) -> OrgChangeRequest:
