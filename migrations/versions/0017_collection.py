@@ -65,6 +65,27 @@ NO_SHOW = """IF order_status = 'funded' AND line_kind = 'disposal' AND EXISTS (
     END IF;"""
 
 
+# A round collects a category only under a collection (收集) licence item of its own operator for
+# that category: a round picking up what its licence does not cover cannot exist.
+ROUND_ITEM_CHECK = """
+CREATE FUNCTION collection_round_item_licensed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM licence_item li
+          JOIN licence l ON l.id = li.licence_id
+          JOIN collection_round r ON r.id = NEW.round_id
+         WHERE li.id = NEW.licence_item_id AND li.category_code = NEW.category_code
+           AND '收集' = ANY(li.operations) AND l.org_id = r.operator_id) THEN
+        RAISE EXCEPTION 'round % may not collect %: no collection licence item of its operator covers it',
+            NEW.round_id, NEW.category_code USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER collection_round_item_licensed BEFORE INSERT OR UPDATE ON collection_round_item
+    FOR EACH ROW EXECUTE FUNCTION collection_round_item_licensed();
+"""
+
+
 def upgrade():
     op.create_table(
         'collection_round',
@@ -114,6 +135,7 @@ def upgrade():
         sa.UniqueConstraint('round_id', 'category_code', name='one_per_category'),
     )
     op.create_index(op.f('ix_collection_round_item_round_id'), 'collection_round_item', ['round_id'])
+    op.execute(ROUND_ITEM_CHECK)
     op.create_table(
         'collection_booking',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -193,4 +215,5 @@ def downgrade():
     op.drop_table('collection_trip')
     op.drop_table('collection_booking')
     op.drop_table('collection_round_item')
+    op.execute("DROP FUNCTION collection_round_item_licensed()")
     op.drop_table('collection_round')

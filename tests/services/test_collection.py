@@ -8,16 +8,18 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from market import db, ledger
 from market.collection import queries, run, services
-from market.collection.models import Booking, CollectionRound, Trip
+from market.collection.models import Booking, CollectionRound, RoundItem, Trip
 from market.errors import Conflict, InvalidState, PermissionDenied, ValidationFailed
 from market.escrow.models import Movement
 from market.listings.models import CapacityReservation
 from market.manifests.models import Manifest
 from market.orders import lifecycle
 from market.orders.models import Order
+from tests.factories import LicenceItemFactory
 from tests.collection_factories import (book_paid, booking_data, close_booking_window, collector,
                                         pay, publish, round_data, small_generator, start)
 
@@ -56,6 +58,21 @@ def test_a_round_for_a_category_the_licence_does_not_collect_is_impossible():
         services.publish_round(op, round_data(categories=["HW08", "HW49"]))
     assert exc.value.field == "categories" and exc.value.code == "collection_not_licensed"
     assert snapshot() == before
+
+
+def test_the_database_refuses_a_round_item_its_licence_does_not_collect():
+    op = collector(categories=("HW08",))
+    r = publish(op)
+    hw08 = r.items[0].licence_item_id
+    no_collection = LicenceItemFactory(licence__org=op.org, category_code="HW49",
+                                       operations=["处置"])
+    someone_elses = collector().org.licences[0].items[0].id
+    for category, item_id in (("HW49", hw08), ("HW49", no_collection.id), ("HW08", someone_elses)):
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            db.session.add(RoundItem(round_id=r.id, category_code=category,
+                                     licence_item_id=item_id))
+            db.session.flush()
+    assert [it.category_code for it in db.session.get(CollectionRound, r.id).items] == ["HW08"]
 
 
 def test_a_licence_item_without_collection_cannot_carry_a_round():
