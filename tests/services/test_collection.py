@@ -151,17 +151,12 @@ def test_booking_after_the_deadline_is_refused_with_nothing_changed():
 
 def test_booking_beyond_the_licence_capacity_is_refused():
     op, gen = collector(approved_kg=1_000), small_generator()
-    r = publish(op)
-    with db.session.begin_nested():
-        pass
-    db.session.add(CapacityReservation(licence_item_id=r.items[0].licence_item_id,
-                                       year=r.day.year, order_id=None, kg=950)) \
-        if False else None
-    services.book_round(gen, r.id, booking_data(estimated_kg=900))
+    r1, r2 = publish(op), publish(op)  # two vehicles of 1 000 kg on one licence item
+    services.book_round(gen, r1.id, booking_data(estimated_kg=900))  # 100 kg of licence left
     before = snapshot()
     with pytest.raises(Conflict) as exc:
-        services.book_round(small_generator(), r.id, booking_data(estimated_kg=101))
-    assert exc.value.field == "estimated_kg"
+        services.book_round(small_generator(), r2.id, booking_data(estimated_kg=101))
+    assert exc.value.field == "estimated_kg" and exc.value.code == "capacity_exhausted"
     assert snapshot() == before
 
 
@@ -175,7 +170,6 @@ def test_cancel_before_the_deadline_refunds_in_full(finance):
     order = services.order_of(b)
     assert b.status == "cancelled" and order.status == "cancelled"
     assert ledger.balance(f"escrow:{order.number}") == 0
-    assert ledger.balance(f"payable:{gen.org_id}") == 24_000 - 0 or True
     assert queries.booking_json(b)["refunded_fen"] == 24_000
     assert queries.open_rounds(region="440306")[0]["free_capacity_kg"] == 1_000
 
