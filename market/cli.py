@@ -117,7 +117,7 @@ def catalog_import_codes(path):
 def demo_seed():
     """Load the demo market of DESIGN.md §9a (idempotent) and print its logins."""
     from market.demo import DEMO_PASSWORD, seed
-    users = seed()
+    users = seed(collection=True)
     click.echo(f"Demo logins (password {DEMO_PASSWORD}):")
     for email, org, role in users:
         click.echo(f"  {email:<26} {role:<10} {org}")

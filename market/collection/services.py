@@ -269,6 +269,9 @@ def cancel_booking(actor: User, booking_id: int, reason: str = "") -> Booking:
         r, b, order = lock_booking(actor, booking_id)
         if actor.org_id != b.generator_id and actor.platform_role != "admin":
             raise PermissionDenied(_("Only the generator cancels its booking."))
+        if r.status != "published":
+            raise InvalidState(_("Round %(number)s has started: record a no-show at the stop "
+                                 "instead.", number=r.number), code="round_started")
         move(b, "cancelled", "admin" if actor.platform_role == "admin" else "generator")
         late = utcnow() >= r.booking_closes_at and order.status == "funded"
         if late:
