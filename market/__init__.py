@@ -59,6 +59,7 @@ def _import_models() -> None:
     import market.api.models  # noqa: F401
     import market.audit.models  # noqa: F401
     import market.catalog.models  # noqa: F401
+    import market.collection.models  # noqa: F401
     import market.escrow.dispute_models  # noqa: F401
     import market.escrow.models  # noqa: F401
     import market.contracts.models  # noqa: F401

@@ -118,7 +118,7 @@ def demo_seed():
     """Load the demo market of DESIGN.md §9a (idempotent) and print its logins."""
     from market.demo import DEMO_PASSWORD, seed
     from market.demo_history import seed_history
-    users = seed()
+    users = seed(collection=True)
     history = seed_history()
     if not history.get("skipped"):
         click.echo(f"Demo history: {history['orders']} settled orders ({history['abnormal']} "

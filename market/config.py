@@ -82,6 +82,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Manifests (DESIGN.md §5): received vs sent beyond this share opens a discrepancy; the
         # provincial solid-waste system is reached through the `file` (default) or `http` gateway.
         "MANIFEST_WEIGHT_TOLERANCE_PCT": int(env.get("MANIFEST_WEIGHT_TOLERANCE_PCT", "5")),
+        # Collection rounds: what a no-show (or a cancellation after the booking deadline) costs.
+        "COLLECTION_NO_SHOW_FEE_FEN": int(env.get("COLLECTION_NO_SHOW_FEE_FEN", "5000")),
         "PROVINCIAL_GATEWAY": env.get("PROVINCIAL_GATEWAY", "file"),
         "PROVINCIAL_DIR": env.get("PROVINCIAL_DIR", str(instance / "provincial")),
         "PROVINCIAL_URL": env.get("PROVINCIAL_URL"),

@@ -11,6 +11,7 @@ from market import db
 from market.accounts.models import Licence, LicenceItem, Organisation, Permit, User
 from market.accounts.passwords import hash_password
 from market.audit.services import record
+from market.collection import demo as collection_demo
 from market.uow import transaction
 
 DEMO_PASSWORD = "hazex-demo"
@@ -40,6 +41,13 @@ ORGS = [
      (23.1300, 113.3300)),
     ("lab", "深圳市谱测检测技术有限公司", ["lab"], "440305", "深圳市南山区科技园南区检测大厦",
      (22.5400, 113.9500)),
+    # Collection rounds (issue 13): a collector with its own vehicles, and small generators.
+    ("collector", "深圳市安收环保收集服务有限公司", ["operator", "carrier"], "440306",
+     "深圳市宝安区沙井街道环保产业园6号", (22.7300, 113.8300)),
+    ("school", "深圳市龙岗区实验中学", ["generator"], "440307", "深圳市龙岗区龙城街道清林路2号",
+     (22.7200, 114.2400)),
+    ("repair2", "佛山市禅城区快修汽车服务中心", ["generator"], "440604",
+     "佛山市禅城区汾江中路88号", (23.0300, 113.1100)),
 ]
 
 # operator → (licence number, [(category, methods, operations, approved kg/year)])
@@ -58,12 +66,17 @@ LICENCES = {
         ("HW22", ["R4"], ["收集", "贮存", "利用"], 6_000_000),
         ("HW46", ["R4", "R8"], ["收集", "贮存", "利用"], 5_000_000),
         ("HW50", ["R8"], ["收集", "贮存", "利用"], 3_000_000)]),
+    # a collection-only licence (收集 3 years): small lots on to licensed disposers
+    "collector": ("粤危废收集许可证 440306-004", [
+        ("HW08", ["R9"], ["收集", "贮存"], 2_000_000),
+        ("HW49", ["D10"], ["收集", "贮存"], 1_000_000)]),
 }
 
 # Fictional staff names for the demo logins.
 PEOPLE = {"gen1": "陈志强", "gen2": "黄少华", "gen3": "林晓敏", "op1": "刘建国", "op2": "张丽娟",
           "op3": "梁永辉", "carrier": "何国栋", "lab": "吴静怡", "reg-sz": "郑海燕", "reg-gd": "王立新",
-          "finance": "周敏 (finance)", "admin": "李涛 (admin)"}
+          "finance": "周敏 (finance)", "admin": "李涛 (admin)", "collector": "邓志明",
+          "school": "钟老师", "repair2": "冯师傅"}
 
 PLATFORM = [("reg-sz", "深圳市生态环境局", "regulator", "440300", "4403"),
             ("reg-gd", "广东省生态环境厅", "regulator", "440000", "44"),
@@ -77,8 +90,10 @@ def _validity() -> tuple[date, date]:
     return date(this_year - 1, 1, 1), date(this_year + 1, 12, 31)
 
 
-def seed() -> list[tuple[str, str, str]]:
-    """Create (or keep) the demo organisations, licences, permits and users."""
+def seed(collection: bool = False) -> list[tuple[str, str, str]]:
+    """Create (or keep) the demo organisations, licences, permits and users; with collection
+    (as `flask demo seed` does), also the collector's rounds with bookings in every state (their
+    bank receipts and escrow movements stay out of tests that count those of their own)."""
     if current_app.config["HAZEX_ENV"] == "production":
         raise RuntimeError("demo data is refused in production")
     valid_from, valid_to = _validity()
@@ -108,13 +123,15 @@ def seed() -> list[tuple[str, str, str]]:
         for key, (number, items) in LICENCES.items():
             lic = db.session.scalar(select(Licence).where(Licence.number == number))
             if lic is None:
-                lic = Licence(org_id=orgs[key].id, number=number, kind="comprehensive",
+                lic = Licence(org_id=orgs[key].id, number=number,
+                              kind="collection" if key == "collector" else "comprehensive",
                               valid_from=valid_from, valid_to=valid_to, status="verified")
                 lic.items = [LicenceItem(category_code=c, codes=[], operations=ops, method_codes=m,
                                          approved_kg_per_year=kg) for c, m, ops, kg in items]
                 db.session.add(lic)
         for key, kind, number in (("carrier", "transport", "粤交运管许可穗字440100000001号"),
-                                  ("lab", "cma", "CMA 201919000001")):
+                                  ("lab", "cma", "CMA 201919000001"),
+                                  ("collector", "transport", "粤交运管许可深字440300000006号")):
             if db.session.scalar(select(Permit).where(Permit.number == number)) is None:
                 db.session.add(Permit(org_id=orgs[key].id, kind=kind, number=number,
                                       valid_from=valid_from, valid_to=valid_to, status="verified"))
@@ -127,6 +144,13 @@ def seed() -> list[tuple[str, str, str]]:
                                     password_hash=password_hash, is_org_admin=True,
                                     platform_role=role))
             logins.append((email, org.name, _role_label(key, org)))
+        db.session.flush()
+        if not collection:
+            return logins
+        users = {k: db.session.scalar(select(User).where(User.email == f"{e}@demo.hazex.cn"))
+                 for k, e in (("collector", "collector"), ("finance", "finance"), ("lab", "gen3"),
+                              ("school", "school"), ("repair1", "gen2"), ("repair2", "repair2"))}
+        collection_demo.seed(users)
     return logins
 
 

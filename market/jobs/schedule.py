@@ -38,6 +38,7 @@ DAILY: tuple[Daily, ...] = (
     Daily("bank_close_of_day", time(9, 0), "market.reconciliation.jobs.close_of_day"),
     # the 三流合一 sweeps; credit scores of every organisation on a quarter's first day
     Daily("oversight_daily", time(5, 0), "market.oversight.jobs.daily"),
+    Daily("collection_lapse", time(0, 5), "market.collection.jobs.lapse_unpaid_bookings"),
 )
 
 

@@ -32,8 +32,8 @@ class Manifest(Timestamped, Base):
     # YYYY + province (2) + city (2) of the generator's region + 6-digit serial per city and year.
     number: Mapped[str] = mapped_column(String(14), unique=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("trade_order.id"), index=True)
-    # A collection round's trip (the collection issue); no foreign key until that table exists.
-    trip_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # A collection round's trip: one manifest per booking, all linked to the trip.
+    trip_id: Mapped[int | None] = mapped_column(ForeignKey("collection_trip.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     # Random token printed in the QR code: the public verification page needs number + token.

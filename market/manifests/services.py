@@ -187,6 +187,15 @@ def create_manifest(actor: User, order_id: int, data: dict) -> Manifest:
         if order.status not in SHIPPABLE:
             raise InvalidState(_("An order that is %(status)s takes no new manifests.",
                                  status=_(order.status)), code="invalid_transition")
+        return draft_manifest(actor, order, data)
+
+
+def draft_manifest(actor: User, order: Order, data: dict, *, trip_id: int | None = None
+                   ) -> Manifest:
+    """Draft a manifest of a locked, funded order (inside the caller's transaction): the carrier
+    part checked, the lines within the shipping limit. A collection round drafts one per booking
+    at its start, linked to its trip."""
+    with transaction():
         carrier_part = parse_carrier_part(data)
         pickup = _parse_pickup(data.get("planned_pickup_at"))
         lines = _parse_lines(order, data.get("lines"))
@@ -205,7 +214,7 @@ def create_manifest(actor: User, order_id: int, data: dict) -> Manifest:
         licence = db.session.get(Licence, item.licence_id)
         manifest = Manifest(
             number=numbering.allocate(local_day(utcnow()).year, order.generator.region_code),
-            order_id=order.id, status="draft", created_by_id=actor.id,
+            order_id=order.id, trip_id=trip_id, status="draft", created_by_id=actor.id,
             verify_token=secrets.token_hex(16), generator_org_id=order.generator_id,
             planned_pickup_at=pickup, pickup_address=order.address or "",
             carrier_org_id=carrier.id, carrier_permit_number=permit.number,

@@ -27,7 +27,8 @@ LIVE = ("draft", "shipped", "received", "closed")
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     # the second pickup signature ships it; the signing use case moves it
     ("draft", "shipped"): frozenset({"system"}),
-    ("draft", "cancelled"): frozenset({"generator", "admin"}),
+    # ... or by the system: a collection stop where nobody handed the waste over (a no-show)
+    ("draft", "cancelled"): frozenset({"generator", "admin", "system"}),
     ("shipped", "received"): frozenset({"operator"}),
     # once settled (the settlement context) or by an admin
     ("received", "closed"): frozenset({"admin", "system"}),

@@ -21,6 +21,8 @@ class Order(Timestamped, Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("disposal_request.id"), index=True)
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("storefront_offer.id"), index=True)
+    # A collection booking is settled on its own as an order of this source (market.collection).
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("collection_booking.id"), unique=True)
     # UNIQUE: one quote yields at most one order, whatever the races.
     quote_id: Mapped[int | None] = mapped_column(ForeignKey("quote.id"), unique=True)
     generator_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
@@ -47,9 +49,13 @@ class Order(Timestamped, Base):
         CheckConstraint(sql_in("status", ORDER_STATUSES),
                         name="status"),
         CheckConstraint("generator_id <> operator_id", name="distinct_parties"),
-        # From a quote (which belongs to a request) or from a storefront offer, never neither.
-        CheckConstraint("(quote_id IS NOT NULL AND request_id IS NOT NULL AND offer_id IS NULL)"
-                        " OR (quote_id IS NULL AND request_id IS NULL AND offer_id IS NOT NULL)",
+        # From a quote (which belongs to a request), a storefront offer or a collection booking.
+        CheckConstraint("(quote_id IS NOT NULL AND request_id IS NOT NULL AND offer_id IS NULL"
+                        " AND booking_id IS NULL)"
+                        " OR (quote_id IS NULL AND request_id IS NULL AND offer_id IS NOT NULL"
+                        " AND booking_id IS NULL)"
+                        " OR (quote_id IS NULL AND request_id IS NULL AND offer_id IS NULL"
+                        " AND booking_id IS NOT NULL)",
                         name="one_source"),
     )
 
@@ -76,8 +82,11 @@ class OrderLine(Base):
     payee_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     unit_price_fen_per_t: Mapped[int | None] = mapped_column(BigInteger)
     quantity_kg: Mapped[int] = mapped_column(BigInteger)
-    # Always market.money.line_amount_fen(unit price, kg) for priced lines; the fee itself otherwise.
+    # Always market.money.line_amount_fen(unit price, kg) for priced lines (at least minimum_fen
+    # when set); the fee itself otherwise.
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+    # A collection pickup's minimum charge: the disposal line settles at max(minimum, price × kg).
+    minimum_fen: Mapped[int | None] = mapped_column(BigInteger)
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -87,4 +96,6 @@ class OrderLine(Base):
         CheckConstraint("(kind = 'disposal') = (unit_price_fen_per_t IS NOT NULL)",
                         name="priced_disposal"),
         CheckConstraint("kind = 'disposal' OR amount_fen >= 0", name="fees_not_negative"),
+        CheckConstraint("minimum_fen IS NULL OR (kind = 'disposal' AND minimum_fen >= 0)",
+                        name="minimum"),
     )

@@ -40,22 +40,27 @@ def create_order(*, actor: User, generator_id: int, operator_id: int, licence_it
                 year: int, category_code: str, waste_code: str | None, quantity_kg: int,
                 region_code: str, address: str, unit_price_fen_per_t: int, transport_fee_fen: int,
                 subject_to_sampling: bool = False, request_id: int | None = None,
-                quote_id: int | None = None, offer_id: int | None = None) -> Order:
+                quote_id: int | None = None, offer_id: int | None = None,
+                booking_id: int | None = None, minimum_fen: int | None = None) -> Order:
     """Create the order (status created), its lines and its capacity reservation inside the
     caller's transaction; market.orders.lifecycle routes it on.
 
     The caller holds capacity.lock_item(licence_item_id) and has checked the match; reserve()
     checks the remaining capacity again under that lock and raises CapacityExhausted.
+    A collection booking's order (booking_id) carries the round's minimum charge on its disposal
+    line: it costs max(minimum, unit price × kg).
     """
     order = Order(number=next_number(), request_id=request_id, quote_id=quote_id, offer_id=offer_id,
-                  generator_id=generator_id, operator_id=operator_id,
+                  booking_id=booking_id, generator_id=generator_id, operator_id=operator_id,
                   licence_item_id=licence_item_id, created_by_id=actor.id,
                   category_code=category_code, waste_code=waste_code, quantity_kg=quantity_kg,
                   region_code=region_code, address=address, subject_to_sampling=subject_to_sampling,
                   status="created")
+    amount = line_amount_fen(unit_price_fen_per_t, quantity_kg)
     order.lines.append(OrderLine(kind="disposal", payee_org_id=operator_id,
                                  unit_price_fen_per_t=unit_price_fen_per_t, quantity_kg=quantity_kg,
-                                 amount_fen=line_amount_fen(unit_price_fen_per_t, quantity_kg)))
+                                 amount_fen=max(amount, minimum_fen) if minimum_fen else amount,
+                                 minimum_fen=minimum_fen))
     if transport_fee_fen > 0:
         # The operator transports unless a separate carrier is engaged later (then the payee moves).
         order.lines.append(OrderLine(kind="transport", payee_org_id=operator_id,
@@ -65,8 +70,9 @@ def create_order(*, actor: User, generator_id: int, operator_id: int, licence_it
     db.session.flush()
     reservation = capacity.reserve(licence_item_id, year, quantity_kg, order.id)
     record("order.created", order, actor=actor, changes={
-        "number": order.number, "source": "quote" if quote_id else "offer",
-        "quote_id": quote_id, "offer_id": offer_id, "request_id": request_id,
+        "number": order.number,
+        "source": "quote" if quote_id else "booking" if booking_id else "offer",
+        "quote_id": quote_id, "offer_id": offer_id, "booking_id": booking_id, "request_id": request_id,
         "generator_id": generator_id, "operator_id": operator_id, "quantity_kg": quantity_kg,
         "unit_price_fen_per_t": unit_price_fen_per_t, "transport_fee_fen": transport_fee_fen,
         "total_fen": order.total_fen})
@@ -97,10 +103,11 @@ def transition(order: Order, to: str, role: str) -> None:
     order.status = to
 
 
-def mark_cancelled(order: Order, actor: User, role: str, reason: str = "", *, refunded: int = 0,
+def mark_cancelled(order: Order, actor: User | None, role: str, reason: str = "", *, refunded: int = 0,
                    by_agreement: bool = False) -> None:
     """Cancel a locked order whose escrow is already empty and release its capacity (inside the
-    caller's transaction; market.orders.lifecycle.cancel_order refunds and withdraws first)."""
+    caller's transaction; market.orders.lifecycle.cancel_order refunds and withdraws first).
+    actor None: the system (a lapsed collection booking)."""
     frm = order.status
     transition(order, "cancelled", role)
     order.cancelled_at = utcnow()
@@ -115,6 +122,6 @@ def mark_cancelled(order: Order, actor: User, role: str, reason: str = "", *, re
                         "year": reservation.year, "kg": reservation.kg, "order": order.number})
     title = _("Order %(number)s was cancelled.", number=order.number)
     for org_id in (order.generator_id, order.operator_id):
-        if org_id != actor.org_id:
+        if org_id != getattr(actor, "org_id", None):
             notify_org(org_id, "order.cancelled", title, order.cancel_reason or "",
                        link=f"/orders/{order.id}")

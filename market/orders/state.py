@@ -36,6 +36,8 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     # the contract is signed when the last party signs; that use case moves the order
     ("contract_pending", "contract_signed"): frozenset({"system"}),
     ("contract_signed", "funding"): frozenset({"generator", "system"}),
+    # a collection booking needs no contract: the round's published terms are its terms
+    ("created", "funding"): frozenset({"system"}),
     ("funding", "funded"): frozenset({"finance", "system"}),
     ("funded", "in_transfer"): frozenset({"generator", "carrier", "system"}),
     ("in_transfer", "received"): frozenset({"operator", "system"}),
@@ -48,6 +50,8 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     **{(s, "cancelled"): _PARTIES | {"admin"} for s in FREE_CANCEL_FROM},
     # ... by an admin, or by the system when both parties agree (market.escrow.disputes).
     **{(s, "cancelled"): frozenset({"admin", "system"}) for s in REFUND_CANCEL_FROM},
+    # an unpaid collection booking lapses at its deadline (a job)
+    ("funding", "cancelled"): _PARTIES | {"admin", "system"},
 }
 
 

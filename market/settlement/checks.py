@@ -33,7 +33,7 @@ def check_settlement(order_id: int) -> str:
         retained = 0 if row.retention_released_at is not None else sum(
             sl.retained_fen for sl in row.lines if sl.line_id == line.id)
         settled = (released + retained) * (-1 if line.unit_price_fen_per_t < 0 else 1)
-        if amount_matches(settled, line.unit_price_fen_per_t, accepted):
+        if amount_matches(settled, line.unit_price_fen_per_t, accepted, line.minimum_fen):
             return "ok"
         raise_alert(SETTLED_AMOUNT_MISMATCH, "critical", subject=f"order:{order.id}", order_id=order.id,
                     data={"order": order.number, "unit_price_fen_per_t":

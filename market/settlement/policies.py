@@ -18,12 +18,14 @@ from market.money import fee_fen, fee_increment, line_amount_fen
 
 
 def settled_amount_fen(kind: str, agreed_amount_fen: int, unit_price_fen_per_t: int | None,
-                       accepted_kg: int) -> int:
-    """The line's amount at settlement: the disposal line at the accepted kg, the others as agreed."""
+                       accepted_kg: int, minimum_fen: int | None = None) -> int:
+    """The line's amount at settlement: the disposal line at the accepted kg (at least its minimum
+    charge, a collection pickup's), the others as agreed."""
     if type(accepted_kg) is not int or accepted_kg < 0:
         raise ValueError("accepted kg must be a whole number, zero or more")
     if kind == "disposal":
-        return line_amount_fen(unit_price_fen_per_t, accepted_kg)
+        amount = line_amount_fen(unit_price_fen_per_t, accepted_kg)
+        return max(amount, minimum_fen) if minimum_fen else amount
     return agreed_amount_fen
 
 
@@ -125,6 +127,9 @@ def plan_retention(t: LineTerms, released_value_fen: int) -> Release | None:
     return plan_release(t, released_value_fen, left) if left > 0 else None
 
 
-def amount_matches(settled_fen: int, unit_price_fen_per_t: int, accepted_kg: int) -> bool:
-    """The independent check: the settled disposal amount is unit price × accepted kg, rounded."""
-    return settled_fen == line_amount_fen(unit_price_fen_per_t, accepted_kg)
+def amount_matches(settled_fen: int, unit_price_fen_per_t: int, accepted_kg: int,
+                   minimum_fen: int | None = None) -> bool:
+    """The independent check: the settled disposal amount is unit price × accepted kg, rounded
+    (at least the line's minimum charge)."""
+    expected = line_amount_fen(unit_price_fen_per_t, accepted_kg)
+    return settled_fen == (max(expected, minimum_fen) if minimum_fen else expected)

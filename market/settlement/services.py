@@ -92,7 +92,8 @@ def _plan(order: Order, accepted: int) -> tuple[SettlementPlan, int]:
     state = book.escrow_state(order.id)
     settled, disposal_fen = [], 0
     for t, line in zip(contract, order.lines):
-        amount = settled_amount_fen(line.kind, line.amount_fen, line.unit_price_fen_per_t, accepted)
+        amount = settled_amount_fen(line.kind, line.amount_fen, line.unit_price_fen_per_t, accepted,
+                                    line.minimum_fen)
         if line.kind == "disposal":
             disposal_fen = amount
         settled.append(settled_terms(t, abs(amount)))

@@ -104,3 +104,11 @@ _("different")
 _("signed_off")
 # Webhook delivery statuses (market/webhooks/models.py DELIVERY_STATUSES), shown as _(d.status).
 _("delivered")
+# Collection round and booking statuses (market/collection/state.py), passed as _(status).
+_("published")
+_("started")
+_("picked_up")
+_("no_show")
+_("awaiting_payment")
+_("booked")
+_("topup_due")
