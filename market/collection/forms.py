@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField,
                      SelectField, StringField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from market.web.forms import Form
 
-class BookForm(FlaskForm):
+
+class BookForm(Form):
     round_id = HiddenField(validators=[DataRequired()])
     category = SelectField(_l("Waste category"), validators=[DataRequired()])
     waste_code = StringField(_l("Waste code (optional)"), validators=[Optional(), Length(max=10)])
@@ -27,7 +28,7 @@ class BookForm(FlaskForm):
                 "address": self.address.data}
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     date = DateField(_l("Date"), validators=[DataRequired()])
     window_start = StringField(_l("From"), default="09:00", validators=[DataRequired()])
     window_end = StringField(_l("To"), default="17:00", validators=[DataRequired()])
@@ -56,21 +57,21 @@ class PublishForm(FlaskForm):
                 "repeat": self.repeat.data}
 
 
-class StartForm(FlaskForm):
+class StartForm(Form):
     vehicle_plate = StringField(_l("Vehicle plate"), validators=[DataRequired(), Length(max=12)])
     driver_name = StringField(_l("Driver"), validators=[DataRequired(), Length(max=50)])
     driver_phone = StringField(_l("Driver's mobile"), validators=[DataRequired(), Length(max=20)])
 
 
-class PickupForm(FlaskForm):
+class PickupForm(Form):
     weighed_kg = IntegerField(_l("Weighed (kg)"), validators=[Optional(), NumberRange(min=1)])
     no_show = BooleanField(_l("Nobody handed the waste over (no-show)"))
     note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
 
 
-class ReceiveForm(FlaskForm):
+class ReceiveForm(Form):
     method_code = StringField(_l("Method code"), validators=[DataRequired(), Length(max=4)])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=1000)])
