@@ -71,8 +71,8 @@ def register_blueprints(app: Flask) -> None:
     for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp, listings_bp, quotes_bp,
                shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp,
                manifests_bp, settlement_bp, reviews_bp, statements_bp, prices_bp,
-               reconciliation_bp, oversight_bp, webhooks_bp, api_docs_bp, imports_bp):
-               manifests_bp, settlement_bp, collection_bp):
+               reconciliation_bp, oversight_bp, webhooks_bp, api_docs_bp, imports_bp,
+               collection_bp):
         app.register_blueprint(bp)
     csrf.exempt(stripe_webhook)  # Stripe signs its requests; there is no session to forge
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply
