@@ -16,6 +16,7 @@ from market.api.listings import ID, _iso, _obj, _unknown_fields, quote_json
 from market.api.manifests import manifest_json
 from market.api.openapi import SCHEMAS
 from market.api.orders import order_json
+from market.api.regulator import alert_json
 from market.api.parsing import json_body, query_int
 from market.contracts.models import ContractVersion
 from market.escrow.models import Payout
@@ -23,6 +24,7 @@ from market.listings.models import Quote
 from market.manifests.models import Manifest
 from market.money import line_amount_fen
 from market.orders.models import Order
+from market.oversight.models import Alert
 from market.settlement.models import Settlement
 from market.settlement.queries import settlement_view
 from market.webhooks import registry
@@ -68,6 +70,9 @@ for _source in (
                     lambda m: {m.generator_org_id, m.carrier_org_id, m.receiver_org_id}),
     registry.Source("settlement", Settlement, _settlement_data,
                     lambda s: _order_orgs(db.session.get(Order, s.order_id))),
+    # Alerts go to regulators whose region holds the record, never to the parties.
+    registry.Source("oversight_alert", Alert, alert_json, lambda a: set(),
+                    regions=lambda a: (a.generator_region, a.pickup_region, a.operator_region)),
 ):
     registry.register(_source)
 

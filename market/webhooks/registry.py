@@ -15,7 +15,8 @@ class Source:
     model: type
     serialise: Callable[[Any], dict]           # the object as GET /api/v1/… shows it
     orgs: Callable[[Any], Iterable[int]]       # organisations the object concerns
-    region: Callable[[Any], str | None] | None = None  # for regulators' region (alerts)
+    # the regions a regulator's prefix is matched against (alerts: generator, pickup, operator)
+    regions: Callable[[Any], Iterable[str | None]] | None = None
 
 
 _SOURCES: dict[str, Source] = {}

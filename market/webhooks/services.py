@@ -58,8 +58,9 @@ def emit_all(session: Session, pending: list[tuple]) -> None:
         if source is None or obj is None:
             continue
         orgs = set(source.orgs(obj))
-        if kind == "alert.raised" and source.region is not None:
-            orgs |= _regulators_over(source.region(obj))
+        if kind == "alert.raised" and source.regions is not None:
+            for region in source.regions(obj):
+                orgs |= _regulators_over(region)
         endpoints = session.scalars(select(WebhookEndpoint).where(
             WebhookEndpoint.org_id.in_(orgs), WebhookEndpoint.deleted_at.is_(None),
             WebhookEndpoint.events.contains([kind])).order_by(WebhookEndpoint.id)).all()

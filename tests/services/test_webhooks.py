@@ -15,7 +15,8 @@ from market.webhooks import delivery, services
 from market.webhooks.models import OutboundEvent, WebhookAttempt, WebhookDelivery
 from market.webhooks.signing import verify
 from tests.escrow_factories import make_order, pay_in_full
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import OrganisationFactory, RegulatorOrgFactory, UserFactory
+from tests.oversight_factories import world
 from tests.webhook_receiver import Receiver
 
 
@@ -162,3 +163,16 @@ def test_a_manifests_steps_reach_the_carrier_in_order(gen_admin):
         assert [b["data"]["id"] for b in bodies] == [m.id] * len(rows)
         assert bodies[-1]["data"]["status"] in ("received", "closed")  # settled at once: closed
         assert len(bodies) >= 3 and all(b["type"] == "manifest.status_changed" for b in bodies)
+
+
+
+def test_alerts_reach_the_regulators_of_their_region_only():
+    shenzhen = UserFactory(org=RegulatorOrgFactory(scope_prefix="4403", region_code="440300"),
+                           is_org_admin=True)
+    ep, _secret = services.create_endpoint(shenzhen, "https://eco.sz.example.cn/hooks",
+                                           ["alert.raised"])
+    inside, outside = world("4403", "深圳"), world("4406", "佛山")
+    events = [d.event for d in deliveries(ep.id)]
+    assert [(e.type, e.object_type) for e in events] == [("alert.raised", "oversight_alert")]
+    assert events[0].data["id"] == inside.alert.id != outside.alert.id
+    assert events[0].data["rule_id"] == inside.alert.rule_id
