@@ -42,7 +42,8 @@ def test_import_match_list_close(client, finance, month):  # noqa: F811
     assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "file"
     assert db.session.scalar(select(func.count()).select_from(StatementImport)) == 1
     run = client.post("/api/v1/finance/reconciliation/run", headers=bearer(finance))
-    assert run.status_code == 200 and run.get_json()["matched"] == 2
+    assert run.status_code == 200, run.get_json()
+    assert run.get_json()["matched"] == 2
     items = client.get("/api/v1/finance/reconciliation/exceptions",
                        headers=bearer(finance)).get_json()["items"]
     assert sorted(i["kind"] for i in items) == ["overpayment", "unmatched_line", "unmatched_line"]

@@ -3,12 +3,14 @@ matches it (a receipt funds its order, a bank fee becomes an exception), resolve
 adjustment, and closes the day."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from market import db
+from market.db import utcnow
+from market.listings.validation import today
 from market.orders import lifecycle
 from market.orders.models import Order
 from market.reconciliation.models import Day
@@ -27,8 +29,10 @@ def test_the_desk_from_upload_to_close_of_day(csrf_app, page_for, tmp_path, lang
     from market.demo import seed
     seed()
     order = make_order(user("gen1").org, user("op1").org)
+    order.created_at = utcnow() - timedelta(days=5)  # placed before the statement day
+    db.session.commit()
     reference = lifecycle.request_funding(user("gen1"), order.id)["reference"]
-    day = date.today() - timedelta(days=2)
+    day = today() - timedelta(days=2)
     tag = lang.replace("-", "")
     statement = tmp_path / f"statement-{tag}.csv"
     statement.write_bytes(to_csv([

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from market import db, ledger
 from market.errors import PermissionDenied
 from market.escrow.models import Payout
+from market.db import utcnow
 from market.escrow.policies import make_reference
 from market.ledger.models import Entry
+from market.listings.validation import today
 from market.orders import lifecycle
 from market.oversight.models import Alert
 from market.reconciliation import close, desk, imports, reports
@@ -25,7 +27,7 @@ from market.uow import transaction
 from tests.escrow_factories import make_order
 from tests.reconciliation_factories import FORMATS, Move
 
-DAY = date.today() - timedelta(days=20)
+DAY = today() - timedelta(days=20)
 
 
 def count(model) -> int:
@@ -36,6 +38,9 @@ def count(model) -> int:
 def month(generator, operator, carrier, finance):
     orders = [make_order(generator.org, operator.org, price=150_000, kg=2_000,
                          transport_fen=40_000) for _ in range(4)]
+    with transaction():  # placed before the month whose statement pays them
+        for o in orders:
+            o.created_at = utcnow() - timedelta(days=30)
     for o in orders:
         lifecycle.request_funding(generator, o.id)
     refs = [make_reference(o.number) for o in orders]
