@@ -21,10 +21,7 @@ def page_csp(stripe: bool) -> str:
     script = f"'self' {STRIPE_JS}" if stripe else "'self'"
     frames = f"{STRIPE_JS} https://hooks.stripe.com" if stripe else "'none'"
     connect = "'self' https://api.stripe.com" if stripe else "'self'"
-    # Style attributes only (no <style> elements): the vendored ECharts positions its tooltips
-    # with them. Scripts stay strictly 'self'.
-    return (f"default-src 'self'; script-src {script}; style-src 'self'; "
-            "style-src-attr 'unsafe-inline'; img-src 'self' data:; "
+    return (f"default-src 'self'; script-src {script}; style-src 'self'; img-src 'self' data:; "
             f"font-src 'self'; connect-src {connect}; frame-src {frames}; object-src 'none'; "
             "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -46,8 +43,12 @@ def init_app(app: Flask) -> None:
     def security_headers(response):
         h = response.headers
         attachment = _is_attachment(response)
-        # A sandboxed policy would stop the browser's PDF viewer, so only downloads get it.
-        h["Content-Security-Policy"] = DOCUMENT_CSP if attachment else csp
+        # A sandboxed policy would stop the browser's PDF viewer, so only downloads get it. A page
+        # that needs its own policy (the API reference's Redoc) sets it in its view.
+        if attachment:
+            h["Content-Security-Policy"] = DOCUMENT_CSP
+        else:
+            h.setdefault("Content-Security-Policy", csp)
         h["X-Content-Type-Options"] = "nosniff"
         h["X-Frame-Options"] = "DENY"
         h["Referrer-Policy"] = "same-origin"

@@ -174,6 +174,8 @@ def test_safe_filename(raw, safe):
 
 @pytest.fixture
 def proxied_app(app):
+    """A second application behind one proxy. It makes its own sessions, which cannot join the
+    test's savepoint, so the tests that use it commit for real (marker `committed`)."""
     db.session.commit()
     proxied = create_app(DATABASE_URL=app.config["DATABASE_URL"], REDIS_URL=app.config["REDIS_URL"],
                          TESTING=True, WTF_CSRF_ENABLED=False, TRUSTED_PROXY_COUNT=1,
@@ -186,6 +188,7 @@ def _last_login_event() -> AuditEvent:
                               .order_by(AuditEvent.id.desc())).first()
 
 
+@pytest.mark.committed
 def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(proxied_app, generator):
     client = proxied_app.test_client()
     resp = client.post("/login", data={"email": generator.email, "password": PASSWORD},
@@ -197,6 +200,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(proxied_app,
         == "198.51.100.23"
 
 
+@pytest.mark.committed
 def test_behind_a_trusted_proxy_limits_count_per_real_client(proxied_app, generator):
     client = proxied_app.test_client()
     via_proxy = {"REMOTE_ADDR": "10.0.0.2"}
