@@ -37,6 +37,17 @@ def requests_of(order_id: int) -> list[FundingRequest]:
                                    .order_by(FundingRequest.id)))
 
 
+def ask_payers(order: Order) -> None:
+    """Tell each payer of an order whose contract both parties just signed that paying into escrow
+    is its next step, with the amount and a link to the payment page (bank details, reference)."""
+    for payer_id, amount in sorted(funding_plan(book.terms_for(order)).items()):
+        notify_org(payer_id, "escrow.payment_due",
+                   _("Both parties signed order %(number)s: your next step is to pay %(amount)s "
+                     "into escrow.", number=order.number, amount=money(amount)),
+                   _("The payment page shows the bank details and the reference to quote."),
+                   link=f"/orders/{order.id}/payment")
+
+
 def open_requests(order: Order, actor: User | None = None) -> list[FundingRequest]:
     """Ask each payer of a locked order that just moved to funding for its amount (none for a
     zero-value order; market.orders.lifecycle then marks it funded at once)."""

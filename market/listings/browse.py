@@ -41,7 +41,8 @@ def _not_found(what: str = "") -> NotFound:
 def visible_request(user: User, request_id: int) -> tuple[DisposalRequest, str]:
     """The request and how the user relates to it (owner, operator, regulator, platform), or 404."""
     if user.is_platform:
-        return get_visible(DisposalRequest, request_id, user), "platform"
+        return get_visible(DisposalRequest, request_id, user,
+                           org_column=DisposalRequest.generator_id), "platform"
     if user.is_regulator:
         if not request_covered(user.org.scope_prefix, request_id):
             raise _not_found("request")

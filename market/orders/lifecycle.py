@@ -134,6 +134,8 @@ def sign_contract(actor: User, order_id: int, password: str, *, ip: str | None =
             else:
                 revisions.apply_version(order, version, actor)
             contracts.complete(order, version, actor)
+            if version.version == 1:
+                funding.ask_payers(order)  # each payer's next step, with a link
         return version
 
 

@@ -74,3 +74,36 @@ def next_states(frm: str, actor: str) -> list[str]:
 def cancel_refunds(frm: str) -> bool:
     """True when cancelling from `frm` must refund the payer (money was already in escrow)."""
     return frm in REFUND_CANCEL_FROM
+
+
+# The path an order normally takes, for the progress tracker on every order page. Sampling and
+# price confirmation appear only on orders subject to a sampling test.
+MAIN_PATH = ("created", "sampling", "price_confirmed", "contract_pending", "contract_signed",
+             "funding", "funded", "in_transfer", "received", "settled", "closed")
+SAMPLING_STEPS = frozenset({"sampling", "price_confirmed"})
+# Off the main path: a dispute sits after "received" (a payout is on hold), "resolved" before
+# "closed"; a cancelled order stops where it was.
+_OFF_PATH_AT = {"disputed": "received", "resolved": "settled"}
+
+
+def progress(status: str, subject_to_sampling: bool) -> list[tuple[str, str]]:
+    """[(state, 'done' | 'now' | 'next')] along the main path for an order in `status`.
+
+    A disputed or resolved order shows that state as 'now' in place of the step it interrupts; a
+    cancelled order shows no step as 'now' (the page says it was cancelled) and every step after
+    creation as 'next'.
+    """
+    path = [s for s in MAIN_PATH if subject_to_sampling or s not in SAMPLING_STEPS]
+    if status == "cancelled":
+        return [(s, "done" if s == "created" else "next") for s in path]
+    anchor = _OFF_PATH_AT.get(status)
+    if anchor is not None:
+        at = path.index(anchor) + 1
+        steps = [(s, "done") for s in path[:at]] + [(status, "now")]
+        return steps + [(s, "next") for s in path[at:] if s != anchor]
+    if status not in path:  # e.g. a sampling state on an order no longer subject to sampling
+        path = list(MAIN_PATH)
+    at = path.index(status)
+    if status == "closed":
+        return [(s, "done") for s in path]
+    return [(s, "done" if i < at else "now" if i == at else "next") for i, s in enumerate(path)]

@@ -55,3 +55,9 @@ def cancel(order_id):
     return flash_outcome(lambda: lifecycle.cancel_order(current_user, order_id, form.reason.data or ""),
                          _("Order cancelled; the reserved capacity is released."),
                          url_for("orders.detail", order_id=order_id))
+
+
+@bp.app_template_global("order_progress")
+def order_progress(status: str, subject_to_sampling: bool) -> list[tuple[str, str]]:
+    """The progress tracker's steps, for templates/orders/_progress.html on every order page."""
+    return state.progress(status, subject_to_sampling)

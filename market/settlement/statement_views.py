@@ -28,7 +28,7 @@ def index():
     # Platform staff and regulators pick an organisation.
     orgs = list(db.session.scalars(scope(
         select(Organisation).where(Organisation.kind == "enterprise"), Organisation, current_user,
-        org_column=Organisation.id).order_by(Organisation.name).limit(500)))
+        org_column=Organisation.id, region_column=Organisation.region_code).order_by(Organisation.name).limit(500)))
     return render_template("settlement/statement_orgs.html", orgs=orgs)
 
 

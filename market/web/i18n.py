@@ -1,12 +1,14 @@
 """Language negotiation and locale-aware formatting of money, weights and dates."""
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cached_property, lru_cache
 
 from babel import Locale, support
 from flask import Flask, current_app, has_app_context, request, session
-from flask_babel import Babel, Domain, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import (Babel, Domain, format_date, format_datetime, format_decimal, get_locale,
+                         gettext)
 from flask_login import current_user
 
 
@@ -101,11 +103,53 @@ def weight(kg: int | None) -> str:
     return f"{format_decimal(t, format='#,##0.000')} t"
 
 
+# One date format per language: ISO in Chinese (2026-12-06), day month year in English (6 Dec 2026).
+DATE_FORMATS = {"zh_CN": "yyyy-MM-dd", "en": "d MMM y"}
+DATETIME_FORMATS = {"zh_CN": "yyyy-MM-dd HH:mm", "en": "d MMM y, HH:mm"}
+
+
+def date(value, _style: str | None = None) -> str:
+    """A date (or the date of a datetime, in the app's time zone) in the page language's format.
+
+    The style argument of older templates (`|date('short')`) is accepted and ignored: one format
+    per language, never 12/6/26.
+    """
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return format_datetime(value, DATE_FORMATS.get(language_code(), "yyyy-MM-dd"))
+    return format_date(value, DATE_FORMATS.get(language_code(), "yyyy-MM-dd"))
+
+
+def date_time(value, _style: str | None = None) -> str:
+    """A moment in the app's time zone, to the minute, in the page language's format."""
+    if value is None:
+        return "—"
+    if not isinstance(value, datetime):
+        return date(value)
+    return format_datetime(value, DATETIME_FORMATS.get(language_code(), "yyyy-MM-dd HH:mm"))
+
+
+def label(code: str | None) -> str:
+    """A status, role, operation or other code word in the page language, never the raw code.
+
+    The words are listed in market/translations/runtime_msgids.py; a code without an entry (English
+    is the source language, so its catalogue leaves most of them empty) is shown as words:
+    'price_confirmed' → 'price confirmed'.
+    """
+    if code is None or code == "":
+        return "—"
+    text = gettext(str(code))
+    if text == code:
+        return str(code).replace("_", " ")
+    return text
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(app.root_path + "/translations"))
-    app.jinja_env.filters.update(money=money, weight=weight, date=format_date,
-                                 datetime=format_datetime, number=format_decimal)
+    app.jinja_env.filters.update(money=money, weight=weight, date=date, datetime=date_time,
+                                 number=format_decimal, label=label)
     # Templates compare get_locale() with a LANGUAGES code ('zh_CN'), which Babel's Locale never
     # stringifies to; give them the code.
     app.jinja_env.globals.update(get_locale=language_code)

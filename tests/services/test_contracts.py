@@ -170,6 +170,16 @@ def test_both_parties_sign_the_same_bytes_and_the_order_is_contract_signed(plain
     assert "电子签署页" in flat and digest in flat and "10.0.0.2" in flat and generator.name in flat
 
 
+def test_after_both_signatures_the_payer_is_asked_to_pay_with_a_link(plain, generator, operator):
+    lifecycle.sign_contract(generator, plain.id, PASSWORD)
+    assert not db.session.scalars(select(Notification).where(
+        Notification.kind == "escrow.payment_due")).all()
+    lifecycle.sign_contract(operator, plain.id, PASSWORD)
+    due = db.session.scalars(select(Notification).where(Notification.kind == "escrow.payment_due")).all()
+    assert {n.user_id for n in due} == {generator.id}  # the generator pays the disposal fee
+    assert due[0].link == f"/orders/{plain.id}/payment" and plain.number in due[0].title
+
+
 def test_signing_twice_is_refused(plain, generator):
     lifecycle.sign_contract(generator, plain.id, PASSWORD)
     err = refused(Conflict, lifecycle.sign_contract, generator, plain.id, PASSWORD, code="already_signed")

@@ -150,3 +150,20 @@ def test_registration_shows_in_chinese_form_too(client):
                        headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert resp.status_code == 422
     assert 'data-field="region_code"' in resp.get_data(as_text=True)
+
+
+def test_every_problem_is_reported_at_once_with_a_summary_linking_to_the_fields(en, admin):
+    db.session.commit()
+    before = counts()
+    resp = en.post("/register", data=form(email="not-an-email", name=""))
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    summary = re.search(r'data-testid="error-summary".*?</div>', html, re.S).group(0)
+    linked = set(re.findall(r'<a href="#([a-z_]+)" data-error-for="([a-z_]+)">', summary))
+    assert {("email", "email"), ("name", "name")} <= linked, linked
+    # each field carries its error: aria-invalid and aria-describedby pointing at the message
+    for name in ("email", "name"):
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+        assert 'aria-invalid="true"' in tag and f'aria-describedby="{name}-error"' in tag, tag
+        assert f'id="{name}-error"' in html
+    assert counts() == before
