@@ -14,6 +14,7 @@ from market.errors import DomainError, NotFound, ValidationFailed
 from market.oversight import feed, labels, policies, queries, reports, services
 from market.oversight.credit import COMPONENTS
 from market.oversight.models import ALERT_STATUSES
+from market.web.headers import draws_charts
 
 bp = Blueprint("oversight", __name__, url_prefix="/regulator")
 
@@ -31,6 +32,7 @@ def _prefix() -> str | None:
 
 @bp.get("")
 @login_required
+@draws_charts
 def dashboard():
     prefix = _prefix()
     return render_template("oversight/dashboard.html", prefix=prefix,
@@ -43,6 +45,7 @@ def dashboard():
 
 @bp.get("/flows")
 @login_required
+@draws_charts
 def flows():
     prefix = _prefix()
     return render_template("oversight/flows.html", prefix=prefix, flows=queries.flows(prefix),
@@ -51,6 +54,7 @@ def flows():
 
 @bp.get("/capacity")
 @login_required
+@draws_charts
 def capacity():
     prefix = _prefix()
     return render_template("oversight/capacity.html", prefix=prefix,

@@ -12,6 +12,7 @@ from market.prices import calendar as cal
 from market.prices import public, queries
 from market.prices.checks import check_price
 from market.prices.charts import page_charts
+from market.web.headers import draws_charts
 
 bp = Blueprint("prices", __name__, url_prefix="/prices")
 
@@ -35,6 +36,7 @@ def price_helpers():
 
 
 @bp.get("/")
+@draws_charts
 def index():
     f = public.parse_filters(request.args)
     pub = queries.latest_publication(f.month) if f.version is None else None

@@ -42,3 +42,8 @@ def page_for(browser, live_server):
     yield make
     for ctx in contexts:
         ctx.close()
+
+
+def confirm(page) -> None:
+    """Answer the confirmation a binding action asks for (static/js/ui.js) with yes."""
+    page.get_by_test_id("confirm-dialog").get_by_test_id("confirm-yes").click()

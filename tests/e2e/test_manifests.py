@@ -18,6 +18,7 @@ from market.notifications.models import EmailMessage
 from market.orders.models import Order
 from tests.e2e.test_sampling_contract import log_in, user
 from tests.escrow_factories import make_order, pay_in_full
+from tests.e2e.conftest import confirm
 
 pytestmark = [pytest.mark.committed, pytest.mark.e2e]
 
@@ -51,6 +52,7 @@ def receive(page, manifest_id: str, kg: int, comment: str = ""):
     if comment:
         form.get_by_test_id("receive-comment").fill(comment)
     page.get_by_test_id("receive-submit").click()
+    confirm(page)
     page.wait_for_selector("[data-testid=manifest][data-status=received]")
 
 
@@ -96,6 +98,7 @@ def test_two_manifests_from_pickup_to_receipt(csrf_app, page_for, browser, live_
     operator.goto(f"/manifests/{second}")
     operator.get_by_test_id("receive-form").get_by_test_id("received-kg").fill("920")
     operator.get_by_test_id("receive-submit").click()
+    confirm(operator)
     assert "explain the difference" in operator.content()  # 8 % below needs a comment
     receive(operator, second, 920, "含水率下降，磅单见附件")
     assert operator.get_by_test_id("discrepancy-status").get_attribute("data-status") == "open"

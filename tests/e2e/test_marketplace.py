@@ -10,13 +10,14 @@ import re
 import pytest
 
 from market.demo import DEMO_PASSWORD, seed
+from tests.e2e.conftest import confirm
 
 pytestmark = [pytest.mark.committed, pytest.mark.e2e]
 
 # locale → the words the pages must show in that language
 WORDS = {
     "en": {"request": "Request", "not_selected": "not selected", "accepted": "accepted",
-           "order": "Order", "created": "created", "contract_pending": "contract_pending"},
+           "order": "Order", "created": "created", "contract_pending": "contract pending"},
     "zh-CN": {"request": "处置需求", "not_selected": "未中标", "accepted": "已接受",
               "order": "订单", "created": "已创建", "contract_pending": "待签合同"},
 }
@@ -96,6 +97,7 @@ def test_request_quotes_award_and_order_in_the_browser(csrf_app, page_for, local
     assert totals == ["¥32,006.00", "¥34,200.00"]
     generator.locator(f"[data-testid=quote-card][data-operator='{operators[WINNER]}'] "
                       "[data-testid=accept-quote]").click()
+    confirm(generator)
     generator.wait_for_url(re.compile(r".*/orders/\d+$"))
     order_number = generator.get_by_test_id("order-number").inner_text().split()[-1]
     assert words["order"] in generator.get_by_test_id("order-number").inner_text()

@@ -28,6 +28,7 @@ from market.listings.validation import today
 from market.orders.models import Order
 from market.sampling.models import SamplingOrder
 from tests.sampling_factories import PDF
+from tests.e2e.conftest import confirm
 
 pytestmark = [pytest.mark.committed, pytest.mark.e2e]
 
@@ -112,6 +113,7 @@ def sign(page_for, locale: str, login: str, order: Order):
     page.goto(f"/orders/{order.id}/contract")
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.get_by_test_id("sign-button").click()
+    confirm(page)
     page.wait_for_url(f"**/orders/{order.id}/contract")
     return page
 

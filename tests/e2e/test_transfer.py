@@ -22,6 +22,7 @@ from market.notifications.models import EmailMessage
 from market.orders.models import Order
 from tests.e2e.test_sampling_contract import log_in, user
 from tests.escrow_factories import make_order, pay_in_full
+from tests.e2e.conftest import confirm
 
 pytestmark = [pytest.mark.committed, pytest.mark.e2e]
 
@@ -57,6 +58,7 @@ def receive(page, mid: int, kg: int, comment: str = "") -> None:
     if comment:
         form.get_by_test_id("receive-comment").fill(comment)
     page.get_by_test_id("receive-submit").click()
+    confirm(page)
     page.wait_for_load_state()
 
 

@@ -239,3 +239,12 @@ def test_behind_a_trusted_proxy_a_contract_signature_records_the_real_client(
     assert resp.status_code == 200, resp.get_data(as_text=True)
     signature = db.session.scalars(select(Signature)).one()
     assert signature.ip == "198.51.100.88"
+
+
+def test_only_pages_that_draw_charts_allow_style_attributes(client):
+    assert "style-src-attr" not in client.get("/login").headers["Content-Security-Policy"]
+    resp = client.get("/prices/")
+    assert resp.status_code == 200
+    policy = dict(d.strip().split(" ", 1) for d in resp.headers["Content-Security-Policy"].split(";"))
+    assert policy["style-src-attr"] == "'unsafe-inline'"
+    assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
