@@ -173,7 +173,8 @@ def receive(round_id):
     rows = []
     for b in run.bookings_of(r.id, "picked_up"):
         raw = (request.form.get(f"received_{b.id}") or "").strip()
-        rows.append({"booking_id": b.id, "received_kg": int(raw) if raw.isdigit() else raw,
+        kg = int(raw) if raw.isascii() and raw.isdigit() else raw
+        rows.append({"booking_id": b.id, "received_kg": kg,
                      "comment": request.form.get(f"comment_{b.id}") or ""})
     return flash_outcome(lambda: run.receive_trip(current_user, round_id, {
         "method_code": form.method_code.data, "bookings": rows}, ip=request.remote_addr),

@@ -22,7 +22,7 @@ staff_only = require_platform_role("finance", "admin")
 
 def _int(name: str) -> int:
     raw = (request.form.get(name) or "").strip()
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise ValidationFailed(_("%(field)s must be a whole number.", field=name), field=name)
     return int(raw)
 

@@ -104,7 +104,7 @@ def _weights(manifest) -> list[dict]:
     the field."""
     def number(name):
         raw = (request.form.get(name) or "").strip()
-        return int(raw) if raw.isdigit() else (raw or None)
+        return int(raw) if (raw.isascii() and raw.isdigit()) else (raw or None)
     return [{"line_id": ln.id, "received_kg": number(f"received_kg-{ln.id}"),
              "refused_kg": number(f"refused_kg-{ln.id}"),
              "comment": request.form.get(f"comment-{ln.id}", "")} for ln in manifest.lines]

@@ -79,7 +79,7 @@ def update_alert():
     _prefix()
     back = redirect(url_for("oversight.alerts"))
     raw = request.form.get("alert_id", "")
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise NotFound(_("No such alert."))
     try:
         alert = services.update_alert(current_user, int(raw), request.form.get("status"),
@@ -122,7 +122,7 @@ def organisation(org_id):
 def impose_sanction():
     _prefix()
     raw = request.form.get("org_id", "")
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise NotFound(_("Not found."))
     org_id = int(raw)
     try:

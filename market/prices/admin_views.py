@@ -63,7 +63,7 @@ def price_run_status():
     if raw is None:
         return jsonify({"runs": [_run_json(r) for r in db.session.scalars(
             select(PublicationRun).order_by(PublicationRun.id.desc()).limit(20))]})
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise ValidationFailed(_("Name a run."), field="run")
     return jsonify(_run_json(runs.run_status(int(raw))))
 

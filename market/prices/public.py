@@ -42,7 +42,8 @@ def parse_filters(args) -> Filters:
             raise ValidationFailed(_("Give the month as YYYY-MM."), field="month")
     version = None
     if args.get("version"):
-        if not str(args["version"]).isdigit() or not 0 < int(args["version"]) < 10_000:
+        raw = str(args["version"])
+        if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 10_000:
             raise ValidationFailed(_("A version is a whole number from 1."), field="version")
         version = int(args["version"])
         if month is None:

@@ -49,7 +49,7 @@ def idle_timeout() -> timedelta:
 def load_user(user_id: str) -> User | None:
     """The user of the cookie's server-side session, while it is open, recent and the user active."""
     user = None
-    if user_id.isdigit():
+    if user_id.isascii() and user_id.isdigit():
         user = sessions.session_user(session.get("sid"), int(user_id), idle_timeout())
     if user is None:
         _reset_cookie()

@@ -45,7 +45,8 @@ def _load(session: Session, ref):
         source = registry.source_for(object_type)
         if source is None:
             return None, None
-        pk = int(object_id) if str(object_id).isdigit() else object_id
+        key = str(object_id)
+        pk = int(key) if key.isascii() and key.isdigit() else object_id
         return source, session.get(source.model, pk)
     source = registry.source_for(ref.__tablename__)
     return source, ref

@@ -21,6 +21,7 @@ from market.accounts.models import ApiToken, User, UserSession
 from market.accounts.tokens import issue_api_token
 from market.audit.models import AuditEvent
 from market.listings.validation import today
+from market.webhooks.models import WebhookEndpoint
 from tests.collection_factories import collection_objects
 from tests.escrow_factories import dispute_on
 from tests.factories import (LicenceFactory, LicenceItemFactory, OrganisationFactory, PermitFactory,
@@ -73,7 +74,17 @@ def owned_objects(org) -> dict[str, int]:
             # sampling_id, document_id, revision_id: a sampling order, contract PDF and revision
             **contract_objects(org, order), **_dispute_objects(org, order),
             "change_id": _change_request(org).id, **manifest_objects(org, order),
-            **_credential_objects(org), **collection_objects(org)}
+            **_credential_objects(org), **collection_objects(org),
+            "endpoint_id": _webhook_endpoint(org).id, "fmt": "csv"}
+
+
+def _webhook_endpoint(org) -> WebhookEndpoint:
+    """A webhook endpoint of the organisation (its deliveries list, its replay route)."""
+    endpoint = WebhookEndpoint(org_id=org.id, url="https://erp.example.cn/hooks",
+                               events=["order.status_changed"], secret="whsec_test")
+    db.session.add(endpoint)
+    db.session.flush()
+    return endpoint
 
 
 def _change_request(org) -> OrgChangeRequest:
