@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from market import db
 from market.manifests import policies
@@ -15,7 +16,7 @@ from market.manifests.errors import (CarrierNotAllowed, DriverCodeRefused, Metho
                                      OrderNotFunded, PartLocked, ShippingLimitExceeded)
 from market.manifests.models import (Discrepancy, DriverCode, Manifest, ManifestLine,
                                      ManifestSignature, ProvincialReport)
-from market.errors import ValidationFailed
+from market.errors import InvalidState, ValidationFailed
 from market.notifications.models import EmailMessage
 from market.orders import lifecycle
 from market.oversight.models import Alert
@@ -181,7 +182,7 @@ def test_signing_a_locked_part_is_refused(generator, order, carrier):
 
 def test_cancel_only_before_shipping(generator, order, carrier):
     m = shipped(generator, order, carrier)
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(InvalidState) as exc:
         lifecycle.cancel_manifest(generator, m.id)
     assert exc.value.code == "invalid_transition" and m.status == "shipped"
 
@@ -310,7 +311,7 @@ def test_carrier_permit_expired_on_the_shipping_date_refuses_the_signature(gener
 
 def test_signatures_are_append_only(generator, order, carrier):
     m = shipped(generator, order, carrier)
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(DBAPIError) as exc:
         with transaction():
             db.session.execute(ManifestSignature.__table__.delete()
                                .where(ManifestSignature.manifest_id == m.id))
@@ -343,7 +344,7 @@ def test_a_dispute_waits_until_every_manifest_is_received(generator, operator, o
     shipped(generator, order, carrier, 500)
     m = received(generator, operator, order, carrier, 1_000, received_kg=900, comment="漏液")
     assert order.status == "in_transfer"
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(InvalidState) as exc:
         lifecycle.decide_discrepancy(generator, m.id, m.lines[0].id, "dispute", "不同意")
     assert exc.value.code == "not_received" and m.lines[0].discrepancy.status == "open"
 
