@@ -3,7 +3,9 @@
 Each run gets its own database, hazex_test_<pid>, created on the server of TEST_DATABASE_URL (used
 as is), DATABASE_URL, or the embedded PostgreSQL, and dropped at the end; so runs side by side
 never meet. Redis: the database REDIS_URL names (db 15 when it names none), flushed before each
-test, so runs side by side use different REDIS_URL databases; or a private redis-server.
+test, so runs side by side use different REDIS_URL databases; or a private redis-server. Under
+pytest-xdist each worker is its own process (its own hazex_test_<pid>) and takes the Redis
+database after the named one by its worker number (gw1: named + 1, modulo 16).
 """
 from __future__ import annotations
 
@@ -34,11 +36,18 @@ def _database_url() -> tuple[str, bool]:
     return u.render_as_string(hide_password=False), True
 
 
+def _xdist_worker_number() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")      # "gw0", "gw1", … under xdist
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+
+
 def _redis_url(private_dir) -> tuple[str, bool]:
     if os.environ.get("REDIS_URL"):
         base = os.environ["REDIS_URL"]
         db_part = base.rsplit("/", 1)[1] if base.count("/") > 2 else ""
-        return (base if db_part.isdigit() else base.rstrip("/") + "/15"), False
+        server, named = (base.rsplit("/", 1)[0], int(db_part)) if db_part.isdigit() \
+            else (base.rstrip("/"), 15)
+        return f"{server}/{(named + _xdist_worker_number()) % 16}", False
     return embedded.start_redis(private_dir).rsplit("/", 1)[0] + "/0", True
 
 
