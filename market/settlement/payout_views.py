@@ -1,0 +1,179 @@
+"""Payout pages: the payee's bank account on file, admins verifying accounts, finance's payout
+queue and batches (build, download the bank file, record a return)."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from market.errors import DomainError, NotFound, ValidationFailed
+from market.orders import settling
+from market.settlement import bank_accounts, batches, payout_queries
+from market.settlement.forms import BankAccountForm, BatchForm, RejectAccountForm, ReturnLineForm
+from market.web.forms import attach_error
+from market.web.i18n import money
+from market.web.security import require_platform_role
+
+bp = Blueprint("payouts", __name__)
+finance_staff = require_platform_role("finance", "admin")
+
+
+@bp.app_context_processor
+def payout_helpers():
+    # A callable: only the finance dashboard pays for the queue's queries.
+    return {"payout_queue": payout_queries.queue}
+
+
+def _account_page(form: BankAccountForm, status: int = 200):
+    return render_template("settlement/bank_account.html", form=form,
+                           account=bank_accounts.account_of(current_user.org_id)), status
+
+
+def _tenant() -> None:
+    if current_user.is_platform or current_user.is_regulator:
+        abort(404)
+
+
+@bp.get("/bank-account")
+@login_required
+def bank_account():
+    _tenant()
+    account = bank_accounts.account_of(current_user.org_id)
+    form = BankAccountForm()
+    if account is not None:
+        form.account_name.data = account.account_name
+        form.bank_name.data = account.bank_name
+    return _account_page(form)
+
+
+@bp.post("/bank-account")
+@login_required
+def set_bank_account():
+    _tenant()
+    form = BankAccountForm()
+    if not form.validate():
+        return _account_page(form, 422)
+    try:
+        bank_accounts.set_account(current_user, form.account_name.data, form.bank_name.data,
+                                  form.account_number.data)
+    except ValidationFailed as exc:
+        attach_error(form, exc)
+        return _account_page(form, 422)
+    except DomainError as exc:
+        form.form_errors.append(exc.message)
+        return _account_page(form, exc.status)
+    flash(_("Bank account saved; a platform administrator verifies it before payouts go to "
+            "it."), "success")
+    return redirect(url_for("payouts.bank_account"))
+
+
+@bp.get("/admin/bank-accounts")
+@login_required
+@require_platform_role("admin")
+def account_reviews():
+    pending = bank_accounts.awaiting_verification()
+    return render_template("admin/bank_accounts.html", accounts=pending,
+                           names=batches.org_names(a.org_id for a in pending),
+                           reject_form=RejectAccountForm())
+
+
+def _review(action, done: str):
+    try:
+        action()
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for("payouts.account_reviews"))
+
+
+@bp.post("/admin/bank-accounts/<int:account_id>/verify")
+@login_required
+@require_platform_role("admin")
+def verify_account(account_id):
+    return _review(lambda: bank_accounts.verify(current_user, account_id),
+                   _("Bank account verified."))
+
+
+@bp.post("/admin/bank-accounts/<int:account_id>/reject")
+@login_required
+@require_platform_role("admin")
+def reject_account(account_id):
+    form = RejectAccountForm()
+    if not form.validate():
+        flash(_("%(field)s is required.", field=_("Reason")), "error")
+        return redirect(url_for("payouts.account_reviews"))
+    return _review(lambda: bank_accounts.reject(current_user, account_id, form.reason.data),
+                   _("Bank account rejected; the organisation is told why."))
+
+
+def _batches_page(form: BatchForm, status: int = 200):
+    return render_template("settlement/payout_batches.html", form=form,
+                           queue=payout_queries.queue(), batches=batches.recent()), status
+
+
+@bp.get("/finance/payout-batches")
+@login_required
+@finance_staff
+def batch_list():
+    return _batches_page(BatchForm())
+
+
+@bp.post("/finance/payout-batches")
+@login_required
+@require_platform_role("finance")
+def build_batch():
+    form = BatchForm()
+    if not form.validate():
+        return _batches_page(form, 422)
+    try:
+        batch = settling.build_payout_batch(current_user, f"form:{current_user.id}:"
+                                                          f"{form.idem.data}")
+    except DomainError as exc:
+        form.form_errors.append(exc.message)
+        return _batches_page(form, exc.status)
+    flash(_("Payout batch %(batch)d sent: %(count)d payouts, %(amount)s.", batch=batch.id,
+            count=batch.line_count, amount=money(batch.total_fen)), "success")
+    return redirect(url_for("payouts.batch_detail", batch_id=batch.id))
+
+
+@bp.get("/finance/payout-batches/<int:batch_id>")
+@login_required
+@finance_staff
+def batch_detail(batch_id):
+    batch = batches.batch(batch_id)
+    payouts = batches.payouts_of(batch.lines)
+    return render_template("settlement/payout_batch.html", batch=batch, payouts=payouts,
+                           names=batches.org_names(ln.org_id for ln in batch.lines),
+                           status_of=payout_queries.line_status, return_form=ReturnLineForm())
+
+
+@bp.get("/finance/payout-batches/<int:batch_id>/file")
+@login_required
+@finance_staff
+def batch_file(batch_id):
+    batch = batches.batch(batch_id)
+    return Response(batch.file_csv.encode("utf-8"), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={batch.file_name}"})
+
+
+@bp.post("/finance/payout-lines/<int:line_id>/returned")
+@login_required
+@require_platform_role("finance")
+def return_line(line_id):
+    form = ReturnLineForm()
+    if not form.validate():
+        flash(_("%(field)s is required.", field=_("Why the bank returned it")), "error")
+        return redirect(url_for("payouts.batch_list"))
+    try:
+        line = batches.mark_returned(current_user, line_id, form.reason.data)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("payouts.batch_list"))
+    flash(_("Payout %(reference)s marked returned; the amount is owed to the organisation "
+            "again.", reference=line.reference), "success")
+    return redirect(url_for("payouts.batch_detail", batch_id=line.batch_id))
