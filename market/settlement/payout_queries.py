@@ -74,10 +74,11 @@ def queue(returned_limit: int = 50) -> Queue:
 
 
 def line_status(line: PayoutBatchLine, payout: Payout | None) -> str:
-    """A line's status as finance sees it: a Connect transfer is `queued` until the job ran and
-    `failed` if Stripe refused it for good."""
+    """A line's status as finance sees it: a Connect transfer is `queued` until the job ran,
+    `paid` once Stripe made it (the money is in the connected account) and `failed` if Stripe
+    refused it for good."""
     if line.gateway == "stripe" and payout is not None and line.status == "sent":
-        return {"pending": "queued", "failed": "failed"}.get(payout.status, "sent")
+        return {"pending": "queued", "failed": "failed", "executed": "paid"}[payout.status]
     return line.status
 
 
