@@ -1,5 +1,5 @@
-"""Payout pages: the payee's bank account on file, admins verifying accounts, finance's payout
-queue and batches (build, download the bank file, record a return)."""
+"""Payout pages: the payee's bank account on file, finance's payout queue and batches (build,
+download the bank file, record a return). Admins verify accounts in account_review_views."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
@@ -9,9 +9,10 @@ from flask_login import current_user, login_required
 from market.errors import DomainError, NotFound, ValidationFailed
 from market.orders import settling
 from market.settlement import bank_accounts, batches, payout_queries
-from market.settlement.forms import BankAccountForm, BatchForm, RejectAccountForm, ReturnLineForm
+from market.settlement.forms import BankAccountForm, BatchForm, ReturnLineForm
 from market.web.forms import attach_error
 from market.web.i18n import money
+from market.web.inputs import arg_int, form_int
 from market.web.security import require_platform_role
 
 bp = Blueprint("payouts", __name__)
@@ -67,48 +68,6 @@ def set_bank_account():
     return redirect(url_for("payouts.bank_account"))
 
 
-@bp.get("/admin/bank-accounts")
-@login_required
-@require_platform_role("admin")
-def account_reviews():
-    pending = bank_accounts.awaiting_verification()
-    return render_template("admin/bank_accounts.html", accounts=pending,
-                           names=batches.org_names(a.org_id for a in pending),
-                           reject_form=RejectAccountForm())
-
-
-def _review(action, done: str):
-    try:
-        action()
-    except NotFound:
-        raise
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(done, "success")
-    return redirect(url_for("payouts.account_reviews"))
-
-
-@bp.post("/admin/bank-accounts/<int:account_id>/verify")
-@login_required
-@require_platform_role("admin")
-def verify_account(account_id):
-    return _review(lambda: bank_accounts.verify(current_user, account_id),
-                   _("Bank account verified."))
-
-
-@bp.post("/admin/bank-accounts/<int:account_id>/reject")
-@login_required
-@require_platform_role("admin")
-def reject_account(account_id):
-    form = RejectAccountForm()
-    if not form.validate():
-        flash(_("%(field)s is required.", field=_("Reason")), "error")
-        return redirect(url_for("payouts.account_reviews"))
-    return _review(lambda: bank_accounts.reject(current_user, account_id, form.reason.data),
-                   _("Bank account rejected; the organisation is told why."))
-
-
 def _batches_page(form: BatchForm, status: int = 200):
     return render_template("settlement/payout_batches.html", form=form,
                            queue=payout_queries.queue(), batches=batches.recent()), status
@@ -136,39 +95,40 @@ def build_batch():
         return _batches_page(form, exc.status)
     flash(_("Payout batch %(batch)d sent: %(count)d payouts, %(amount)s.", batch=batch.id,
             count=batch.line_count, amount=money(batch.total_fen)), "success")
-    return redirect(url_for("payouts.batch_detail", batch_id=batch.id))
+    return redirect(url_for("payouts.batch_detail", id=batch.id))
 
 
-@bp.get("/finance/payout-batches/<int:batch_id>")
+# Batch and line ids travel in the query string or the form, as on the other finance pages.
+@bp.get("/finance/payout-batch")
 @login_required
 @finance_staff
-def batch_detail(batch_id):
-    batch = batches.batch(batch_id)
+def batch_detail():
+    batch = batches.batch(arg_int("id"))
     payouts = batches.payouts_of(batch.lines)
     return render_template("settlement/payout_batch.html", batch=batch, payouts=payouts,
                            names=batches.org_names(ln.org_id for ln in batch.lines),
                            status_of=payout_queries.line_status, return_form=ReturnLineForm())
 
 
-@bp.get("/finance/payout-batches/<int:batch_id>/file")
+@bp.get("/finance/payout-batch/file")
 @login_required
 @finance_staff
-def batch_file(batch_id):
-    batch = batches.batch(batch_id)
+def batch_file():
+    batch = batches.batch(arg_int("id"))
     return Response(batch.file_csv.encode("utf-8"), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={batch.file_name}"})
 
 
-@bp.post("/finance/payout-lines/<int:line_id>/returned")
+@bp.post("/finance/payout-batch/returned")
 @login_required
 @require_platform_role("finance")
-def return_line(line_id):
+def return_line():
     form = ReturnLineForm()
     if not form.validate():
         flash(_("%(field)s is required.", field=_("Why the bank returned it")), "error")
         return redirect(url_for("payouts.batch_list"))
     try:
-        line = batches.mark_returned(current_user, line_id, form.reason.data)
+        line = batches.mark_returned(current_user, form_int("line_id"), form.reason.data)
     except NotFound:
         raise
     except DomainError as exc:
@@ -176,4 +136,4 @@ def return_line(line_id):
         return redirect(url_for("payouts.batch_list"))
     flash(_("Payout %(reference)s marked returned; the amount is owed to the organisation "
             "again.", reference=line.reference), "success")
-    return redirect(url_for("payouts.batch_detail", batch_id=line.batch_id))
+    return redirect(url_for("payouts.batch_detail", id=line.batch_id))

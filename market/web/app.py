@@ -31,6 +31,7 @@ from market.prices.views import bp as prices_bp
 from market.reviews.views import bp as reviews_bp
 from market.oversight.views import bp as oversight_bp
 from market.sampling.views import bp as sampling_bp
+from market.settlement import account_review_views as _account_reviews  # noqa: F401  (admin bp)
 from market.settlement.payout_views import bp as payouts_bp
 from market.settlement.statement_views import bp as statements_bp
 from market.settlement.views import bp as settlement_bp

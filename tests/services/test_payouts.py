@@ -60,9 +60,10 @@ def test_an_org_admin_sets_the_account_shown_masked_and_an_admin_verifies_it(ope
     assert account.status == "unverified" and account.verified_at is None
 
 
-@pytest.mark.parametrize("number, words", [("6222 02OO 1234", "only digits"),
-                                           ("1234567", "7 digits"),
-                                           ("1" * 31, "31 digits"), ("", "required")])
+# in the default language (Chinese): what is wrong and how to fix it
+@pytest.mark.parametrize("number, words", [("6222 02OO 1234", "只能包含数字"),
+                                           ("1234567", "有 7 位数字"),
+                                           ("1" * 31, "有 31 位数字"), ("", "必填")])
 def test_a_bad_account_number_is_refused_naming_the_field(operator, number, words):
     with pytest.raises(ValidationFailed) as err:
         bank_accounts.set_account(operator, "某某环保", "中国银行", number)

@@ -21,6 +21,7 @@ from market.accounts.models import ApiToken, User, UserSession
 from market.accounts.tokens import issue_api_token
 from market.audit.models import AuditEvent
 from market.listings.validation import today
+from market.settlement.payout_models import BankAccount
 from market.webhooks.models import WebhookEndpoint
 from tests.collection_factories import collection_objects
 from tests.escrow_factories import dispute_on
@@ -75,7 +76,19 @@ def owned_objects(org) -> dict[str, int]:
             **contract_objects(org, order), **_dispute_objects(org, order),
             "change_id": _change_request(org).id, **manifest_objects(org, order),
             **_credential_objects(org), **collection_objects(org),
-            "endpoint_id": _webhook_endpoint(org).id, "fmt": "csv"}
+            "endpoint_id": _webhook_endpoint(org).id, "fmt": "csv",
+            "account_id": _bank_account(org).id}
+
+
+def _bank_account(org) -> BankAccount:
+    """The organisation's bank account on file, awaiting an admin's verification."""
+    account = db.session.scalar(select(BankAccount).where(BankAccount.org_id == org.id))
+    if account is None:
+        account = BankAccount(org_id=org.id, account_name=org.name, bank_name="中国银行",
+                              account_number="62170000000000001")
+        db.session.add(account)
+        db.session.flush()
+    return account
 
 
 def _webhook_endpoint(org) -> WebhookEndpoint:
