@@ -93,8 +93,8 @@ def build_batch():
     except DomainError as exc:
         form.form_errors.append(exc.message)
         return _batches_page(form, exc.status)
-    flash(_("Payout batch %(batch)d sent: %(count)d payouts, %(amount)s.", batch=batch.id,
-            count=batch.line_count, amount=money(batch.total_fen)), "success")
+    flash(_("Payout batch %(batch)d sent: %(amount)s in total; lines: %(count)d.",
+            batch=batch.id, count=batch.line_count, amount=money(batch.total_fen)), "success")
     return redirect(url_for("payouts.batch_detail", id=batch.id))
 
 
