@@ -22,9 +22,11 @@ from market.orders import settling
 from market.reconciliation import imports
 from market.reconciliation import jobs as recon
 from market.settlement import bank_accounts, batches, payout_queries
+from market.settlement import services as settlement
 from market.settlement.payables import payables
 from market.settlement.payout_models import BankAccount, PayoutBatch, PayoutBatchLine
 from tests.factories import OrganisationFactory, UserFactory
+from tests.settlement_factories import received_order
 from tests.payout_factories import owe, verified_account
 from tests.reconciliation_factories import Move, to_csv
 
@@ -151,6 +153,22 @@ def test_only_finance_builds_a_batch(payees, admin, operator):
         with pytest.raises(PermissionDenied):
             settling.build_payout_batch(who, "k")
     assert count(PayoutBatch) == 0 and ledger.balance(f"payable:{operator.org_id}") == 200_000
+
+
+def test_a_batch_that_pays_everyone_of_a_settled_order_closes_it(generator, operator, finance,
+                                                                 admin, app):
+    app.config["PAYOUT_MINIMUM_FEN"] = 1
+    order = received_order(generator.org, operator.org, transport_fen=40_000,
+                           weights=((2_000, 1_900),), finance=finance)
+    settlement.settle(order.id)
+    verified_account(operator, admin, "6222020000000001")
+    settling.build_payout_batch(finance, "k1")   # the generator's refund has no account yet
+    db.session.refresh(order)
+    assert order.status == "settled"
+    verified_account(generator, admin, "6222020000000002")
+    settling.build_payout_batch(finance, "k2")
+    db.session.refresh(order)
+    assert order.status == "closed" and ledger.trial_balance().total == 0
 
 
 # --- the statement says paid, or returned -------------------------------------------------------
