@@ -54,10 +54,10 @@ def minimum_fen() -> int:
 
 
 def on_the_way(org_id: int) -> int:
-    """Fen of the organisation's Connect transfers queued and not yet executed (still payable)."""
+    """Fen of the organisation's payouts queued and not yet executed (card refunds, Connect
+    transfers): still in the payable, but spoken for."""
     return int(db.session.scalar(select(func.coalesce(func.sum(Payout.amount_fen), 0)).where(
-        Payout.org_id == org_id, Payout.status == "pending",
-        Payout.method == "stripe_transfer")))
+        Payout.org_id == org_id, Payout.status == "pending")))
 
 
 def plan() -> tuple[list[tuple[int, str, int, BankAccount | None]], dict[int, str]]:
