@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from market import db
 from market.accounts.models import User
@@ -145,6 +145,11 @@ def flag_returned(org_id: int, detail: str) -> None:
     account.status, account.reason = "returned", detail[:MAX_REASON]
     account.verified_by_id = account.verified_at = None
     record("settlement.bank_account_flagged", account, changes={"reason": account.reason})
+
+
+def awaiting_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(BankAccount)
+                             .where(BankAccount.status == "unverified")) or 0
 
 
 def awaiting_verification(limit: int = 200) -> list[BankAccount]:

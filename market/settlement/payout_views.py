@@ -21,8 +21,9 @@ finance_staff = require_platform_role("finance", "admin")
 
 @bp.app_context_processor
 def payout_helpers():
-    # A callable: only the finance dashboard pays for the queue's queries.
-    return {"payout_queue": payout_queries.queue}
+    # Callables: only the finance and admin dashboards pay for their queries.
+    return {"payout_queue": payout_queries.queue,
+            "bank_accounts_pending": bank_accounts.awaiting_count}
 
 
 def _account_page(form: BankAccountForm, status: int = 200):

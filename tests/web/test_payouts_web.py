@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from flask import current_app
@@ -78,6 +79,9 @@ def test_the_payee_sets_its_account_and_an_admin_verifies_it(client, operator, a
 
     client.get("/logout")
     as_user(client, admin, lang)
+    dashboard = client.get("/dashboard", follow_redirects=True).get_data(True)
+    assert re.search(r'data-testid="pending-bank-accounts">\s*<span class="stat-value">1<',
+                     dashboard)
     review = client.get("/admin/bank-accounts")
     assert review.status_code == 200 and words[2] in text(review)
     account = bank_accounts.account_of(operator.org_id)
