@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, or_, select, text
 
 from market import db, ledger
 from market.accounts.models import Organisation, User
@@ -151,6 +151,14 @@ def build_batch(actor: User, key: object) -> PayoutBatch:
             "lines": batch.line_count, "total_fen": batch.total_fen,
             "minimum_fen": batch.minimum_fen})
         return batch
+
+
+def on_its_way():
+    """SQL condition on PayoutBatchLine joined to its Payout: sent and not yet arrived (a bank
+    line until its statement line, a Connect transfer until the job made it)."""
+    return and_(PayoutBatchLine.status == "sent",
+                or_(and_(PayoutBatchLine.gateway == "bank", Payout.status != "failed"),
+                    and_(PayoutBatchLine.gateway == "stripe", Payout.status == "pending")))
 
 
 def line_of(payout_id: int) -> PayoutBatchLine | None:

@@ -13,6 +13,7 @@ from market.accounts.models import Organisation
 from market.escrow import book
 from market.escrow.models import FundingRequest, Movement, Payout, PayoutAccount
 from market.orders.models import Order
+from market.settlement.batches import on_its_way
 from market.settlement.models import Settlement, SettlementLine
 from market.settlement.payout_models import BankAccount, PayoutBatch, PayoutBatchLine
 from market.web.i18n import date as format_date, money
@@ -96,8 +97,8 @@ def _in_batches(org_id: int) -> list[PendingReason]:
             select(PayoutBatchLine, PayoutBatch, Payout)
             .join(PayoutBatch, PayoutBatch.id == PayoutBatchLine.batch_id)
             .join(Payout, Payout.id == PayoutBatchLine.payout_id)
-            .where(PayoutBatchLine.org_id == org_id, PayoutBatchLine.status == "sent",
-                   Payout.status != "failed").order_by(PayoutBatchLine.id)):
+            .where(PayoutBatchLine.org_id == org_id, on_its_way())
+            .order_by(PayoutBatchLine.id)):
         out.append(PendingReason(
             "in_batch", _("%(amount)s is in payout batch %(batch)d, sent on %(day)s; it "
                           "reaches your account within a few banking days.",

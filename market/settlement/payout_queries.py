@@ -48,7 +48,7 @@ def _sent() -> tuple[int, int]:
     row = db.session.execute(
         select(func.coalesce(func.sum(PayoutBatchLine.amount_fen), 0), func.count())
         .join(Payout, Payout.id == PayoutBatchLine.payout_id)
-        .where(PayoutBatchLine.status == "sent", Payout.status != "failed")).one()
+        .where(batches.on_its_way())).one()
     return int(row[0]), int(row[1])
 
 

@@ -283,3 +283,6 @@ def test_a_connect_payee_is_paid_by_a_transfer_whose_status_the_batch_follows(
     assert (line["status"], line["transfer_id"]) == ("paid", "tr_000001")
     assert ledger.balance(f"payable:{operator.org_id}") == 0
     assert ledger.balance("clearing:stripe") == -120_000
+    # made: no longer on its way, to the payee or in finance's queue
+    assert reasons(operator.org_id) == {}
+    assert payout_queries.queue().in_batch_fen == 80_000   # the bank line, until its statement
