@@ -75,4 +75,5 @@ def _import_models() -> None:
     import market.prices.models  # noqa: F401
     import market.sampling.models  # noqa: F401
     import market.settlement.models  # noqa: F401
+    import market.settlement.payout_models  # noqa: F401
     import market.webhooks.models  # noqa: F401

@@ -64,6 +64,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Settlement (DESIGN.md §5): the share of the disposal line kept until the operator
         # uploads the disposal certificate, in basis points (default none).
         "SETTLEMENT_RETENTION_BPS": int(env.get("SETTLEMENT_RETENTION_BPS", "0")),
+        # Payout batches: an organisation is paid out once its payable reaches this (fen).
+        "PAYOUT_MINIMUM_FEN": int(env.get("PAYOUT_MINIMUM_FEN", "10000")),
         # Price index (DESIGN.md §7): categories priced by a government tariff (excluded from the
         # index, quotes must equal the tariff), the publication day of each month, the cost floor
         # per method group in fen/t ("D10:150000,D1:100000"; none by default) and the share of a

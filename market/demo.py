@@ -12,6 +12,8 @@ from market.accounts.models import Licence, LicenceItem, Organisation, Permit, U
 from market.accounts.passwords import hash_password
 from market.audit.services import record
 from market.collection import demo as collection_demo
+from market.db import utcnow
+from market.settlement.payout_models import BankAccount
 from market.uow import transaction
 
 DEMO_PASSWORD = "hazex-demo"
@@ -145,6 +147,7 @@ def seed(collection: bool = False) -> list[tuple[str, str, str]]:
                                     platform_role=role))
             logins.append((email, org.name, _role_label(key, org)))
         db.session.flush()
+        _bank_accounts(orgs)
         if not collection:
             return logins
         users = {k: db.session.scalar(select(User).where(User.email == f"{e}@demo.hazex.cn"))
@@ -152,6 +155,18 @@ def seed(collection: bool = False) -> list[tuple[str, str, str]]:
                               ("school", "school"), ("repair1", "gen2"), ("repair2", "repair2"))}
         collection_demo.seed(users)
     return logins
+
+
+def _bank_accounts(orgs: dict[str, Organisation]) -> None:
+    """Every demo enterprise keeps a verified bank account on file, so payouts can go to it."""
+    for i, (key, org) in enumerate(sorted(orgs.items())):
+        if org.kind != "enterprise" or db.session.scalar(
+                select(BankAccount.id).where(BankAccount.org_id == org.id)) is not None:
+            continue
+        db.session.add(BankAccount(org_id=org.id, account_name=org.name,
+                                   bank_name="中国工商银行深圳分行",
+                                   account_number=f"62220200{i:08d}", status="verified",
+                                   changed_at=utcnow(), verified_at=utcnow()))
 
 
 def _role_label(key: str, org: Organisation) -> str:

@@ -9,5 +9,6 @@ bp.record_once(auth.install)
 
 # Importing the view modules registers their routes on bp.
 from market.api import (catalog, collection, contracts, escrow, finance, imports,  # noqa: E402,F401
-                        limits, listings, manifests, openapi, orders, prices, reconciliation,
+                        limits, listings, manifests, openapi, orders, payouts, prices,
+                        reconciliation,
                         regulator, reviews, sampling, settlement, views, webhooks)

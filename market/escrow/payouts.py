@@ -4,7 +4,7 @@ A payout is queued in the use case's transaction and executed by a `money` job: 
 Dr payable / Cr clearing (refused if the payable cannot cover it), calls the gateway with the
 payout's own idempotency key, and commits both together. A retried job after a lost commit calls
 the PSP again with the same key, which replays instead of paying twice. Bank payouts leave in the
-payout batch file (settlement issue) and are not queued here.
+payout batch file (market.settlement.batches) and are not queued here.
 """
 from __future__ import annotations
 
@@ -68,9 +68,10 @@ def set_payout_account(org_id: int, gateway: str, external_id: str) -> PayoutAcc
         return account
 
 
-def queue_transfer(org_id: int, amount_fen: int, order: Order, key: str,
+def queue_transfer(org_id: int, amount_fen: int, order: Order | None, key: str,
                    gateway: str = "stripe") -> Payout:
-    """Queue a Connect transfer of a payee's payable money for an order (settlement calls it)."""
+    """Queue a Connect transfer of a payee's payable money for an order (settlement calls it),
+    or, without an order, for a payout batch line (market.settlement.batches)."""
     existing = db.session.scalar(select(Payout).where(Payout.key == key))
     if existing is not None:
         return existing
@@ -79,7 +80,7 @@ def queue_transfer(org_id: int, amount_fen: int, order: Order, key: str,
         raise ValidationFailed(_("This organisation has no payout account at %(gateway)s.",
                                  gateway=gateway), field="org_id")
     payout = Payout(key=key, org_id=org_id, gateway=gateway, method="stripe_transfer",
-                    amount_fen=amount_fen, order_id=order.id)
+                    amount_fen=amount_fen, order_id=order.id if order else None)
     db.session.add(payout)
     db.session.flush()
     enqueue_after_commit(execute_payout, payout.id)

@@ -18,7 +18,8 @@ from market.escrow.models import Payout
 from market.manifests import services as manifests
 from market.orders import services as orders
 from market.orders.models import Order
-from market.settlement import payouts, queries
+from market.settlement import batches, payouts, queries
+from market.settlement.payout_models import PayoutBatch
 from market.settlement import services as settlement
 from market.settlement.models import Settlement
 from market.uow import transaction
@@ -60,6 +61,20 @@ def record_bank_payout(actor: User, org_id, amount_fen, bank_ref) -> Payout:
         for order in candidates:
             close_if_paid_out(order.id)
         return payout
+
+
+def build_payout_batch(actor: User, key: object) -> PayoutBatch:
+    """Finance builds and sends a payout batch; orders whose money is all paid out close."""
+    batches.require_finance(actor)
+    with transaction():
+        # The orders first, in id order, then the payables (as record_bank_payout does).
+        lines, _skipped = batches.plan()
+        ids = sorted({oid for org_id, *_rest in lines for oid in queries.closable_orders(org_id)})
+        candidates = [book.lock_order(oid) for oid in ids]
+        batch = batches.build_batch(actor, key)
+        for order in candidates:
+            close_if_paid_out(order.id)
+        return batch
 
 
 def close_if_paid_out(order_id: int) -> bool:

@@ -9,21 +9,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
-from market import db, ledger
+from market import db
 from market.accounts.models import Organisation, User
 from market.audit.services import record
-from market.db import utcnow
-from market.escrow import book
 from market.escrow.models import Payout, Receipt
 from market.ledger.models import Account, Entry, Posting
-from market.notifications.services import notify_org
 from market.oversight.services import raise_alert
 from market.reconciliation.matching import EntryIn, LineIn, Outcome
 from market.reconciliation.models import Match, ReconException, StatementLine
-from market.web.i18n import money
+from market.settlement import batches
 
 
 def _entry_in(entry_id: int, posted: date, amount: int, key: str, receipts: dict, payouts: dict,
@@ -103,23 +99,17 @@ def open_exception(gateway: str, kind: str, subject: str, day: date, amount_fen:
     return exc
 
 
-def _return_payout(gateway: str, line: StatementLine, entry_id: int, actor: User | None) -> None:
-    """The bank sent a payout back: Dr clearing / Cr payable, the payee told to fix its account."""
+def _payout_id(entry_id: int) -> int | None:
     key = db.session.get(Entry, entry_id).idempotency_key
-    payout = db.session.get(Payout, int(key.split(":", 1)[1]), with_for_update=True)
-    posted = ledger.post([(f"clearing:{gateway}", payout.amount_fen),
-                          (book.payable_account(payout.org_id), -payout.amount_fen)],
-                         f"payout-return:{payout.id}",
-                         f"payout {payout.id} returned by the bank, line {line.bank_txn_id}")
-    payout.status = "failed"
-    payout.error = "returned by the bank"
-    tie(gateway, line.id, posted.id, "payout_return", actor, kind="payout_return")
-    record("reconciliation.payout_returned", payout, actor=actor, changes={
-        "amount_fen": payout.amount_fen, "entry_id": posted.id, "line": line.bank_txn_id})
-    notify_org(payout.org_id, "reconciliation.payout_returned",
-               _("Your bank returned a payout of %(amount)s. Check the bank account on file; it "
-                 "is paid again once corrected.", amount=money(payout.amount_fen)),
-               link="/payables")
+    return int(key.split(":", 1)[1]) if key.startswith("payout:") else None
+
+
+def _return_payout(gateway: str, line: StatementLine, entry_id: int, actor: User | None) -> None:
+    """The bank sent a payout back: Dr clearing / Cr payable, the payee told to fix its account
+    (market.settlement.batches); the return line is tied to that reversing entry."""
+    posted = batches.return_payout(_payout_id(entry_id),
+                                   f"statement line {line.bank_txn_id}", actor)
+    tie(gateway, line.id, posted, "payout_return", actor, kind="payout_return")
 
 
 def apply(gateway: str, outcomes: list[Outcome], actor: User | None) -> list[Outcome]:
@@ -129,6 +119,9 @@ def apply(gateway: str, outcomes: list[Outcome], actor: User | None) -> list[Out
         line = db.session.get(StatementLine, o.line_id) if o.line_id else None
         if o.kind == "matched":
             tie(gateway, o.line_id, o.entry_id, o.rule, actor)
+            payout_id = _payout_id(o.entry_id)
+            if payout_id is not None:
+                batches.mark_paid(payout_id)  # a payout batch line the statement shows paid
         elif o.kind == "payout_return":
             _return_payout(gateway, line, o.entry_id, actor)
         elif o.kind == "confirm_receipt":

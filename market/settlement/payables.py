@@ -13,8 +13,10 @@ from market.accounts.models import Organisation
 from market.escrow import book
 from market.escrow.models import FundingRequest, Movement, Payout, PayoutAccount
 from market.orders.models import Order
+from market.settlement.batches import on_its_way
 from market.settlement.models import Settlement, SettlementLine
-from market.web.i18n import money
+from market.settlement.payout_models import BankAccount, PayoutBatch, PayoutBatchLine
+from market.web.i18n import date as format_date, money
 
 HISTORY = 200
 WAITING = ("funded", "in_transfer", "received")
@@ -81,11 +83,67 @@ def payables(org_id: int) -> Payables:
 
 
 def _last_bank_payout_returned(org_id: int) -> bool:
-    """Reconciliation marks a payout the bank sent back as failed (market.reconciliation)."""
+    """The bank sent the organisation's last bank payout back (market.settlement.batches)."""
     last = db.session.scalar(select(Payout).where(Payout.org_id == org_id,
                                                   Payout.gateway == "bank")
                              .order_by(Payout.id.desc()).limit(1))
     return last is not None and last.status == "failed"
+
+
+def _in_batches(org_id: int) -> list[PendingReason]:
+    """Payouts sent in a batch that the bank (or Stripe) has not yet shown as paid."""
+    out = []
+    for line, batch, payout in db.session.execute(
+            select(PayoutBatchLine, PayoutBatch, Payout)
+            .join(PayoutBatch, PayoutBatch.id == PayoutBatchLine.batch_id)
+            .join(Payout, Payout.id == PayoutBatchLine.payout_id)
+            .where(PayoutBatchLine.org_id == org_id, on_its_way())
+            .order_by(PayoutBatchLine.id)):
+        out.append(PendingReason(
+            "in_batch", _("%(amount)s is in payout batch %(batch)d, sent on %(day)s; it "
+                          "reaches your account within a few banking days.",
+                          amount=money(line.amount_fen), batch=batch.id,
+                          day=format_date(batch.sent_at)), line.amount_fen))
+    return out
+
+
+def _waiting(org_id: int, rest: int, gateway: str) -> PendingReason:
+    """Why money in the payable has not left yet, and what the payee can do about it."""
+    stripe = db.session.scalar(select(PayoutAccount.id).where(
+        PayoutAccount.org_id == org_id, PayoutAccount.gateway == "stripe")) is not None
+    account = db.session.scalar(select(BankAccount).where(BankAccount.org_id == org_id))
+    verified = stripe or (account is not None and account.status == "verified")
+    minimum = int(current_app.config["PAYOUT_MINIMUM_FEN"])
+    if not verified and (_last_bank_payout_returned(org_id)
+                         or (account is not None and account.status == "returned")):
+        return PendingReason("payout_returned", _(
+            "Your bank returned our last payout; %(amount)s waits until the bank account on "
+            "file is corrected and verified.", amount=money(rest)), rest)
+    if not verified and gateway == "stripe" and account is None:
+        return PendingReason("no_payout_account", _(
+            "%(amount)s waits for a payout account: add your organisation's account to be "
+            "paid.", amount=money(rest)), rest)
+    if account is None and not stripe:
+        return PendingReason("no_verified_account", _(
+            "%(amount)s waits for a bank account: your organisation's administrator adds it "
+            "under Bank account, and a platform administrator verifies it.",
+            amount=money(rest)), rest)
+    if not verified and account.status == "rejected":
+        return PendingReason("no_verified_account", _(
+            "%(amount)s waits for a verified bank account: the one on file was not accepted "
+            "(%(reason)s); correct it under Bank account.", amount=money(rest),
+            reason=account.reason or ""), rest)
+    if not verified:
+        return PendingReason("no_verified_account", _(
+            "%(amount)s waits until a platform administrator verifies your bank account "
+            "%(number)s.", amount=money(rest), number=account.masked), rest)
+    if rest < minimum:
+        return PendingReason("below_minimum", _(
+            "%(amount)s is below the payout minimum of %(minimum)s; it is paid out once the "
+            "amount owed reaches it.", amount=money(rest), minimum=money(minimum)), rest)
+    return PendingReason("awaiting_payout_batch", _(
+        "%(amount)s awaits the next payout batch to your bank account.", amount=money(rest)),
+        rest)
 
 
 def _orders(ids) -> dict[int, Order]:
@@ -95,31 +153,20 @@ def _orders(ids) -> dict[int, Order]:
 
 
 def _reasons(org_id: int, balance: int) -> list[PendingReason]:
-    reasons: list[PendingReason] = []
+    reasons: list[PendingReason] = _in_batches(org_id)
     if balance > 0:
         gateway = current_app.config["PAYMENT_GATEWAY"]
-        pending_cards = sum(p.amount_fen for p in db.session.scalars(select(Payout).where(
-            Payout.org_id == org_id, Payout.status == "pending")))
-        if pending_cards:
+        pending = {method: sum(p.amount_fen for p in db.session.scalars(select(Payout).where(
+            Payout.org_id == org_id, Payout.status == "pending", Payout.method == method)))
+            for method in ("stripe_refund", "stripe_transfer")}
+        if pending["stripe_refund"]:
             reasons.append(PendingReason(
                 "payout_pending", _("%(amount)s is on its way back to the card it came from.",
-                                    amount=money(pending_cards)), pending_cards))
-        rest = balance - pending_cards
-        if rest > 0 and gateway == "stripe" and db.session.scalar(select(PayoutAccount).where(
-                PayoutAccount.org_id == org_id, PayoutAccount.gateway == gateway)) is None:
-            reasons.append(PendingReason(
-                "no_payout_account", _("%(amount)s waits for a payout account: add your "
-                                       "organisation's account to be paid.", amount=money(rest)),
-                rest))
-        elif rest > 0 and _last_bank_payout_returned(org_id):
-            reasons.append(PendingReason(
-                "payout_returned", _("Your bank returned our last payout; %(amount)s waits "
-                                     "until the bank account on file is corrected.",
-                                     amount=money(rest)), rest))
-        elif rest > 0:
-            reasons.append(PendingReason(
-                "awaiting_payout_batch", _("%(amount)s awaits the next payout batch to your "
-                                           "bank account.", amount=money(rest)), rest))
+                                    amount=money(pending["stripe_refund"])),
+                pending["stripe_refund"]))
+        rest = balance - sum(pending.values())
+        if rest > 0:
+            reasons.append(_waiting(org_id, rest, gateway))
     for row, order, retained in db.session.execute(
             select(Settlement, Order, SettlementLine.retained_fen)
             .join(Order, Order.id == Settlement.order_id)

@@ -1,10 +1,10 @@
 """Paying out what the platform owes (payable:{org}) by bank, and closing orders once paid out.
 
-Bank payout batches and their reconciliation belong to the finance issue; this is the minimal
-honest path they build on: finance records a bank transfer it executed for an organisation's
-payable (Dr payable / Cr clearing:bank, through the escrow Payout record and the audit log), and
-market.orders.settling then closes every settled order of that organisation whose money has now
-all left the platform.
+Payouts normally leave in payout batches (market.settlement.batches). This is the path for a
+single transfer finance executed by hand: finance records it against an organisation's payable
+(Dr payable / Cr clearing:bank, through the escrow Payout record and the audit log; the bank
+reference is what the statement quotes), and market.orders.settling then closes every settled
+order of that organisation whose money has now all left the platform.
 """
 from __future__ import annotations
 

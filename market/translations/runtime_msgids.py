@@ -112,3 +112,14 @@ _("no_show")
 _("awaiting_payment")
 _("booked")
 _("topup_due")
+
+# Payouts (market/settlement/payout_models.py, payout_queries.py): bank account and batch line
+# statuses, payout queue states and gateways, shown through |label.
+_("unverified")
+_("returned")
+_("due")
+_("below_minimum")
+_("no_verified_account")
+_("on_the_way")
+_("bank")
+_("stripe")

@@ -31,6 +31,8 @@ from market.prices.views import bp as prices_bp
 from market.reviews.views import bp as reviews_bp
 from market.oversight.views import bp as oversight_bp
 from market.sampling.views import bp as sampling_bp
+from market.settlement import account_review_views as _account_reviews  # noqa: F401  (admin bp)
+from market.settlement.payout_views import bp as payouts_bp
 from market.settlement.statement_views import bp as statements_bp
 from market.settlement.views import bp as settlement_bp
 from market.web import headers, i18n, inputs, security
@@ -70,7 +72,7 @@ def register_blueprints(app: Flask) -> None:
     """Every blueprint of the application, in one list."""
     for bp in (pages_bp, accounts_bp, admin_bp, notifications_bp, health_bp, listings_bp, quotes_bp,
                shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp,
-               manifests_bp, settlement_bp, reviews_bp, statements_bp, prices_bp,
+               manifests_bp, settlement_bp, payouts_bp, reviews_bp, statements_bp, prices_bp,
                reconciliation_bp, oversight_bp, webhooks_bp, api_docs_bp, imports_bp,
                collection_bp):
         app.register_blueprint(bp)

@@ -76,7 +76,8 @@ def test_payables_with_reasons_and_a_bank_payout_closes_the_order(
     assert body["balance_fen"] == 256_500 - 2_565
     assert [i["kind"] for i in body["items"]] == ["release"]
     codes = {r["code"]: r["amount_fen"] for r in body["pending_reasons"]}
-    assert codes == {"awaiting_payout_batch": 253_935, "retention_until_certificate": 28_500}
+    # no bank account on file yet: the payee is told to add one
+    assert codes == {"no_verified_account": 253_935, "retention_until_certificate": 28_500}
     gen = client.get("/api/v1/payables", headers=bearer(generator)).get_json()
     assert gen["balance_fen"] == 15_000 and gen["items"][0]["kind"] == "refund"
     assert client.get("/api/v1/payables", headers=bearer(regulator)).status_code in (403, 404)

@@ -1,9 +1,12 @@
 """The reconciliation desk in a real browser, in both languages: finance uploads a statement,
 matches it (a receipt funds its order, a bank fee becomes an exception), resolves the fee by an
-adjustment, and closes the day."""
+adjustment, closes the day, then builds a payout batch and downloads its bank file."""
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,14 +17,18 @@ from market.listings.validation import today
 from market.orders import lifecycle
 from market.orders.models import Order
 from market.reconciliation.models import Day
+from tests.e2e.conftest import confirm
 from tests.e2e.test_sampling_contract import log_in, user
 from tests.escrow_factories import make_order
+from tests.payout_factories import owe
 from tests.reconciliation_factories import Move, to_csv
 
 pytestmark = [pytest.mark.committed, pytest.mark.e2e]
 
 WORDS = {"en": ("Exceptions", "Matching done.", "Exception resolved.", "Day closed."),
          "zh-CN": ("异常", "匹配完成。", "异常已处理。", "日结完成。")}
+BATCH_WORDS = {"en": ("Payout queue", "¥1,234.00 in total; lines: 1."),
+               "zh-CN": ("付款队列", "已发出：共 ¥1,234.00，1 笔。")}
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
@@ -65,4 +72,23 @@ def test_the_desk_from_upload_to_close_of_day(csrf_app, page_for, tmp_path, lang
     row = db.session.scalar(select(Day).where(Day.day == day))
     assert row is not None and row.status in ("balanced", "different")
     assert page.locator("[data-testid=recon-day]").count() >= 1
+
+    # Payouts: the demo operator is owed money and has a verified account; finance builds the
+    # batch (confirming), and downloads the bank file.
+    owe(user("op1").org_id, 123_400)
+    queue_word, sent_word = BATCH_WORDS[lang]
+    page.get_by_test_id("nav-payout-batches").click()
+    assert queue_word in page.get_by_test_id("payout-queue").inner_text()
+    assert page.locator(f"[data-testid=queue-row][data-org-id='{user('op1').org_id}']"
+                        ).get_attribute("data-state") == "due"
+    page.get_by_test_id("build-batch").click()
+    confirm(page)
+    assert sent_word in page.content()
+    line = page.get_by_test_id("batch-line").first
+    assert line.get_attribute("data-status") == "sent"
+    with page.expect_download() as download:
+        page.get_by_test_id("batch-file").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    assert [(r["line_reference"], r["amount"]) for r in rows] == [
+        (line.get_attribute("data-reference"), "1234.00")]
     page.context.close()

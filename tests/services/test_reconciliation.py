@@ -1,4 +1,5 @@
-"""A month of bank statements in CSV, MT940 and camt.053 versions of the same movements, imported
+"""A month of bank statements in CSV, MT940 and camt.053 versions of the same movements (receipts,
+a payout batch of two lines, one paid and one returned by the bank), imported
 and matched: exactly the expected exceptions, resolutions that balance, clearing:bank equal to the
 statement's closing balance; files refused whole; re-running changes nothing."""
 from __future__ import annotations
@@ -22,9 +23,11 @@ from market.reconciliation import jobs as recon
 from market.reconciliation.errors import AlreadyImported, AlreadyResolved, DaySignedOff, FileRefused
 from market.reconciliation.models import Match, ReconException, StatementImport, StatementLine
 from market.settlement.payables import payables
-from market.settlement.payouts import record_bank_payout
+from market.orders import settling
+from market.settlement import bank_accounts
 from market.uow import transaction
 from tests.escrow_factories import make_order
+from tests.payout_factories import owe, verified_account
 from tests.reconciliation_factories import FORMATS, Move
 
 DAY = today() - timedelta(days=20)
@@ -35,7 +38,7 @@ def count(model) -> int:
 
 
 @pytest.fixture
-def month(generator, operator, carrier, finance):
+def month(generator, operator, carrier, lab, admin, finance):
     orders = [make_order(generator.org, operator.org, price=150_000, kg=2_000,
                          transport_fen=40_000) for _ in range(4)]
     with transaction():  # placed before the month whose statement pays them
@@ -45,21 +48,26 @@ def month(generator, operator, carrier, finance):
         lifecycle.request_funding(generator, o.id)
     refs = [make_reference(o.number) for o in orders]
     bad = refs[2][:-2] + ("00" if refs[2][-2:] != "00" else "01")
-    with transaction():  # an earlier settlement left the operator 150 000 fen to pay out
-        ledger.post([("revenue:fees", 150_000), (f"payable:{operator.org.id}", -150_000)],
-                    "test:payable", "payable from an earlier settlement")
-    record_bank_payout(finance, operator.org.id, 100_000, "PB-2026-0001")
-    record_bank_payout(finance, operator.org.id, 50_000, "PB-2026-0002")
+    # earlier settlements left the operator 100 000 and the lab 50 000 fen to pay out, to
+    # verified accounts: one payout batch of two lines, whose bank file the bank executes
+    owe(operator.org.id, 100_000)
+    owe(lab.org.id, 50_000)
+    verified_account(operator, admin, "6222020000000009")
+    verified_account(lab, admin, "6222020000000017")
+    batch = settling.build_payout_batch(finance, "month")
+    ref = {ln.org_id: ln.reference for ln in batch.lines}
+    paid, returned = ref[operator.org.id], ref[lab.org.id]
     d = lambda n: DAY + timedelta(days=n)  # noqa: E731
     moves = [Move(d(0), 340_000, refs[0], generator.org.name, "6222001", "T01"),
              Move(d(1), 400_000, refs[1], generator.org.name, "6222001", "T02"),   # overpaid
              Move(d(2), 340_000, bad, generator.org.name, "6222001", "T03"),       # mistyped
              Move(d(3), 340_000, refs[3], carrier.org.name, "6222555", "T04"),     # carrier pays
              Move(d(4), -1_250, "", "ICBC", "", "T05"),                            # bank fee
-             Move(d(5), -100_000, "PB-2026-0001", operator.org.name, "6222009", "T06"),
-             Move(d(5), -50_000, "PB-2026-0002", operator.org.name, "6222009", "T07"),
-             Move(d(8), 50_000, "PB-2026-0002", operator.org.name, "6222009", "T08")]  # returned
-    return dict(orders=orders, refs=refs, moves=moves, closing=sum(m.amount_fen for m in moves))
+             Move(d(5), -100_000, paid, operator.org.name, "6222020000000009", "T06"),
+             Move(d(5), -50_000, returned, lab.org.name, "6222020000000017", "T07"),
+             Move(d(8), 50_000, returned, lab.org.name, "6222020000000017", "T08")]  # returned
+    return dict(orders=orders, refs=refs, moves=moves, closing=sum(m.amount_fen for m in moves),
+                batch=batch)
 
 
 def kinds():
@@ -68,7 +76,7 @@ def kinds():
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
-def test_a_month_imports_matches_and_closes(fmt, month, finance, operator, carrier):
+def test_a_month_imports_matches_and_closes(fmt, month, finance, operator, carrier, lab):
     data = FORMATS[fmt](month["moves"])
     imp = imports.import_statement(finance, filename=f"nov.{fmt}", data=data)
     assert imp.line_count == 8 and imp.closing_fen == month["closing"]
@@ -85,11 +93,17 @@ def test_a_month_imports_matches_and_closes(fmt, month, finance, operator, carri
     for o in (month["orders"][0], month["orders"][1], month["orders"][3]):
         db.session.refresh(o)
         assert o.status == "funded"
-    # the returned payout: payable back, payout failed, payee told
-    assert ledger.balance(f"payable:{operator.org.id}") == 50_000
-    assert db.session.scalar(select(Payout.status).where(Payout.external_id == "PB-2026-0002")) \
-        == "failed"
-    assert "payout_returned" in {r.code for r in payables(operator.org.id).pending_reasons}
+    # the batch: the operator's line paid; the lab's returned, its payable back, payout
+    # failed, its account flagged and the lab told
+    lines = {ln.org_id: ln for ln in month["batch"].lines}
+    for ln in lines.values():
+        db.session.refresh(ln)
+    assert (lines[operator.org.id].status, lines[lab.org.id].status) == ("paid", "returned")
+    assert ledger.balance(f"payable:{operator.org.id}") == 0
+    assert ledger.balance(f"payable:{lab.org.id}") == 50_000
+    assert db.session.get(Payout, lines[lab.org.id].payout_id).status == "failed"
+    assert bank_accounts.account_of(lab.org.id).status == "returned"
+    assert "payout_returned" in {r.code for r in payables(lab.org.id).pending_reasons}
     # the carrier paid toward a disposal order: direct payment alert
     alert = db.session.scalar(select(Alert).where(Alert.rule_id == "direct_payment"))
     assert alert is not None and alert.carrier_org_id == carrier.org.id
@@ -191,12 +205,12 @@ def test_camt054_notifications_import_without_balances(finance, month):
     assert imp.skipped and "CN0000OTHER" in imp.skipped[0]
 
 
-def test_reports_after_a_month(month, finance, operator):
+def test_reports_after_a_month(month, finance, lab):
     imports.import_statement(finance, filename="m.csv", data=FORMATS["csv"](month["moves"]))
     recon.run_matching(finance)
     close.close_day(finance, "bank", month["moves"][-1].day)
     _h, rows = reports.payables()
-    assert [operator.org.id, operator.org.name, 50_000] in rows
+    assert [lab.org.id, lab.org.name, 50_000] in rows  # its returned payout
     _h, rows = reports.escrow_by_age()
     assert {r[0] for r in rows} == {month["orders"][i].number for i in (0, 1, 3)}
     assert all(r[3] == "0–30" for r in rows)

@@ -21,6 +21,8 @@ from market.accounts.models import ApiToken, User, UserSession
 from market.accounts.tokens import issue_api_token
 from market.audit.models import AuditEvent
 from market.listings.validation import today
+from market.db import utcnow
+from market.settlement.payout_models import BankAccount, PayoutBatch, PayoutBatchLine
 from market.webhooks.models import WebhookEndpoint
 from tests.collection_factories import collection_objects
 from tests.escrow_factories import dispute_on
@@ -75,7 +77,36 @@ def owned_objects(org) -> dict[str, int]:
             **contract_objects(org, order), **_dispute_objects(org, order),
             "change_id": _change_request(org).id, **manifest_objects(org, order),
             **_credential_objects(org), **collection_objects(org),
-            "endpoint_id": _webhook_endpoint(org).id, "fmt": "csv"}
+            "endpoint_id": _webhook_endpoint(org).id, "fmt": "csv",
+            "account_id": _bank_account(org).id, **_payout_batch(org)}
+
+
+def _payout_batch(org) -> dict[str, int]:
+    """batch_id, line_id: a payout batch (finance's, API routes) with a line paying the org."""
+    line = db.session.scalar(select(PayoutBatchLine).where(
+        PayoutBatchLine.reference == f"PBAUTH-{org.id}"))
+    if line is not None:
+        return {"batch_id": line.batch_id, "line_id": line.id}
+    batch = PayoutBatch(key=f"authorisation:{org.id}", minimum_fen=0, total_fen=100,
+                        line_count=1, file_name="b.csv", file_csv="", sent_at=utcnow())
+    db.session.add(batch)
+    db.session.flush()
+    line = PayoutBatchLine(batch_id=batch.id, org_id=org.id, gateway="bank", amount_fen=100,
+                           reference=f"PBAUTH-{org.id}")
+    db.session.add(line)
+    db.session.flush()
+    return {"batch_id": batch.id, "line_id": line.id}
+
+
+def _bank_account(org) -> BankAccount:
+    """The organisation's bank account on file, awaiting an admin's verification."""
+    account = db.session.scalar(select(BankAccount).where(BankAccount.org_id == org.id))
+    if account is None:
+        account = BankAccount(org_id=org.id, account_name=org.name, bank_name="中国银行",
+                              account_number="62170000000000001")
+        db.session.add(account)
+        db.session.flush()
+    return account
 
 
 def _webhook_endpoint(org) -> WebhookEndpoint:

@@ -37,7 +37,7 @@ def test_order_page_shows_the_settlement_and_the_certificate_form(app, client, g
                        content_type="multipart/form-data")
     assert resp.status_code == 302 and ledger.balance(f"escrow:{order.number}") == 0
     page = client.get("/payables").get_data(as_text=True)
-    assert 'data-code="awaiting_payout_batch"' in page and 'data-kind="release"' in page
+    assert 'data-code="no_verified_account"' in page and 'data-kind="release"' in page
 
 
 def test_finance_records_a_payout_and_the_order_closes(client, generator, operator, finance):
