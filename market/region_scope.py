@@ -71,3 +71,11 @@ def request_covered(prefix: str | None, request_id: int) -> bool:
 
 def sampling_covered(prefix: str | None, sampling_id: int) -> bool:
     return prefix is not None and holds(SamplingOrder, sampling_id, sampling_in_region(prefix))
+
+
+def province_of(prefix: str | None) -> str | None:
+    """The province (two digits) whose published price cells a regulator of `prefix` sees; None
+    for platform staff (no prefix: the national roll-up) or a prefix shorter than a province."""
+    if prefix is None or len(prefix) < 2 or not prefix[:2].isdigit():
+        return None
+    return prefix[:2]
