@@ -3,18 +3,20 @@ counts them as one contributor — a cell published while they stood alone is su
 they are grouped (DESIGN.md §7, pricing/disclosure.py)."""
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from market import db
+from market import db, demo_history
 from market.accounts.groups import set_corporate_group
 from market.accounts.models import CorporateGroup, Organisation
 from market.audit.models import AuditEvent
 from market.errors import PermissionDenied, ValidationFailed
 from market.prices import queries
 from market.prices.services import publish
+from market.uow import transaction
 from tests.factories import PlatformOrgFactory, UserFactory
 from tests.price_factories import Market
 
@@ -79,3 +81,12 @@ def test_refusals_change_nothing(platform_admin):
     assert db.session.get(Organisation, org.id).corporate_group_id is None
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "organisation.corporate_group")) == 0
+
+
+def test_the_demo_history_has_two_operators_under_one_group():
+    with transaction():
+        operators, _generators, _offers = demo_history._orgs(
+            random.Random(1), demo_history._ranges(), demo_history._regions(),
+            (date(2025, 1, 1), date(2027, 12, 31)))
+    grouped = [o for o in operators if o.corporate_group is not None]
+    assert len(grouped) == 2 and {o.corporate_group.name for o in grouped} == {demo_history.GROUP_NAME}
