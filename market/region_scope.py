@@ -74,8 +74,7 @@ def sampling_covered(prefix: str | None, sampling_id: int) -> bool:
 
 
 def province_of(prefix: str | None) -> str | None:
-    """The province (two digits) whose published price cells a regulator of `prefix` sees; None
-    for platform staff (no prefix: the national roll-up) or a prefix shorter than a province."""
-    if prefix is None or len(prefix) < 2 or not prefix[:2].isdigit():
-        return None
-    return prefix[:2]
+    """The province (the first two digits of the prefix) whose published price cells a regulator
+    of `prefix` sees; None for platform staff (no prefix: the national roll-up). A prefix shorter
+    than a province names no province's cells."""
+    return prefix[:2] if prefix else None
