@@ -60,6 +60,9 @@ def test_regulator_charts_render_in_both_languages(page_for, locale, title):
         page.screenshot(path=str(DOCS / f"regulator-{name}-{locale.split('-')[0]}.png"),
                         full_page=True)
     assert page.locator("h1").first.inner_text() != ""
+    page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/regulator")
     assert title in page.content()
+    page.wait_for_selector("[data-testid=index-chart][data-rendered='1'] svg")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
     assert errors == []
