@@ -26,7 +26,7 @@ from sqlalchemy import func, insert, select, text
 from stdnum.cn import uscc
 
 from market import db
-from market.accounts.models import Licence, LicenceItem, Organisation
+from market.accounts.models import CorporateGroup, Licence, LicenceItem, Organisation
 from market.catalog.models import Region
 from market.ledger.codes import parse_code, payload_hash
 from market.listings.models import StorefrontOffer
@@ -47,6 +47,8 @@ OPERATORS = 9
 LARGE, SMALL = 24, 72
 HW01_TARIFF_FEN = 280_000          # ¥2,800/t, a fictional Guangdong medical-waste tariff
 THIN_CELL = ("HW35", "D9")          # traded by two operators only: suppressed
+# Two history operators under one owner: the index counts them as one contributor.
+GROUP_NAME, GROUP_MEMBERS = "粤环控股集团（演示）", (3, 4)
 FEE_BPS = 100
 SH = timezone(timedelta(hours=8))
 
@@ -88,6 +90,10 @@ def _orgs(rng: random.Random, rows: list[dict], regions: list[str], valid: tuple
                                                    approved_kg_per_year=80_000_000)
                                        for c, m in sorted(methods.items())])]
         operators.append(org)
+    group = db.session.scalar(select(CorporateGroup).where(CorporateGroup.name == GROUP_NAME)) \
+        or CorporateGroup(name=GROUP_NAME)
+    for i in GROUP_MEMBERS:
+        operators[i].corporate_group = group
     for i in range(LARGE + SMALL):
         region = rng.choice(regions)
         small = i >= LARGE

@@ -71,3 +71,10 @@ def request_covered(prefix: str | None, request_id: int) -> bool:
 
 def sampling_covered(prefix: str | None, sampling_id: int) -> bool:
     return prefix is not None and holds(SamplingOrder, sampling_id, sampling_in_region(prefix))
+
+
+def province_of(prefix: str | None) -> str | None:
+    """The province (the first two digits of the prefix) whose published price cells a regulator
+    of `prefix` sees; None for platform staff (no prefix: the national roll-up). A prefix shorter
+    than a province names no province's cells."""
+    return prefix[:2] if prefix else None

@@ -48,7 +48,8 @@ class Market:
             order.lines.append(line)
             db.session.add(order)
             db.session.flush()
-            m = Manifest(number=f"2026{gen.region_code[:4]}{next(_serial):06d}", order_id=order.id,
+            # Manifest serials from 900000: clear of the real numbering, which counts from 1.
+            m = Manifest(number=f"2026{gen.region_code[:4]}{900_000 + next(_serial):06d}", order_id=order.id,
                          status="received", verify_token="t" * 32, generator_org_id=gen.id,
                          planned_pickup_at=received, carrier_org_id=org.id,
                          carrier_permit_number="粤交运危001", vehicle_plate="粤B12345",

@@ -135,6 +135,10 @@ class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
 
 
+class CorporateGroupForm(Form):
+    corporate_group = StringField(_l("Corporate group"), validators=[Length(max=200)])
+
+
 class EmptyForm(Form):
     """CSRF token only, for buttons that post."""
 

@@ -22,6 +22,17 @@ IDENTITY_FIELDS = ("name", "credit_code", "types", "region_code")
 CHANGE_STATUSES = ("pending", "approved", "rejected", "withdrawn")
 
 
+class CorporateGroup(Timestamped, Base):
+    """Organisations under one owner: the price index counts a group's operators as one
+    contributor (pricing/disclosure.py). Set by a platform admin."""
+    __tablename__ = "corporate_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+    __table_args__ = (CheckConstraint("btrim(name) <> ''", name="name_not_blank"),)
+
+
 class Organisation(Timestamped, Base):
     __tablename__ = "organisation"
 
@@ -39,6 +50,9 @@ class Organisation(Timestamped, Base):
     credit_score: Mapped[int] = mapped_column(SmallInteger, default=100)
     # Regulators see every record whose region code starts with this prefix.
     scope_prefix: Mapped[str | None] = mapped_column(String(6))
+    corporate_group_id: Mapped[int | None] = mapped_column(ForeignKey("corporate_group.id"),
+                                                           index=True)
+    corporate_group: Mapped[CorporateGroup | None] = relationship()
 
     users: Mapped[list["User"]] = relationship(back_populates="org")
     licences: Mapped[list["Licence"]] = relationship(back_populates="org", order_by="Licence.id")

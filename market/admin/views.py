@@ -10,10 +10,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from market import db
-from market.accounts import changes, staff
+from market.accounts import changes, groups, staff
 from market.accounts import licences as licence_services
 from market.accounts import services
-from market.accounts.forms import (CHANGE_LABELS, AuditFilterForm, ChangeDecisionForm,
+from market.accounts.forms import (CHANGE_LABELS, AuditFilterForm, ChangeDecisionForm, CorporateGroupForm,
                                    PlatformInviteForm, PlatformRoleForm, ReasonForm)
 from market.accounts.models import Licence, Organisation, Permit
 from market.audit.models import AuditEvent
@@ -46,11 +46,23 @@ def organisations():
                            status=status)
 
 
-@bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
-def organisation(org_id):
+def _organisation_or_404(org_id: int) -> Organisation:
     org = db.session.get(Organisation, org_id)
     if org is None:
         raise NotFound(_("No such organisation."))
+    return org
+
+
+def _organisation_page(org: Organisation, form: ReasonForm, group_form: CorporateGroupForm):
+    status = 422 if form.errors or group_form.errors else 200
+    return render_template("admin/organisation.html", org=org, form=form, group_form=group_form,
+                           group_names=groups.group_names(),
+                           pending_change=changes.pending_for(org.id)), status
+
+
+@bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
+def organisation(org_id):
+    org = _organisation_or_404(org_id)
     form = ReasonForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
@@ -61,8 +73,24 @@ def organisation(org_id):
         else:
             flash(_("Decision recorded."), "success")
             return redirect(url_for("admin.organisation", org_id=org.id))
-    return render_template("admin/organisation.html", org=org, form=form,
-                           pending_change=changes.pending_for(org.id)), 422 if form.errors else 200
+    group_form = CorporateGroupForm(formdata=None, corporate_group=(
+        org.corporate_group.name if org.corporate_group else ""))
+    return _organisation_page(org, form, group_form)
+
+
+@bp.post("/organisations/<int:org_id>/group")
+def set_corporate_group(org_id):
+    org = _organisation_or_404(org_id)
+    group_form = CorporateGroupForm()
+    if group_form.validate_on_submit():
+        try:
+            groups.set_corporate_group(current_user, org.id, group_form.corporate_group.data or "")
+        except ValidationFailed as exc:
+            group_form.corporate_group.errors = [exc.message]
+        else:
+            flash(_("Corporate group saved."), "success")
+            return redirect(url_for("admin.organisation", org_id=org.id))
+    return _organisation_page(org, ReasonForm(formdata=None), group_form)
 
 
 @bp.get("/changes")

@@ -10,6 +10,7 @@ from market.api.auth import api_user
 from market.api.openapi import SCHEMAS
 from market.errors import NotFound, PermissionDenied
 from market.prices import public
+from market.region_scope import province_of
 
 _CELL = {"type": "object", "required": ["period", "category", "method", "region", "status"],
          "properties": {
@@ -113,7 +114,7 @@ def regulator_index():
     if not user.is_regulator:
         raise PermissionDenied(_("This is for regulators."))
     f = public.parse_filters({k: v for k, v in request.args.items() if k != "version"})
-    own = (user.org.scope_prefix or "")[:2]
+    own = province_of(user.org.scope_prefix)
     province = f.province or own or "*"
     if own and province != own:
         raise NotFound(_("No release of the price index for that province."))

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market.errors import DomainError, NotFound, ValidationFailed
-from market.oversight import feed, labels, policies, queries, reports, services
+from market.oversight import feed, index_panel, labels, policies, queries, reports, services
 from market.oversight.credit import COMPONENTS
 from market.oversight.models import ALERT_STATUSES
 from market.web.headers import draws_charts
@@ -39,6 +39,7 @@ def dashboard():
                            alert_counts=queries.alert_counts(prefix),
                            order_counts=queries.order_counts(prefix),
                            prices=queries.settled_prices(prefix),
+                           index=index_panel.index_panel(prefix),
                            open_alerts=queries.alerts(prefix, status="open", limit=10),
                            category_names=queries.category_names())
 

@@ -3,8 +3,8 @@
 One row per disposal line of a settled order: the month its waste was received (the last received
 manifest, Asia/Shanghai), the order's category and code, the method group of that manifest's
 method code, the generator's province and city, the operator, the generator, the accepted
-kilograms of the settlement and the line's unit price. Operators carry no corporate group yet
-(``operator_group_id`` NULL: each stands alone).
+kilograms of the settlement and the line's unit price, and the operator's corporate group
+(``operator_group_id``, NULL when it stands alone: market/accounts/groups.py).
 """
 from __future__ import annotations
 
@@ -23,12 +23,13 @@ SELECT ol.id AS line_id,
        o.category_code AS category, o.waste_code,
        {METHOD_GROUP_SQL.format(c='m.method_code')} AS method,
        substr(g.region_code, 1, 2) AS province, substr(g.region_code, 1, 4) AS city,
-       o.operator_id, NULL::integer AS operator_group_id, o.generator_id,
+       o.operator_id, op.corporate_group_id AS operator_group_id, o.generator_id,
        s.accepted_kg AS kg, ol.unit_price_fen_per_t AS price
   FROM order_line ol
   JOIN trade_order o ON o.id = ol.order_id
   JOIN settlement s ON s.order_id = o.id AND s.status = 'settled'
   JOIN organisation g ON g.id = o.generator_id
+  JOIN organisation op ON op.id = o.operator_id
   JOIN LATERAL (SELECT mf.received_at, mf.method_code FROM manifest mf
                  WHERE mf.order_id = o.id AND mf.received_at IS NOT NULL
                  ORDER BY mf.received_at DESC, mf.id DESC LIMIT 1) m ON true

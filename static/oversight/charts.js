@@ -55,7 +55,22 @@
     };
   }
 
-  var KINDS = {bars: bars, sankey: sankey, capacity: capacity};
+  // The published index (market/prices/charts.py): {kind: "line"|"bar", x, unit, series: [{name, data}]}.
+  function series(el, d) {
+    return {
+      tooltip: {trigger: "axis"},
+      legend: {top: 0},
+      grid: {left: 60, right: 20, top: 40, bottom: 40},
+      xAxis: {type: "category", data: d.x},
+      yAxis: {type: "value", scale: d.kind === "line", name: d.unit},
+      series: d.series.map(function (s) {
+        return {name: s.name, type: d.kind, data: s.data, connectNulls: false,
+                showSymbol: d.kind === "line"};
+      })
+    };
+  }
+
+  var KINDS = {bars: bars, sankey: sankey, capacity: capacity, series: series};
 
   function draw() {
     if (!window.echarts) { return; }
