@@ -39,6 +39,15 @@ SCHEMAS = {
     "ApiTokenList": _obj(["items"], items={"type": "array",
                                            "items": {"$ref": "#/components/schemas/ApiToken"}}),
     "Revoked": _obj(["revoked"], revoked={**_INT, "description": "The id of the revoked token"}),
+    "Notification": _obj(["id", "kind", "title", "body", "link", "created_at", "read_at"], id=_INT,
+                         kind={**_STR, "example": "escrow.released"},
+                         title={**_STR, "description": "In the caller's language, as of this request"},
+                         body={**_STR, "description": "In the caller's language; text a person "
+                                                      "wrote (a reason) as written"},
+                         link={**_STR, "nullable": True}, created_at={**_STR, "format": "date-time"},
+                         read_at={**_STR, "format": "date-time", "nullable": True}),
+    "NotificationList": _obj(["items", "unread"], items={
+        "type": "array", "items": {"$ref": "#/components/schemas/Notification"}}, unread=_INT),
     "Organisation": _obj(["id", "name", "types", "region_code"], id=_INT, name=_STR, types=_TYPES,
                          region_code=_STR),
     "Me": _obj(["id", "email", "name", "role", "org"], id=_INT, email=_STR, name=_STR,

@@ -26,6 +26,7 @@ from market.manifests import codes, numbering, policies, reports, state
 from market.manifests.access import manifest_for_party
 from market.manifests.errors import CarrierNotAllowed, OrderNotFunded, ShippingLimitExceeded
 from market.manifests.models import Manifest, ManifestLine
+from market.notifications.messages import message, verbatim
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.oversight import services as oversight
@@ -235,8 +236,8 @@ def draft_manifest(actor: User, order: Order, data: dict, *, trip_id: int | None
             "number": manifest.number, "order": order.number, "carrier_org_id": carrier.id,
             "vehicle_plate": manifest.vehicle_plate, "sent_kg": sent,
             "planned_pickup_at": pickup.isoformat()})
-        title = _("Manifest %(number)s for order %(order)s awaits pickup.",
-                  number=manifest.number, order=order.number)
+        title = message("Manifest %(number)s for order %(order)s awaits pickup.",
+                        number=manifest.number, order=order.number)
         for org_id in {carrier.id, order.operator_id} - {actor.org_id}:
             notify_org(org_id, "manifest.created", title, link=f"/manifests/{manifest.id}")
         return manifest
@@ -272,8 +273,8 @@ def cancel_manifest(actor: User, manifest_id: int, reason: str = "") -> Manifest
                changes={"number": manifest.number, "reason": manifest.cancel_reason})
         for org_id in {manifest.carrier_org_id, manifest.receiver_org_id} - {actor.org_id}:
             notify_org(org_id, "manifest.cancelled",
-                       _("Manifest %(number)s was cancelled.", number=manifest.number),
-                       manifest.cancel_reason or "", link=f"/manifests/{manifest.id}")
+                       message("Manifest %(number)s was cancelled.", number=manifest.number),
+                       verbatim(manifest.cancel_reason), link=f"/manifests/{manifest.id}")
         return manifest
 
 

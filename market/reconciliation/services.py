@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from market import db, ledger
@@ -19,11 +18,11 @@ from market.db import utcnow
 from market.escrow import book
 from market.escrow.models import Payout, Receipt
 from market.ledger.models import Account, Entry, Posting
+from market.notifications.messages import as_money, message
 from market.notifications.services import notify_org
 from market.oversight.services import raise_alert
 from market.reconciliation.matching import EntryIn, LineIn, Outcome
 from market.reconciliation.models import Match, ReconException, StatementLine
-from market.web.i18n import money
 
 
 def _entry_in(entry_id: int, posted: date, amount: int, key: str, receipts: dict, payouts: dict,
@@ -117,8 +116,8 @@ def _return_payout(gateway: str, line: StatementLine, entry_id: int, actor: User
     record("reconciliation.payout_returned", payout, actor=actor, changes={
         "amount_fen": payout.amount_fen, "entry_id": posted.id, "line": line.bank_txn_id})
     notify_org(payout.org_id, "reconciliation.payout_returned",
-               _("Your bank returned a payout of %(amount)s. Check the bank account on file; it "
-                 "is paid again once corrected.", amount=money(payout.amount_fen)),
+               message("Your bank returned a payout of %(amount)s. Check the bank account on file; it "
+                 "is paid again once corrected.", amount=as_money(payout.amount_fen)),
                link="/payables")
 
 

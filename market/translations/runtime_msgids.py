@@ -112,3 +112,8 @@ _("no_show")
 _("awaiting_payment")
 _("booked")
 _("topup_due")
+
+# Platform roles (market/accounts/staff.py ROLE_WORDS), stored as words in notifications.
+_("platform administrator")
+_("platform finance")
+_("no platform role")

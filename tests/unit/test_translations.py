@@ -1,6 +1,6 @@
 """The zh_CN catalogue translates every UI string, with the same placeholders.
 
-Extraction runs here exactly like `pybabel extract -F babel.cfg -k _l -k lazy_gettext`, so a new
+Extraction runs here exactly like `pybabel extract -F babel.cfg -k _l -k lazy_gettext -k message -k as_word`, so a new
 `_()` string without a Chinese translation fails the suite. Reads the .po files only (the .mo files
 are build output). Strings that reach `_()` only at run time — policy reasons, status, action and
 type words — cannot be extracted from where they are used; they are listed in
@@ -8,7 +8,7 @@ market/translations/runtime_msgids.py, and the tests below derive them from the 
 reason or status is caught too.
 
 To fix a failure:
-    .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o market/translations/messages.pot .
+    .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k message -k as_word -o market/translations/messages.pot .
     .venv/bin/pybabel update -i market/translations/messages.pot -d market/translations
 then translate the new entries in market/translations/zh_CN/LC_MESSAGES/messages.po.
 """
@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "market" / "translations"
 ZH_PO = TRANSLATIONS / "zh_CN" / "LC_MESSAGES" / "messages.po"
 EN_PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+# message("…", x=…) and as_word("…") (market/notifications/messages.py) carry msgids translated
+# when a notification is read; they are extracted like _() so a missing entry fails here too.
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "message": None, "as_word": None}
 
 # %(name)s, %(n)d, %(x)-5.2f ... and the escaped percent sign
 PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +\-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
@@ -48,7 +50,7 @@ def _skip_dirs(path: str) -> bool:
 
 @cache
 def extracted() -> dict[str, list[str]]:
-    """msgid → locations, as `pybabel extract -F babel.cfg -k _l -k lazy_gettext .` finds them."""
+    """msgid → locations, as `pybabel extract -F babel.cfg -k _l -k lazy_gettext -k message -k as_word .` finds them."""
     with open(ROOT / "babel.cfg", encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
     found: dict[str, list[str]] = {}
@@ -88,6 +90,7 @@ def test_extraction_finds_the_ui_strings():
     assert "E-mail" in found  # lazy_gettext / _l in forms
     assert "Unified social credit code %(reason)s." in found  # gettext in services
     assert "must be 18 characters" in found  # runtime_msgids.py
+    assert "%(amount)s of order %(number)s was released to you." in found  # notification message()
     assert len(found) > 300
 
 
