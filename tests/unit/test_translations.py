@@ -279,3 +279,22 @@ def test_one_english_word_with_two_meanings_has_a_context(context, msgid, expect
                                                           without_context):
     assert translation(msgid, context=context) == expected
     assert translation(msgid) == without_context
+
+
+# --- words kept as msgids in code tables and translated when shown -------------------------------
+
+def table_msgids() -> set[str]:
+    """Labels the audit log and the notifications look up by key (their msgids are data)."""
+    from market.accounts.staff import ROLE_WORDS
+    from market.audit.summary import KEY_LABELS, OBJECT_LABELS
+    from market.ledger.names import FIXED
+
+    return (set(KEY_LABELS.values()) | set(OBJECT_LABELS.values()) | set(ROLE_WORDS.values())
+            | {"no platform role"} | set(FIXED.values()))
+
+
+@pytest.mark.parametrize("msgid", sorted(table_msgids()))
+def test_each_table_msgid_is_in_both_catalogues_and_extracted(msgid):
+    assert translation(msgid), f"{msgid!r} has no zh_CN translation"
+    assert catalogue(EN_PO).get(msgid) is not None, f"{msgid!r} is missing from the en catalogue"
+    assert msgid in extracted(), f"add _({msgid!r}) to market/translations/runtime_msgids.py"
