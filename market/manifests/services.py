@@ -246,7 +246,7 @@ def draft_manifest(actor: User, order: Order, data: dict, *, trip_id: int | None
 def _line_defaults(order: Order) -> dict:
     """Name, form, packaging and hazards of the order's waste, from its request if it had one."""
     category = db.session.get(WasteCategory, order.category_code)
-    out = {"name": category.name if category else order.category_code, "form": "solid",
+    out = {"name": category.name_zh if category else order.category_code, "form": "solid",
            "packaging": "", "hazards": []}
     if order.request_id:
         req = db.session.get(DisposalRequest, order.request_id)

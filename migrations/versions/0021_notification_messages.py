@@ -24,8 +24,14 @@ def upgrade():
     op.add_column('notification', sa.Column('title_params', postgresql.JSONB(), nullable=True))
     op.add_column('notification', sa.Column('body_msgid', sa.Text(), nullable=True))
     op.add_column('notification', sa.Column('body_params', postgresql.JSONB(), nullable=True))
+    op.add_column('waste_category', sa.Column('name_en', sa.String(200), nullable=True))
+    op.add_column('disposal_method', sa.Column('name_en', sa.String(300), nullable=True))
+    op.add_column('disposal_method', sa.Column('group_name_en', sa.String(100), nullable=True))
 
 
 def downgrade():
+    op.drop_column('disposal_method', 'group_name_en')
+    op.drop_column('disposal_method', 'name_en')
+    op.drop_column('waste_category', 'name_en')
     for column in ('body_params', 'body_msgid', 'title_params', 'title_msgid'):
         op.drop_column('notification', column)
