@@ -30,6 +30,7 @@ from market.orders.models import Order
 from market.orders.services import create_order
 from market.prices.checks import own_history, require_tariff, watch_price
 from market.uow import transaction
+from market.web.i18n import date as shown_date
 
 
 def _lock_request(request_id: int) -> DisposalRequest | None:
@@ -163,7 +164,7 @@ def award_quote(actor: User, quote_id: int) -> Order:
             raise InvalidState(_("This request is %(s)s; only open requests can be awarded.",
                                  s=_(req.status)), code=f"request_{req.status}")
         if quote.valid_until < v.today():
-            raise InvalidState(_("This quote expired on %(d)s.", d=quote.valid_until.isoformat()),
+            raise InvalidState(_("This quote expired on %(d)s.", d=shown_date(quote.valid_until)),
                                code="quote_expired")
         capacity.lock_item(quote.licence_item_id)
         # Judged again under the lock: the operator may have been suspended, its licence may have

@@ -31,6 +31,7 @@ from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.oversight import services as oversight
 from market.uow import after_rollback, transaction
+from market.web.i18n import date as shown_date
 
 # Order states in which waste may move under a manifest.
 SHIPPABLE = ("funded", "in_transfer")
@@ -76,7 +77,7 @@ def require_carrier_permit(order: Order, carrier_org_id: int, day: date,
             data={"shipping_date": day.isoformat()}))
         raise CarrierNotAllowed(
             _("The carrier holds no verified dangerous-goods transport permit valid on %(day)s.",
-              day=day.isoformat()), field="carrier_org_id")
+              day=shown_date(day)), field="carrier_org_id")
     return permit
 
 

@@ -24,6 +24,7 @@ from market.sampling.analytes import ANALYTES
 from market.sampling.models import SamplingOrder
 from market.sampling.queries import accredited_lab, live_for_order
 from market.uow import transaction
+from market.web.i18n import date as shown_date
 
 MAX_FEE_FEN = 10**9  # ¥10 m: far beyond any laboratory fee; guards against typing errors
 
@@ -159,7 +160,7 @@ def lab_collect(actor: User, sampling_id: int, *, collected_on, sampler, custody
             raise ValidationFailed(_("The sampling date cannot be in the future."), field="collected_on")
         if so.accepted_at and day < so.accepted_at.date():
             raise ValidationFailed(_("The sample cannot be taken before the lab accepted the order (%(d)s).",
-                                     d=so.accepted_at.date().isoformat()), field="collected_on")
+                                     d=shown_date(so.accepted_at)), field="collected_on")
         who = v.text(sampler, "sampler", 100, required=True)
         custody = v.text(custody_number, "custody_number", 60, required=True)
         move(so, "sample_collected", "lab")

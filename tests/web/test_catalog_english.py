@@ -56,3 +56,10 @@ def test_the_order_list_names_the_category_in_the_page_language(client, generato
     page = client.get("/orders").get_data(as_text=True)
     assert re.search(r"<strong>HW08</strong> Waste mineral oil and waste containing mineral oil", page)
     assert "废矿物油" not in page
+
+
+@pytest.mark.parametrize("q", ["表面处理", "surface treatment"])
+def test_the_waste_search_finds_a_category_by_either_name_on_an_english_page(client, generator, q):
+    as_user(client, generator, "en")
+    page = client.get("/requests/new", query_string={"q": q}).get_data(as_text=True)
+    assert 'data-code="336-064-17"' in page
