@@ -298,3 +298,28 @@ def test_each_table_msgid_is_in_both_catalogues_and_extracted(msgid):
     assert translation(msgid), f"{msgid!r} has no zh_CN translation"
     assert catalogue(EN_PO).get(msgid) is not None, f"{msgid!r} is missing from the en catalogue"
     assert msgid in extracted(), f"add _({msgid!r}) to market/translations/runtime_msgids.py"
+
+
+# a whole literal action; "escrow.cancellation_" + status is completed at run time (its endings
+# are listed in runtime_msgids.py)
+RECORDED = re.compile(r'\brecord\(\s*"([a-z_]+)\.([a-z_]*[a-z])"\s*[,)]')
+
+
+def recorded_actions() -> set[tuple[str, str]]:
+    """(area, verb) of every literal action the code records in the audit log."""
+    found = set()
+    for path in (ROOT / "market").rglob("*.py"):
+        found |= set(RECORDED.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_recorded_action_reads_as_words_in_chinese():
+    from market.audit.summary import OBJECT_LABELS
+
+    actions = recorded_actions()
+    assert ("escrow", "payout_executed") in actions and len(actions) > 100
+    no_area = sorted({area for area, _verb in actions if area not in OBJECT_LABELS})
+    no_verb = sorted({verb for _area, verb in actions if not translation(verb)})
+    assert not no_area, f"add these areas to OBJECT_LABELS in market/audit/summary.py: {no_area}"
+    assert not no_verb, f"add these verbs to runtime_msgids.py and both catalogues: {no_verb}"
+    assert not {verb for _area, verb in actions} - set(extracted())
