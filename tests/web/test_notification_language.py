@@ -60,6 +60,8 @@ def test_a_note_written_in_chinese_reads_in_english_after_the_switch(client, gen
     en_notes = _notes_of(client.get("/inbox", headers=ZH).get_data(as_text=True))
     assert any("¥12,345.67 of order HZ-20261206-0001 was released to you." in n for n in en_notes)
     assert any("L-77 expires in 30 days (6 Dec 2026)" in n for n in en_notes)
+    dashboard = client.get("/dashboard").get_data(as_text=True)  # the latest notes, too
+    assert "¥12,345.67 of order HZ-20261206-0001 was released to you." in dashboard
     # the person's own words stay as written; nothing else on the entries is Chinese
     assert any("这是对方写的备注" in n for n in en_notes)
     assert not CJK.search(" ".join(en_notes).replace("这是对方写的备注", ""))
