@@ -177,5 +177,5 @@ def decide_document(actor: User, model: type, doc_id: int, verify: bool, reason:
                changes=changed_fields(doc), actor=actor)
         notify_org(doc.org_id, f"{model.__tablename__}.decided",
                    message("%(doc)s %(number)s is %(status)s.", doc=as_word(model.__tablename__),
-                     number=doc.number, status=as_word(doc.status)), verbatim(reason))
+                           number=doc.number, status=as_word(doc.status)), verbatim(reason))
         return doc

@@ -59,6 +59,10 @@ def _filtered(f: AuditFilter, tz: tzinfo):
     return stmt
 
 
+def _any(stmt, condition) -> bool:
+    return db.session.scalar(stmt.with_only_columns(AuditEvent.id).where(condition).limit(1)) is not None
+
+
 def audit_page(f: AuditFilter, tz: tzinfo, *, before: int | None = None, after: int | None = None,
                size: int = PAGE_SIZE) -> AuditPage:
     """Newest first. `before` gives the page of older events, `after` the page of newer ones."""
@@ -70,8 +74,7 @@ def audit_page(f: AuditFilter, tz: tzinfo, *, before: int | None = None, after: 
             return audit_page(f, tz, size=size)
         has_more_newer = True
         events = list(reversed(rows[:size]))
-        has_more_older = bool(events) and db.session.scalar(
-            stmt.with_only_columns(AuditEvent.id).where(AuditEvent.id < events[-1].id).limit(1)) is not None
+        has_more_older = bool(events) and _any(stmt, AuditEvent.id < events[-1].id)
     else:
         if before is not None:
             stmt_page = stmt.where(AuditEvent.id < before)
@@ -80,8 +83,7 @@ def audit_page(f: AuditFilter, tz: tzinfo, *, before: int | None = None, after: 
         rows = list(db.session.scalars(stmt_page.order_by(AuditEvent.id.desc()).limit(size + 1)))
         has_more_older = len(rows) > size
         events = rows[:size]
-        has_more_newer = before is not None and bool(events) and db.session.scalar(
-            stmt.with_only_columns(AuditEvent.id).where(AuditEvent.id > events[0].id).limit(1)) is not None
+        has_more_newer = before is not None and bool(events) and _any(stmt, AuditEvent.id > events[0].id)
     user_ids = {e.actor_user_id for e in events if e.actor_user_id}
     org_set = {e.actor_org_id for e in events if e.actor_org_id}
     for e in events:

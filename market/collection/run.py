@@ -170,7 +170,7 @@ def pickup(actor: User, booking_id: int, data: dict, ip: str | None = None) -> B
                 "refunded_fen": refunded})
             notify_org(b.generator_id, "collection.no_show",
                        message("Nobody handed over the waste at your stop on round %(number)s.",
-                         number=r.number), verbatim(note), link=f"/collection/bookings/{b.id}")
+                               number=r.number), verbatim(note), link=f"/collection/bookings/{b.id}")
             return b
         kg = v.whole_kg(data.get("weighed_kg"), "weighed_kg")
         collection.move(b, "picked_up", role)

@@ -204,7 +204,7 @@ def book_round(actor: User, round_id: int, data: dict) -> Booking:
             "estimated_kg": f["estimated_kg"], "amount_fen": order.total_fen})
         notify_org(r.operator_id, "collection.booked",
                    message("A pickup of %(kg)s kg was booked on round %(number)s.",
-                     kg=as_kg(f['estimated_kg']), number=r.number),
+                           kg=as_kg(f['estimated_kg']), number=r.number),
                    link=f"/collection/rounds/{r.id}")
         return booking
 
@@ -322,4 +322,4 @@ def lapse(b: Booking) -> None:
     record("collection.lapsed", b, changes={"order": order.number, "refunded_fen": refunded})
     notify_org(b.generator_id, "collection.lapsed",
                message("Your booking on round %(number)s lapsed: it was not paid by the deadline.",
-                 number=b.round.number), link=f"/collection/bookings/{b.id}")
+                       number=b.round.number), link=f"/collection/bookings/{b.id}")

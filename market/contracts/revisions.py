@@ -96,7 +96,7 @@ def propose_revision(actor: User, order_id: int, *, quantity_kg=None, window_sta
             "contract": contract.number, "base_version": current.version, **changes})
         notify_org(order.other_party(actor.org_id), "contract.revision_proposed",
                    message("%(org)s proposes a revision of the contract of order %(number)s.",
-                     org=actor.org.name, number=order.number), verbatim(revision.reason),
+                           org=actor.org.name, number=order.number), verbatim(revision.reason),
                    link=f"/orders/{order.id}/contract")
         return revision
 
@@ -144,7 +144,7 @@ def accept_revision(actor: User, revision_id: int, note: str = "") -> ContractVe
         for org_id in (order.generator_id, order.operator_id):
             notify_org(org_id, "contract.revision_accepted",
                        message("Version %(v)d of the contract of order %(number)s awaits both signatures.",
-                         v=version.version, number=order.number), link=f"/orders/{order.id}/contract")
+                               v=version.version, number=order.number), link=f"/orders/{order.id}/contract")
         return version
 
 
@@ -159,7 +159,7 @@ def reject_revision(actor: User, revision_id: int, note: str = "") -> ContractRe
         notify_org(order.operator_id if revision.proposer_party == "operator" else order.generator_id,
                    "contract.revision_rejected",
                    message("%(org)s rejected the proposed revision of order %(number)s.",
-                     org=actor.org.name, number=order.number), verbatim(revision.decision_note),
+                           org=actor.org.name, number=order.number), verbatim(revision.decision_note),
                    link=f"/orders/{order.id}/contract")
         return revision
 

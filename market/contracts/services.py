@@ -105,7 +105,7 @@ def sign(order: Order, role: str, actor: User, password: str, *, ip: str | None 
     else:
         notify_org(order.other_party(actor.org_id), "contract.signed",
                    message("%(org)s signed the contract of order %(number)s; your signature is awaited.",
-                     org=actor.org.name, number=order.number), link=f"/orders/{order.id}/contract")
+                           org=actor.org.name, number=order.number), link=f"/orders/{order.id}/contract")
     return version
 
 
@@ -117,7 +117,7 @@ def complete(order: Order, version: ContractVersion, actor: User) -> None:
     for org_id in (order.generator_id, order.operator_id):
         notify_org(org_id, "contract.completed",
                    message("Both parties signed version %(v)d of the contract of order %(number)s.",
-                     v=version.version, number=order.number), link=f"/orders/{order.id}/contract")
+                           v=version.version, number=order.number), link=f"/orders/{order.id}/contract")
 
 
 def retry_render(actor: User, document_id: int) -> ContractDocument:

@@ -74,7 +74,7 @@ def open_dispute(actor: User, order_id: int, reason: str,
             "order": order.number, "from": frm, "reason": reason, "files": len(stored)})
         notify_org(order.other_party(actor.org_id), "escrow.dispute_opened",
                    message("Order %(number)s is disputed; its money stays in escrow.",
-                     number=order.number), verbatim(reason), link=f"/disputes/{dispute.id}")
+                           number=order.number), verbatim(reason), link=f"/disputes/{dispute.id}")
         alert_staff("admin", "escrow.dispute_opened",
                     message("Order %(number)s is disputed and awaits a decision.", number=order.number),
                     verbatim(reason), link=f"/disputes/{dispute.id}")
@@ -171,7 +171,7 @@ def propose_cancellation(actor: User, order_id: int, reason: str) -> Cancellatio
                changes={"order": order.number, "reason": reason})
         notify_org(order.other_party(actor.org_id), "escrow.cancellation_proposed",
                    message("The other party proposes to cancel order %(number)s with a full refund.",
-                     number=order.number), verbatim(reason), link=f"/orders/{order.id}/payment")
+                           number=order.number), verbatim(reason), link=f"/orders/{order.id}/payment")
         return proposal
 
 
@@ -195,5 +195,5 @@ def answer_cancellation(actor: User, order_id: int, agree: bool) -> Cancellation
         if not agree:
             notify_org(order.other_party(actor.org_id), "escrow.cancellation_withdrawn",
                        message("The cancellation of order %(number)s was declined or withdrawn.",
-                         number=order.number), link=f"/orders/{order.id}/payment")
+                               number=order.number), link=f"/orders/{order.id}/payment")
         return proposal

@@ -43,7 +43,7 @@ def ask_payers(order: Order) -> None:
     for payer_id, amount in sorted(funding_plan(book.terms_for(order)).items()):
         notify_org(payer_id, "escrow.payment_due",
                    message("Both parties signed order %(number)s: your next step is to pay %(amount)s "
-                     "into escrow.", number=order.number, amount=as_money(amount)),
+                           "into escrow.", number=order.number, amount=as_money(amount)),
                    message("The payment page shows the bank details and the reference to quote."),
                    link=f"/orders/{order.id}/payment")
 
@@ -65,7 +65,7 @@ def open_requests(order: Order, actor: User | None = None) -> list[FundingReques
     for req in created:
         notify_org(req.payer_org_id, "escrow.funding_requested",
                    message("Please pay %(amount)s into escrow for order %(number)s.",
-                     amount=as_money(req.amount_fen), number=order.number),
+                           amount=as_money(req.amount_fen), number=order.number),
                    message("Quote the reference %(reference)s.", reference=req.reference),
                    link=f"/orders/{order.id}/payment")
     return created
@@ -222,7 +222,7 @@ def ask_topup(order: Order, payer_org_id: int, short_fen: int,
         "payer_org_id": payer_org_id, "topup_fen": short_fen, "reference": req.reference})
     notify_org(payer_org_id, "escrow.topup_requested",
                message("Please pay %(amount)s more into escrow for order %(number)s: more waste was "
-                 "accepted than was paid for.", amount=as_money(short_fen), number=order.number),
+                       "accepted than was paid for.", amount=as_money(short_fen), number=order.number),
                message("Quote the reference %(reference)s.", reference=req.reference),
                link=f"/orders/{order.id}/payment")
     return req
@@ -247,4 +247,4 @@ def announce_funded(order: Order, actor: User | None) -> None:
     for org_id in (order.generator_id, order.operator_id):
         notify_org(org_id, "escrow.funded",
                    message("Order %(number)s is funded: the money is held in escrow.",
-                     number=order.number), link=f"/orders/{order.id}/payment")
+                           number=order.number), link=f"/orders/{order.id}/payment")

@@ -63,7 +63,7 @@ def post_release(order: Order, r: Release, key: str, actor: User | None,
         "fee_fen": r.fee_fen, "payee_fen": r.payee_fen, "key": key})
     notify_org(r.payee_org_id, "escrow.released",
                message("%(amount)s of order %(number)s was released to you.",
-                 amount=as_money(r.payee_fen), number=order.number),
+                       amount=as_money(r.payee_fen), number=order.number),
                link=f"/orders/{order.id}/payment")
     return movement
 
@@ -82,7 +82,7 @@ def post_refund(order: Order, payer_org_id: int, amount_fen: int, key: str, acto
     payouts.queue_card_refunds(order, payer_org_id, amount_fen, key)
     notify_org(payer_org_id, "escrow.refunded",
                message("%(amount)s of order %(number)s is refunded to you.",
-                 amount=as_money(amount_fen), number=order.number), link=f"/orders/{order.id}/payment")
+                       amount=as_money(amount_fen), number=order.number), link=f"/orders/{order.id}/payment")
     return movement
 
 

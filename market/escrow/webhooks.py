@@ -67,7 +67,8 @@ def _payment_succeeded(intent: dict) -> tuple[str, str | None]:
     payment = db.session.scalar(select(Payment).where(Payment.external_id == pi_id))
     if type(amount) is not int or amount <= 0:
         note = f"payment {pi_id} without a usable amount"
-        alert_finance("escrow.gateway_alert", message("A card payment event could not be booked."), verbatim(note))
+        alert_finance("escrow.gateway_alert", message("A card payment event could not be booked."),
+                      verbatim(note))
         return "alerted", note
     received_on = datetime.fromtimestamp(intent.get("created") or utcnow().timestamp(),
                                          timezone.utc).date()
@@ -78,7 +79,7 @@ def _payment_succeeded(intent: dict) -> tuple[str, str | None]:
                                           amount_fen=amount, received_on=received_on,
                                           payer_name="card payment", bank_ref=pi_id)
         alert_finance("escrow.suspense", message("An unknown card payment of %(amount)s is in "
-                                           "suspense.", amount=as_money(amount)), verbatim(pi_id))
+                                                 "suspense.", amount=as_money(amount)), verbatim(pi_id))
         return "alerted", f"unknown payment {pi_id}: receipt {receipt.id} in suspense"
     req = payment.funding_request
     order = book.lock_order(req.order_id)
@@ -90,7 +91,7 @@ def _payment_succeeded(intent: dict) -> tuple[str, str | None]:
     lifecycle.funded_if_paid(order)
     if receipt.suspense_fen:
         alert_finance("escrow.suspense", message("%(amount)s of a card payment went to suspense.",
-                                           amount=as_money(receipt.suspense_fen)), verbatim(req.reference))
+                                                 amount=as_money(receipt.suspense_fen)), verbatim(req.reference))
     return "processed", f"receipt {receipt.id}: {receipt.status}"
 
 

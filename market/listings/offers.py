@@ -189,6 +189,6 @@ def order_offer(actor: User, offer_id: int, *, quantity_kg: int, region_code: st
             transport_fee_fen=offer.transport_fee_fen, offer_id=offer.id)
         notify_org(offer.operator_id, "order.created",
                    message("New order %(order)s from %(generator)s on your storefront.",
-                     order=order.number, generator=actor.org.name), link=f"/orders/{order.id}")
+                           order=order.number, generator=actor.org.name), link=f"/orders/{order.id}")
         return order
 

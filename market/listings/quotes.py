@@ -102,7 +102,7 @@ def submit_quote(actor: User, request_id: int, *, unit_price_fen_per_t: int,
                     data={"quote_id": quote.id, "request": req.number})
         notify_org(req.generator_id, "quote.submitted",
                    message("New quote from %(operator)s on request %(number)s.",
-                     operator=actor.org.name, number=req.number), link=f"/requests/{req.id}")
+                           operator=actor.org.name, number=req.number), link=f"/requests/{req.id}")
         return quote
 
 
@@ -131,7 +131,7 @@ def withdraw_quote(actor: User, quote_id: int) -> Quote:
         record("quote.withdrawn", quote, actor=actor, changes={"request": req.number})
         notify_org(req.generator_id, "quote.withdrawn",
                    message("%(operator)s withdrew its quote on request %(number)s.",
-                     operator=actor.org.name, number=req.number), link=f"/requests/{req.id}")
+                           operator=actor.org.name, number=req.number), link=f"/requests/{req.id}")
         return quote
 
 
@@ -143,7 +143,8 @@ def reject_quote(actor: User, quote_id: int, reason: str = "") -> Quote:
         reason = v.text(reason, "reason", 1000)
         record("quote.rejected", quote, actor=actor, changes={"request": req.number, "reason": reason})
         notify_org(quote.operator_id, "quote.rejected",
-                   message("Your quote on request %(number)s was declined.", number=req.number), verbatim(reason),
+                   message("Your quote on request %(number)s was declined.", number=req.number),
+                   verbatim(reason),
                    link=f"/requests/{req.id}")
         return quote
 
@@ -195,7 +196,7 @@ def award_quote(actor: User, quote_id: int) -> Order:
                                                              "order": order.number})
         notify_org(quote.operator_id, "quote.accepted",
                    message("Your quote on request %(number)s was accepted: order %(order)s.",
-                     number=req.number, order=order.number), link=f"/orders/{order.id}")
+                           number=req.number, order=order.number), link=f"/orders/{order.id}")
         others = db.session.scalars(select(Quote).where(
             Quote.request_id == req.id, Quote.status == "submitted", Quote.id != quote.id)
             .order_by(Quote.id).with_for_update().execution_options(populate_existing=True))

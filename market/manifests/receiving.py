@@ -144,7 +144,7 @@ def receive(actor: User, manifest_id: int, method_code, lines, ip: str | None = 
             "lines": {str(k): [w["received_kg"], w["refused_kg"]] for k, w in weights.items()}})
         notify_org(manifest.generator_org_id, "manifest.received",
                    message("Manifest %(number)s was received: %(kg)s kg accepted.",
-                     number=manifest.number, kg=as_kg(manifest.accepted_kg)),
+                           number=manifest.number, kg=as_kg(manifest.accepted_kg)),
                    link=f"/manifests/{manifest.id}")
         return manifest
 
@@ -166,7 +166,7 @@ def _open_discrepancy(manifest: Manifest, line: ManifestLine, w: dict) -> Discre
                                     "tolerance_pct": tolerance_pct()})
     notify_org(manifest.generator_org_id, "manifest.discrepancy",
                message("Manifest %(number)s: the receiver reports a difference; confirm or dispute it.",
-                 number=manifest.number), verbatim(w["comment"]), link=f"/manifests/{manifest.id}")
+                       number=manifest.number), verbatim(w["comment"]), link=f"/manifests/{manifest.id}")
     return d
 
 
@@ -220,7 +220,7 @@ def decide_discrepancy(actor: User, manifest_id: int, line_id: int, action: str,
             "manifest": manifest.number, "line_id": line_id, "comment": d.generator_comment})
         notify_org(manifest.receiver_org_id, "manifest.discrepancy_" + to,
                    message("The generator answered the discrepancy on manifest %(number)s: %(status)s.",
-                     number=manifest.number, status=as_word(to)), verbatim(d.generator_comment),
+                           number=manifest.number, status=as_word(to)), verbatim(d.generator_comment),
                    link=f"/manifests/{manifest.id}")
         return d
 

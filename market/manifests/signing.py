@@ -64,7 +64,7 @@ def _sign(manifest: Manifest, part: str, *, user: User | None, method: str, sign
             "number": manifest.number, "sent_kg": manifest.sent_kg})
         notify_org(manifest.receiver_org_id, "manifest.shipped",
                    message("Manifest %(number)s has shipped: %(kg)s kg are on the way.",
-                     number=manifest.number, kg=as_kg(manifest.sent_kg)),
+                           number=manifest.number, kg=as_kg(manifest.sent_kg)),
                    link=f"/manifests/{manifest.id}")
     else:
         waiting = manifest.generator_org_id if part == "carrier" else manifest.carrier_org_id

@@ -7,8 +7,8 @@ wording depends on the language are stored raw with their kind and formatted at 
     message("%(amount)s of order %(number)s was released to you.",
             amount=as_money(r.payee_fen), number=order.number)
 
-as_money(fen) → ¥1,234.56; as_date(d) → 2026-12-06 / 6 Dec 2026; as_kg(n) → 1,234; as_word(code) → a status,
-role or document word translated (market/translations/runtime_msgids.py lists them).
+as_money(fen) → ¥1,234.56; as_date(d) → 2026-12-06 / 6 Dec 2026; as_kg(n) → 1,234;
+as_word(code) → a status, role or document word, translated (runtime_msgids.py lists them).
 verbatim(text) is text a person typed (a reason, a note): shown as it was written.
 """
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Message:
 
 
 def message(msgid: str, **params) -> Message:
-    """A translatable text; params are str, int or the typed values as_money/as_date/as_kg/as_word below."""
+    """A translatable text; params are str, int or the typed values as_money/as_date/as_kg/as_word."""
     if not isinstance(msgid, str) or not msgid:
         raise TypeError("message() takes the English msgid as a non-empty str")
     for name, value in params.items():
@@ -81,10 +81,11 @@ def as_word(code: str) -> dict:
 
 def _check(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, (str, int, dict)):
-        raise TypeError(f"message parameter {name!r} must be str, int or as_money()/as_date()/as_kg()/as_word(), "
-                        f"not {type(value).__name__}")
+        raise TypeError(f"message parameter {name!r} must be str, int or "
+                        f"as_money()/as_date()/as_kg()/as_word(), not {type(value).__name__}")
     if isinstance(value, dict) and (len(value) != 1 or next(iter(value)) not in KINDS):
-        raise TypeError(f"message parameter {name!r} is not one of as_money()/as_date()/as_kg()/as_word()")
+        raise TypeError(f"message parameter {name!r} is not one of "
+                        "as_money()/as_date()/as_kg()/as_word()")
 
 
 def _shown(value) -> Any:

@@ -172,8 +172,8 @@ def impose_sanction(actor: User, org_id: object, kind: object, reason: object, v
             "valid_to": end.isoformat()})
         notify_org(org.id, "sanction.imposed",
                    message("%(regulator)s blacklisted your organisation from %(start)s to %(end)s: "
-                     "%(reason)s", regulator=actor.org.name, start=as_date(start),
-                     end=as_date(end), reason=text_))
+                           "%(reason)s", regulator=actor.org.name, start=as_date(start),
+                           end=as_date(end), reason=text_))
         _store_credit(org.id)
         return sanction
 

@@ -117,7 +117,7 @@ def _return_payout(gateway: str, line: StatementLine, entry_id: int, actor: User
         "amount_fen": payout.amount_fen, "entry_id": posted.id, "line": line.bank_txn_id})
     notify_org(payout.org_id, "reconciliation.payout_returned",
                message("Your bank returned a payout of %(amount)s. Check the bank account on file; it "
-                 "is paid again once corrected.", amount=as_money(payout.amount_fen)),
+                       "is paid again once corrected.", amount=as_money(payout.amount_fen)),
                link="/payables")
 
 

@@ -60,12 +60,12 @@ def confirm(order: Order, actor: User, price: int) -> SamplingOrder:
     if changed:
         notify_org(order.generator_id, "order.price_changed",
                    message("After the sampling test the operator changed the price of %(number)s; "
-                     "accept or reject it.", number=order.number),
+                           "accept or reject it.", number=order.number),
                    link=f"/orders/{order.id}/sampling")
     else:
         notify_org(order.generator_id, "order.price_confirmed",
                    message("The operator confirmed the price of %(number)s; the contract is being "
-                     "prepared.", number=order.number), link=f"/orders/{order.id}/contract")
+                           "prepared.", number=order.number), link=f"/orders/{order.id}/contract")
     return so
 
 
@@ -108,7 +108,7 @@ def respond(order: Order, role: str, actor: User, *, accept: bool,
     if accept:
         notify_org(order.operator_id, "order.price_accepted",
                    message("%(org)s accepted the new price of %(number)s; the contract is being prepared.",
-                     org=actor.org.name, number=order.number), link=f"/orders/{order.id}/contract")
+                           org=actor.org.name, number=order.number), link=f"/orders/{order.id}/contract")
         return so, reason
     return so, reason or _("The generator rejected the changed price.")
 
@@ -117,7 +117,7 @@ def tell_lab(so: SamplingOrder, order: Order) -> None:
     """The order was cancelled after the lab's report: its fee remains payable."""
     notify_org(so.lab_id, "sampling.order_cancelled",
                message("Order %(number)s was cancelled after your report; your fee for %(sampling)s "
-                 "remains payable.", number=order.number, sampling=so.number),
+                       "remains payable.", number=order.number, sampling=so.number),
                link=f"/sampling/{so.id}")
 
 

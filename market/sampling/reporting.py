@@ -114,7 +114,7 @@ def report_results(actor: User, sampling_id: int, *, results: dict, report: byte
                    link=f"/orders/{order.id}/sampling")
         notify_org(order.generator_id, "sampling.reported",
                    message("Results for %(number)s are in; the operator now confirms the price.",
-                     number=so.number), link=f"/orders/{order.id}/sampling")
+                           number=so.number), link=f"/orders/{order.id}/sampling")
         # Written last, once every check passed; removed again if the commit fails.
         write_file(report_path(name), data)
         return so

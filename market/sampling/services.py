@@ -93,7 +93,7 @@ def request_sampling(actor: User, order_id: int, *, lab_org_id, analytes) -> Sam
         link = f"/sampling/{so.id}"
         notify_org(lab.id, "sampling.requested",
                    message("New sampling order %(number)s from %(org)s.", number=so.number,
-                     org=actor.org.name), link=link)
+                           org=actor.org.name), link=link)
         notify_org(order.other_party(actor.org_id), "sampling.requested",
                    message("Sampling order %(number)s was sent to %(lab)s.", number=so.number, lab=lab.name),
                    link=link)
@@ -146,7 +146,7 @@ def lab_accept(actor: User, sampling_id: int, *, fee_fen) -> SamplingOrder:
         for org_id in (order.generator_id, order.operator_id):
             notify_org(org_id, "sampling.accepted",
                        message("%(lab)s accepted sampling order %(number)s for %(fee)s.",
-                         lab=actor.org.name, number=so.number, fee=as_money(fee)),
+                               lab=actor.org.name, number=so.number, fee=as_money(fee)),
                        link=f"/sampling/{so.id}")
         return so
 
@@ -171,7 +171,7 @@ def lab_collect(actor: User, sampling_id: int, *, collected_on, sampler, custody
         for org_id in (order.generator_id, order.operator_id):
             notify_org(org_id, "sampling.collected",
                        message("The sample for %(number)s was taken on %(day)s.", number=so.number,
-                         day=as_date(day)), link=f"/sampling/{so.id}")
+                               day=as_date(day)), link=f"/sampling/{so.id}")
         return so
 
 

@@ -78,7 +78,7 @@ def settle(order_id: int, actor: User | None = None) -> Settlement:
         for org_id in (order.generator_id, order.operator_id):
             notify_org(org_id, "settlement.settled",
                        message("Order %(number)s is settled on %(kg)s kg accepted.",
-                         number=order.number, kg=as_kg(accepted)), link=f"/orders/{order.id}")
+                               number=order.number, kg=as_kg(accepted)), link=f"/orders/{order.id}")
             # pickups, discrepancies and payment times of the order now count for credit
             enqueue_after_commit(recompute_credit, org_id)
         # An independent check of the amount, after commit (DESIGN.md §8).
@@ -163,7 +163,7 @@ def upload_certificate(actor: User, order_id: int, stream, original_name: str) -
                 "order": order.number, "file": name, "retention_released_fen": released})
             notify_org(order.generator_id, "settlement.certificate_uploaded",
                        message("The operator uploaded the disposal certificate of order %(number)s.",
-                         number=order.number), link=f"/orders/{order.id}")
+                               number=order.number), link=f"/orders/{order.id}")
             return row
     except BaseException:
         for name in stored:
@@ -189,5 +189,5 @@ def _release_retention(order: Order, row: Settlement, actor: User | None) -> int
     row.retention_released_at = utcnow()
     notify_org(order.operator_id, "settlement.retention_released",
                message("The retention of %(amount)s on order %(number)s is released to you.",
-                 amount=as_money(total), number=order.number), link=f"/orders/{order.id}")
+                       amount=as_money(total), number=order.number), link=f"/orders/{order.id}")
     return total

@@ -147,8 +147,8 @@ def _failed(d: WebhookDelivery, ep: WebhookEndpoint, now: datetime) -> None:
         notify_users(admins, "webhook.disabled",
                      message("Webhook endpoint %(url)s was switched off", url=ep.url),
                      message("It has failed every delivery since %(since)s. Fix the receiver, then "
-                       "switch the endpoint on again; pending events are sent then.",
-                       since=as_date(ep.failing_since)),
+                             "switch the endpoint on again; pending events are sent then.",
+                             since=as_date(ep.failing_since)),
                      link="/webhooks")
 
 

@@ -1,14 +1,15 @@
 """The zh_CN catalogue translates every UI string, with the same placeholders.
 
-Extraction runs here exactly like `pybabel extract -F babel.cfg -k _l -k lazy_gettext -k message -k as_word`, so a new
-`_()` string without a Chinese translation fails the suite. Reads the .po files only (the .mo files
+Extraction runs here exactly like
+`pybabel extract -F babel.cfg -k _l -k lazy_gettext -k message -k as_word`, so a new `_()` string without a Chinese translation fails the suite. Reads the .po files only (the .mo files
 are build output). Strings that reach `_()` only at run time — policy reasons, status, action and
 type words — cannot be extracted from where they are used; they are listed in
 market/translations/runtime_msgids.py, and the tests below derive them from the code so that a new
 reason or status is caught too.
 
 To fix a failure:
-    .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k message -k as_word -o market/translations/messages.pot .
+    .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k message -k as_word \
+        -o market/translations/messages.pot .
     .venv/bin/pybabel update -i market/translations/messages.pot -d market/translations
 then translate the new entries in market/translations/zh_CN/LC_MESSAGES/messages.po.
 """
@@ -50,7 +51,8 @@ def _skip_dirs(path: str) -> bool:
 
 @cache
 def extracted() -> dict[str, list[str]]:
-    """msgid → locations, as `pybabel extract -F babel.cfg -k _l -k lazy_gettext -k message -k as_word .` finds them."""
+    """msgid → locations, as `pybabel extract -F babel.cfg -k _l -k lazy_gettext -k message
+    -k as_word .` finds them."""
     with open(ROOT / "babel.cfg", encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
     found: dict[str, list[str]] = {}
