@@ -108,4 +108,9 @@ def render(msgid: str | None, params: dict | None) -> str:
     text = gettext(msgid)
     if not params:
         return text
-    return text % {name: _shown(value) for name, value in params.items()}
+    values = {name: _shown(value) for name, value in params.items()}
+    try:
+        return text % values
+    except (KeyError, TypeError, ValueError):
+        # a catalogue entry out of step with the stored parameters: the English, never an error
+        return msgid % values

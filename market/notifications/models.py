@@ -36,13 +36,19 @@ class Notification(Timestamped, Base):
         """The title in the active language (the stored text for rows without a message key)."""
         if self.title_msgid is None:
             return self.title
-        return render(self.title_msgid, self.title_params)
+        try:
+            return render(self.title_msgid, self.title_params)
+        except (KeyError, TypeError, ValueError):  # parameters no longer fit the msgid
+            return self.title
 
     @property
     def shown_body(self) -> str:
         if self.body_msgid is None:
             return self.body or ""
-        return render(self.body_msgid, self.body_params)
+        try:
+            return render(self.body_msgid, self.body_params)
+        except (KeyError, TypeError, ValueError):
+            return self.body or ""
 
 
 class EmailMessage(Timestamped, Base):
