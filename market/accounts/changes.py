@@ -15,6 +15,7 @@ from market.accounts.validation import validate_org_fields
 from market.audit.services import record
 from market.db import utcnow
 from market.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from market.notifications.messages import message, verbatim
 from market.notifications.services import notify_org, notify_users
 from market.uow import transaction
 
@@ -71,7 +72,7 @@ def open_request(actor: User, org: Organisation, changes: dict) -> OrgChangeRequ
     admins = db.session.scalars(select(User).where(User.platform_role == "admin",
                                                    User.active.is_(True)))
     notify_users(admins, "org.change_requested",
-                 _("%(name)s asks to change its registered identity.", name=org.name),
+                 message("%(name)s asks to change its registered identity.", name=org.name),
                  link="/admin/changes")
     return req
 
@@ -105,8 +106,9 @@ def decide_change(actor: User, change_id: int, approve: bool, reason: str = "") 
                changes={"org_id": org.id, "from": req.previous, "to": req.changes,
                         "reason": reason or None})
         if approve:
-            title = _("Your change of registered details was approved.")
+            title = message("Your change of registered details was approved.")
         else:
-            title = _("Your change of registered details was rejected.")
-        notify_org(org.id, f"org.change_{req.status}", title, reason, link="/account/organisation")
+            title = message("Your change of registered details was rejected.")
+        notify_org(org.id, f"org.change_{req.status}", title, verbatim(reason),
+                   link="/account/organisation")
         return req

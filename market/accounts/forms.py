@@ -149,6 +149,8 @@ class AuditFilterForm(Form):
 
     action = StringField(_l("Action"), validators=[Optional(), Length(max=80)])
     object_type = StringField(_l("Object"), validators=[Optional(), Length(max=60)])
+    object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=60)])
     actor = IntegerField(_l("Actor user id"), validators=[Optional(), NumberRange(min=1)])
+    organisation = StringField(_l("Organisation (name or id)"), validators=[Optional(), Length(max=200)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -13,6 +12,7 @@ from market.accounts.models import ExpiryReminder, Licence, Permit
 from market.db import utcnow
 from market.jobs import job
 from market.jobs.schedule import TZ
+from market.notifications.messages import as_date, as_word, message
 from market.notifications.services import notify_org
 from market.uow import transaction
 
@@ -41,10 +41,9 @@ def send_expiry_reminders(on: str | None = None) -> int:
                         .on_conflict_do_nothing().returning(ExpiryReminder.document_id)).first()
                     if not claimed:
                         continue
-                    with force_locale("zh_CN"):
-                        title = _("%(doc)s %(number)s expires in %(days)d days (%(date)s)",
-                                  doc=_(doc_type), number=doc.number, days=days,
-                                  date=doc.valid_to.isoformat())
+                    title = message("%(doc)s %(number)s expires in %(days)d days (%(date)s)",
+                                    doc=as_word(doc_type), number=doc.number, days=days,
+                                    date=as_date(doc.valid_to))
                     notify_org(doc.org_id, "document.expiring", title,
                                link="/account/licences" if doc_type == "licence" else "/account/permits")
                     sent += 1

@@ -7,13 +7,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from market import db
-from market.accounts.models import (DOC_STATUSES, OPERATIONS, PERMIT_KINDS, Licence, LicenceItem,
+from market.accounts.models import (DOC_STATUSES, OPERATIONS, PERMIT_KINDS, Licence, LicenceItem, 
                                     Permit, User)
 from market.accounts.policies import licence_validity_problem
 from market.accounts.uploads import store_scan
 from market.audit.services import changed_fields, record
 from market.catalog.models import DisposalMethod, WasteCategory, WasteCode
 from market.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from market.notifications.messages import as_word, message, verbatim
 from market.notifications.services import notify_org
 from market.uow import transaction
 
@@ -175,6 +176,6 @@ def decide_document(actor: User, model: type, doc_id: int, verify: bool, reason:
         record(f"{model.__tablename__}.{'verified' if verify else 'rejected'}", doc,
                changes=changed_fields(doc), actor=actor)
         notify_org(doc.org_id, f"{model.__tablename__}.decided",
-                   _("%(doc)s %(number)s is %(status)s.", doc=_(model.__tablename__),
-                     number=doc.number, status=_(doc.status)), reason)
+                   message("%(doc)s %(number)s is %(status)s.", doc=as_word(model.__tablename__),
+                           number=doc.number, status=as_word(doc.status)), verbatim(reason))
         return doc

@@ -21,6 +21,7 @@ from market.accounts.sessions import end_all_credentials
 from market.audit.services import changed_fields, record
 from market.db import utcnow
 from market.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from market.notifications.messages import as_word, message, verbatim
 from market.notifications.services import notify_org, notify_user, queue_email
 from market.uow import transaction
 
@@ -70,7 +71,8 @@ def register_organisation(*, name: str, credit_code: str, types: list[str], regi
                changes={"name": org.name, "credit_code": code, "types": org.types,
                         "region_code": region_code})
         for admin in _platform_admins():
-            notify_user(admin, "org.pending", _("New organisation to verify: %(name)s", name=org.name),
+            notify_user(admin, "org.pending",
+                        message("New organisation to verify: %(name)s", name=org.name),
                         link=f"/admin/organisations/{org.id}")
         return user
 
@@ -117,7 +119,8 @@ def decide_organisation(actor: User, org_id: int, action: str, reason: str = "")
         org.status_reason = reason or None
         record(f"organisation.{action}", org, changes=changed_fields(org), actor=actor)
         notify_org(org.id, f"org.{action}",
-                   _("Your organisation is now %(status)s.", status=_(target)), reason,
+                   message("Your organisation is now %(status)s.", status=as_word(target)),
+                   verbatim(reason),
                    link="/account/organisation")
         return org
 

@@ -8,14 +8,22 @@ from market import db
 from market.accounts.models import PLATFORM_ROLES, Organisation, User
 from market.audit.services import record
 from market.errors import NotFound, PermissionDenied, ValidationFailed
+from market.notifications.messages import as_word, message
 from market.notifications.services import notify_user
 from market.uow import transaction
 
 
+ROLE_WORDS = {"admin": "platform administrator", "finance": "platform finance"}  # msgids
+
+
+def role_word(role: str | None) -> str:
+    """The msgid naming a platform role (runtime_msgids.py lists them); "no role" for None."""
+    return ROLE_WORDS.get(role or "", "no platform role")
+
+
 def role_name(role: str | None) -> str:
     """A platform role in the user's language; "no role" for None."""
-    return {"admin": _("platform administrator"), "finance": _("platform finance")}.get(
-        role or "", _("no platform role"))
+    return _(role_word(role))
 
 
 def platform_members() -> list[User]:
@@ -44,5 +52,5 @@ def set_platform_role(actor: User, user_id: int, role: str | None) -> User:
                    changes={"from": user.platform_role, "to": role})
             user.platform_role = role
             notify_user(user, "user.platform_role",
-                        _("Your platform role is now %(role)s.", role=role_name(role)))
+                        message("Your platform role is now %(role)s.", role=as_word(role_word(role))))
         return user

@@ -2,8 +2,6 @@
 not delivered."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -16,7 +14,8 @@ from market.accounts import services
 from market.accounts.forms import (CHANGE_LABELS, AuditFilterForm, ChangeDecisionForm, CorporateGroupForm,
                                    PlatformInviteForm, PlatformRoleForm, ReasonForm)
 from market.accounts.models import Licence, Organisation, Permit
-from market.audit.models import AuditEvent
+from market.audit.queries import AuditFilter, audit_page
+from market.audit.summary import action_text, object_text, summary
 from market.errors import NotFound, ValidationFailed
 from market.jobs.schedule import TZ
 from market.manifests import queries as manifest_queries
@@ -24,6 +23,7 @@ from market.manifests import services as manifest_services
 from market.manifests.forms import SignForm
 from market.notifications.queries import email_outbox
 from market.web.forms import flash_outcome
+from market.web.inputs import arg_int
 from market.web.security import require_platform_role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -147,20 +147,15 @@ def decide_document(kind, doc_id):
 @bp.get("/audit")
 def audit():
     form = AuditFilterForm(request.args)
-    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(500)
-    if form.validate():
-        if form.action.data:
-            stmt = stmt.where(AuditEvent.action.startswith(form.action.data, autoescape=True))
-        if form.object_type.data:
-            stmt = stmt.where(AuditEvent.object_type == form.object_type.data)
-        if form.actor.data:
-            stmt = stmt.where(AuditEvent.actor_user_id == form.actor.data)
-        if form.date_from.data:
-            stmt = stmt.where(AuditEvent.at >= datetime.combine(form.date_from.data, time(), TZ))
-        if form.date_to.data:
-            stmt = stmt.where(AuditEvent.at < datetime.combine(form.date_to.data + timedelta(days=1), time(), TZ))
-    events = db.session.scalars(stmt).all()
-    return render_template("admin/audit.html", form=form, events=events), 422 if form.errors else 200
+    valid = form.validate()
+    f = AuditFilter(**{name: getattr(form, name).data or None for name in (
+        "action", "object_type", "object_id", "actor", "organisation", "date_from", "date_to")}) \
+        if valid else AuditFilter()
+    page = audit_page(f, TZ, before=arg_int("before", 2**63 - 1), after=arg_int("after", 2**63 - 1))
+    query = {k: v for k, v in request.args.items() if k not in ("before", "after") and v}
+    return render_template("admin/audit.html", form=form, page=page, query=query,
+                           summary=summary, action_text=action_text,
+                           object_text=object_text), 422 if form.errors else 200
 
 
 @bp.get("/emails")

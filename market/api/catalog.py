@@ -38,7 +38,8 @@ def catalog_categories():
         422: ValidationFailed
     """
     page = queries.categories(page_request(queries.CATEGORY_KEYS))
-    return jsonify(list_body(page, lambda c: {"category": c.code, "name": c.name}))
+    return jsonify(list_body(page, lambda c: {"category": c.code, "name": c.name_zh,
+                                              "name_en": c.name_en}))
 
 
 @bp.get("/catalog/codes")
@@ -91,8 +92,10 @@ def catalog_methods():
         422: ValidationFailed
     """
     page = queries.methods(page_request(queries.METHOD_KEYS))
-    return jsonify(list_body(page, lambda m: {"code": m.code, "name": m.name, "group": m.group,
-                                              "group_name": m.group_name}))
+    return jsonify(list_body(page, lambda m: {"code": m.code, "name": m.name_zh,
+                                              "name_en": m.name_en, "group": m.group,
+                                              "group_name": m.group_name_zh,
+                                              "group_name_en": m.group_name_en}))
 
 
 @bp.get("/catalog/regions")

@@ -42,6 +42,7 @@ from market.listings.queries import judge_operator, matches, quotes_for_request,
 from market.listings.validation import MAX_MONEY_FEN, MAX_QUANTITY_KG, today
 from market.orders import lifecycle
 from market.region_scope import request_covered, request_in_region
+from market.web.i18n import date as shown_date
 
 # Path ids are PostgreSQL integers: a larger one is simply not found (no overflow in the query).
 ID = "int(max=2147483647)"
@@ -709,7 +710,7 @@ def order_from_offer(offer_id: int):
     wanted_on = optional_date(body, "window_start")
     if wanted_on is not None and wanted_on < today():
         raise ValidationFailed(_("The wanted window cannot start in the past (today is %(d)s).",
-                                 d=today().isoformat()), field="window_start")
+                                 d=shown_date(today())), field="window_start")
     try:
         order = lifecycle.order_from_offer(api_user(), offer_id, quantity_kg=quantity,
                                                region_code=region_code, address=address,

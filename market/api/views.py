@@ -12,6 +12,7 @@ from market.api.auth import api_token_id, api_user
 from market.api.idempotency import idempotent
 from market.api.parsing import json_body, optional_int, require_str
 from market.notifications import services as notifications
+from market.notifications.queries import inbox, unread_count
 from market.web.errors import error_response
 from market.web.limiter import login_attempts_per_account, login_attempts_per_ip
 
@@ -161,6 +162,36 @@ def me():
         401: Unauthorized
     """
     return jsonify(me_json(api_user()))
+
+
+def notification_json(note) -> dict:
+    """One inbox entry, its text rendered in the caller's language now."""
+    return {"id": note.id, "kind": note.kind, "title": note.shown_title, "body": note.shown_body,
+            "link": note.link, "created_at": note.created_at.isoformat(),
+            "read_at": note.read_at.isoformat() if note.read_at else None}
+
+
+@bp.get("/notifications")
+def list_notifications():
+    """The caller's latest notifications, newest first, in the caller's language.
+    ---
+    get:
+      tags: [notifications]
+      summary: The inbox
+      description: >
+        The latest 100 notifications of the caller. Titles and bodies are rendered in the caller's
+        language when read (the language chosen in the web app, else Accept-Language), so a change
+        of language applies to earlier notifications too.
+      responses:
+        200:
+          description: The inbox
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/NotificationList'}
+        401: Unauthorized
+    """
+    user = api_user()
+    return jsonify(items=[notification_json(n) for n in inbox(user.id)], unread=unread_count(user.id))
 
 
 @bp.post("/notifications/read")

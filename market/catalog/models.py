@@ -1,10 +1,28 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, SmallInteger, String, Text
+from flask import has_app_context
+from sqlalchemy import Boolean, ForeignKey, SmallInteger, String, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from market.db import Base
+from market.web.i18n import language_code
+
+
+def _english() -> bool:
+    """Whether the active language is English (no app context: the Chinese default)."""
+    return has_app_context() and language_code() == "en"
+
+
+def _localised(zh, en):
+    """Instance level: the English name on English pages when there is one, else the Chinese."""
+    return en if en and _english() else zh
+
+
+def _localised_sql(zh, en):
+    """Query level, decided when the query is built: the same choice as a SQL expression."""
+    return func.coalesce(en, zh) if _english() else zh
 
 
 class WasteCategory(Base):
@@ -12,7 +30,22 @@ class WasteCategory(Base):
     __tablename__ = "waste_category"
 
     code: Mapped[str] = mapped_column(String(4), primary_key=True)  # HW08
-    name: Mapped[str] = mapped_column(String(100))
+    name_zh: Mapped[str] = mapped_column("name", String(100))  # the official (Chinese) name
+    name_en: Mapped[str | None] = mapped_column(String(200))  # data/SOURCES.md says where from
+
+    @hybrid_property
+    def name(self) -> str:
+        """The name in the page language (English pages: name_en)."""
+        return _localised(self.name_zh, self.name_en)
+
+    @name.inplace.setter
+    def _name_setter(self, value: str) -> None:
+        self.name_zh = value
+
+    @name.inplace.expression
+    @classmethod
+    def _name_expression(cls):
+        return _localised_sql(cls.name_zh, cls.name_en)
 
     @property
     def number(self) -> str:
@@ -36,10 +69,39 @@ class DisposalMethod(Base):
     __tablename__ = "disposal_method"
 
     code: Mapped[str] = mapped_column(String(4), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column("name", String(200))
+    name_en: Mapped[str | None] = mapped_column(String(300))
     group: Mapped[str] = mapped_column(String(2))
-    group_name: Mapped[str] = mapped_column(String(50))
+    group_name_zh: Mapped[str] = mapped_column("group_name", String(50))
+    group_name_en: Mapped[str | None] = mapped_column(String(100))
     national: Mapped[bool] = mapped_column(Boolean)
+
+    @hybrid_property
+    def name(self) -> str:
+        """The name in the page language (English pages: the Basel Annex IV wording)."""
+        return _localised(self.name_zh, self.name_en)
+
+    @name.inplace.setter
+    def _name_setter(self, value: str) -> None:
+        self.name_zh = value
+
+    @name.inplace.expression
+    @classmethod
+    def _name_expression(cls):
+        return _localised_sql(cls.name_zh, cls.name_en)
+
+    @hybrid_property
+    def group_name(self) -> str:
+        return _localised(self.group_name_zh, self.group_name_en)
+
+    @group_name.inplace.setter
+    def _group_name_setter(self, value: str) -> None:
+        self.group_name_zh = value
+
+    @group_name.inplace.expression
+    @classmethod
+    def _group_name_expression(cls):
+        return _localised_sql(cls.group_name_zh, cls.group_name_en)
 
 
 class Region(Base):

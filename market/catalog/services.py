@@ -27,11 +27,12 @@ def _upsert(model, rows: list[dict], key: str) -> None:
 def load_reference_data() -> dict[str, int]:
     """Load categories, method codes, regions and the sample code list (idempotent)."""
     with transaction():
-        cats = [{"code": r["category"], "name": r["name"]}
+        cats = [{"code": r["category"], "name": r["name"], "name_en": r["name_en"]}
                 for r in read_csv_dicts((DATA / "hw_categories.csv").read_text("utf-8"))]
         _upsert(WasteCategory, cats, "code")
-        methods = [{"code": r["code"], "name": r["name"], "group": r["group"],
-                    "group_name": r["group_name"], "national": r["national"] == "yes"}
+        methods = [{"code": r["code"], "name": r["name"], "name_en": r["name_en"],
+                    "group": r["group"], "group_name": r["group_name"],
+                    "group_name_en": r["group_name_en"], "national": r["national"] == "yes"}
                    for r in read_csv_dicts((DATA / "disposal_methods.csv").read_text("utf-8"))]
         _upsert(DisposalMethod, methods, "code")
         regions = [{"code": r["code"], "name": r["name"], "parent_code": r["parent_code"] or None,

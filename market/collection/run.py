@@ -36,6 +36,7 @@ from market.manifests import receiving, signing
 from market.manifests import services as manifests
 from market.manifests.access import roles_of
 from market.manifests.models import Manifest
+from market.notifications.messages import message, verbatim
 from market.notifications.services import notify_org
 from market.orders import services as orders
 from market.orders import settling
@@ -168,8 +169,8 @@ def pickup(actor: User, booking_id: int, data: dict, ip: str | None = None) -> B
                 "round": r.number, "order": order.number, "note": note, "fee_fen": fee,
                 "refunded_fen": refunded})
             notify_org(b.generator_id, "collection.no_show",
-                       _("Nobody handed over the waste at your stop on round %(number)s.",
-                         number=r.number), note, link=f"/collection/bookings/{b.id}")
+                       message("Nobody handed over the waste at your stop on round %(number)s.",
+                               number=r.number), verbatim(note), link=f"/collection/bookings/{b.id}")
             return b
         kg = v.whole_kg(data.get("weighed_kg"), "weighed_kg")
         collection.move(b, "picked_up", role)

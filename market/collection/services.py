@@ -31,6 +31,7 @@ from market.listings import validation as v
 from market.listings.explain import rule_message
 from market.listings.matching import Exclusion, RequestFacts
 from market.listings.queries import judge_operator
+from market.notifications.messages import as_kg, message
 from market.notifications.services import notify_org
 from market.orders import services as orders
 from market.orders.models import Order
@@ -202,8 +203,8 @@ def book_round(actor: User, round_id: int, data: dict) -> Booking:
             "round": r.number, "order": order.number, "category": f["category"],
             "estimated_kg": f["estimated_kg"], "amount_fen": order.total_fen})
         notify_org(r.operator_id, "collection.booked",
-                   _("A pickup of %(kg)s kg was booked on round %(number)s.",
-                     kg=f"{f['estimated_kg']:,}", number=r.number),
+                   message("A pickup of %(kg)s kg was booked on round %(number)s.",
+                           kg=as_kg(f['estimated_kg']), number=r.number),
                    link=f"/collection/rounds/{r.id}")
         return booking
 
@@ -285,7 +286,7 @@ def cancel_booking(actor: User, booking_id: int, reason: str = "") -> Booking:
         record("collection.cancelled", b, actor=actor, changes={
             "order": order.number, "late": late, "fee_fen": fee, "refunded_fen": refunded})
         notify_org(r.operator_id, "collection.cancelled",
-                   _("A booking on round %(number)s was cancelled.", number=r.number),
+                   message("A booking on round %(number)s was cancelled.", number=r.number),
                    link=f"/collection/rounds/{r.id}")
         return b
 
@@ -320,5 +321,5 @@ def lapse(b: Booking) -> None:
                           refunded=refunded)
     record("collection.lapsed", b, changes={"order": order.number, "refunded_fen": refunded})
     notify_org(b.generator_id, "collection.lapsed",
-               _("Your booking on round %(number)s lapsed: it was not paid by the deadline.",
-                 number=b.round.number), link=f"/collection/bookings/{b.id}")
+               message("Your booking on round %(number)s lapsed: it was not paid by the deadline.",
+                       number=b.round.number), link=f"/collection/bookings/{b.id}")

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from rq import get_current_job
 from sqlalchemy import select
 
@@ -20,6 +18,7 @@ from market.contracts.models import ContractDocument, ContractVersion
 from market.contracts.rendering import contract_html, html_to_pdf
 from market.db import utcnow
 from market.jobs import job
+from market.notifications.messages import message, verbatim
 from market.notifications.services import notify_org
 from market.uow import transaction
 
@@ -81,11 +80,10 @@ def render_contract_document(document_id: int) -> str:
             record("contract.document_failed", doc, changes={"kind": doc.kind, "error": failure,
                                                              "attempts": doc.attempts})
             generator_id, operator_id, number, order_id = _parties(doc)
-            with force_locale("zh_CN"):
-                title = _("The contract PDF of order %(number)s could not be produced; open the "
-                          "contract page to try again.", number=number)
+            title = message("The contract PDF of order %(number)s could not be produced; open the "
+                            "contract page to try again.", number=number)
             for org_id in (generator_id, operator_id):
-                notify_org(org_id, "contract.render_failed", title, failure,
+                notify_org(org_id, "contract.render_failed", title, verbatim(failure),
                            link=f"/orders/{order_id}/contract")
     log.error("contract document %s failed to render (last attempt: %s): %s", document_id, last, failure)
     raise RuntimeError(f"contract document {document_id} failed to render: {failure}")
@@ -93,12 +91,11 @@ def render_contract_document(document_id: int) -> str:
 
 def _announce(doc: ContractDocument) -> None:
     generator_id, operator_id, number, order_id = _parties(doc)
-    with force_locale("zh_CN"):
-        if doc.kind == "draft":
-            title = _("The contract of order %(number)s (version %(v)d) is ready to sign.",
-                      number=number, v=doc.version.version)
-        else:
-            title = _("The signed contract of order %(number)s (version %(v)d) is available.",
-                      number=number, v=doc.version.version)
+    if doc.kind == "draft":
+        title = message("The contract of order %(number)s (version %(v)d) is ready to sign.",
+                        number=number, v=doc.version.version)
+    else:
+        title = message("The signed contract of order %(number)s (version %(v)d) is available.",
+                        number=number, v=doc.version.version)
     for org_id in (generator_id, operator_id):
         notify_org(org_id, f"contract.{doc.kind}_ready", title, link=f"/orders/{order_id}/contract")

@@ -26,6 +26,7 @@ from market.listings import validation as v
 from market.listings.models import CapacityReservation
 from market.db import utcnow
 from market.money import line_amount_fen
+from market.notifications.messages import message, verbatim
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.uow import transaction
@@ -94,8 +95,8 @@ def propose_revision(actor: User, order_id: int, *, quantity_kg=None, window_sta
         record("contract.revision_proposed", revision, actor=actor, changes={
             "contract": contract.number, "base_version": current.version, **changes})
         notify_org(order.other_party(actor.org_id), "contract.revision_proposed",
-                   _("%(org)s proposes a revision of the contract of order %(number)s.",
-                     org=actor.org.name, number=order.number), revision.reason,
+                   message("%(org)s proposes a revision of the contract of order %(number)s.",
+                           org=actor.org.name, number=order.number), verbatim(revision.reason),
                    link=f"/orders/{order.id}/contract")
         return revision
 
@@ -142,8 +143,8 @@ def accept_revision(actor: User, revision_id: int, note: str = "") -> ContractVe
             "contract": contract.number, "new_version": version.version, **revision.changes})
         for org_id in (order.generator_id, order.operator_id):
             notify_org(org_id, "contract.revision_accepted",
-                       _("Version %(v)d of the contract of order %(number)s awaits both signatures.",
-                         v=version.version, number=order.number), link=f"/orders/{order.id}/contract")
+                       message("Version %(v)d of the contract of order %(number)s awaits both signatures.",
+                               v=version.version, number=order.number), link=f"/orders/{order.id}/contract")
         return version
 
 
@@ -157,8 +158,8 @@ def reject_revision(actor: User, revision_id: int, note: str = "") -> ContractRe
                changes={"note": revision.decision_note})
         notify_org(order.operator_id if revision.proposer_party == "operator" else order.generator_id,
                    "contract.revision_rejected",
-                   _("%(org)s rejected the proposed revision of order %(number)s.",
-                     org=actor.org.name, number=order.number), revision.decision_note or "",
+                   message("%(org)s rejected the proposed revision of order %(number)s.",
+                           org=actor.org.name, number=order.number), verbatim(revision.decision_note),
                    link=f"/orders/{order.id}/contract")
         return revision
 

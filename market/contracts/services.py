@@ -24,6 +24,7 @@ from market.contracts.terms import build_terms
 from market.db import utcnow
 from market.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from market.jobs import enqueue_after_commit
+from market.notifications.messages import message
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.uow import transaction
@@ -103,8 +104,8 @@ def sign(order: Order, role: str, actor: User, password: str, *, ip: str | None 
         version.status, version.signed_at = "signed", utcnow()
     else:
         notify_org(order.other_party(actor.org_id), "contract.signed",
-                   _("%(org)s signed the contract of order %(number)s; your signature is awaited.",
-                     org=actor.org.name, number=order.number), link=f"/orders/{order.id}/contract")
+                   message("%(org)s signed the contract of order %(number)s; your signature is awaited.",
+                           org=actor.org.name, number=order.number), link=f"/orders/{order.id}/contract")
     return version
 
 
@@ -115,8 +116,8 @@ def complete(order: Order, version: ContractVersion, actor: User) -> None:
         "contract": version.contract.number, "version": version.version, "order_status": order.status})
     for org_id in (order.generator_id, order.operator_id):
         notify_org(org_id, "contract.completed",
-                   _("Both parties signed version %(v)d of the contract of order %(number)s.",
-                     v=version.version, number=order.number), link=f"/orders/{order.id}/contract")
+                   message("Both parties signed version %(v)d of the contract of order %(number)s.",
+                           v=version.version, number=order.number), link=f"/orders/{order.id}/contract")
 
 
 def retry_render(actor: User, document_id: int) -> ContractDocument:

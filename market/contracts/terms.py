@@ -40,7 +40,7 @@ def _window(order: Order) -> tuple[date, date]:
 
 def _waste(order: Order) -> dict:
     category = db.session.get(WasteCategory, order.category_code)
-    waste = {"category": order.category_code, "category_name": category.name if category else "",
+    waste = {"category": order.category_code, "category_name": category.name_zh if category else "",
              "code": order.waste_code or "", "description": "", "form": "", "packaging": "",
              "hazards": []}
     if order.request_id:

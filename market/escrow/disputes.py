@@ -14,6 +14,7 @@ from market.audit.services import record
 from market.db import utcnow
 from market.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from market.escrow import book
+from market.notifications.messages import message, verbatim
 from market.escrow.alerts import alert_staff
 from market.escrow.dispute_models import CancellationProposal, Dispute, DisputeEvidence
 from market.escrow.errors import EscrowNotFunded, SplitMismatch
@@ -72,11 +73,11 @@ def open_dispute(actor: User, order_id: int, reason: str,
         record("escrow.dispute_opened", dispute, actor=actor, changes={
             "order": order.number, "from": frm, "reason": reason, "files": len(stored)})
         notify_org(order.other_party(actor.org_id), "escrow.dispute_opened",
-                   _("Order %(number)s is disputed; its money stays in escrow.",
-                     number=order.number), reason, link=f"/disputes/{dispute.id}")
+                   message("Order %(number)s is disputed; its money stays in escrow.",
+                           number=order.number), verbatim(reason), link=f"/disputes/{dispute.id}")
         alert_staff("admin", "escrow.dispute_opened",
-                    _("Order %(number)s is disputed and awaits a decision.", number=order.number),
-                    reason, link=f"/disputes/{dispute.id}")
+                    message("Order %(number)s is disputed and awaits a decision.", number=order.number),
+                    verbatim(reason), link=f"/disputes/{dispute.id}")
         return dispute
 
 
@@ -134,8 +135,8 @@ def resolve_dispute(actor: User, dispute_id: int, split: dict, note: str = "") -
             "note": dispute.resolution_note})
         for org_id in (order.generator_id, order.operator_id):
             notify_org(org_id, "escrow.dispute_resolved",
-                       _("The dispute on order %(number)s is resolved.", number=order.number),
-                       dispute.resolution_note or "", link=f"/disputes/{dispute.id}")
+                       message("The dispute on order %(number)s is resolved.", number=order.number),
+                       verbatim(dispute.resolution_note), link=f"/disputes/{dispute.id}")
             enqueue_after_commit(recompute_credit, org_id)  # a dispute lost costs credit
         return dispute
 
@@ -169,8 +170,8 @@ def propose_cancellation(actor: User, order_id: int, reason: str) -> Cancellatio
         record("escrow.cancellation_proposed", proposal, actor=actor,
                changes={"order": order.number, "reason": reason})
         notify_org(order.other_party(actor.org_id), "escrow.cancellation_proposed",
-                   _("The other party proposes to cancel order %(number)s with a full refund.",
-                     number=order.number), reason, link=f"/orders/{order.id}/payment")
+                   message("The other party proposes to cancel order %(number)s with a full refund.",
+                           number=order.number), verbatim(reason), link=f"/orders/{order.id}/payment")
         return proposal
 
 
@@ -193,6 +194,6 @@ def answer_cancellation(actor: User, order_id: int, agree: bool) -> Cancellation
                changes={"order": order.number})
         if not agree:
             notify_org(order.other_party(actor.org_id), "escrow.cancellation_withdrawn",
-                       _("The cancellation of order %(number)s was declined or withdrawn.",
-                         number=order.number), link=f"/orders/{order.id}/payment")
+                       message("The cancellation of order %(number)s was declined or withdrawn.",
+                               number=order.number), link=f"/orders/{order.id}/payment")
         return proposal

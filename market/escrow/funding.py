@@ -26,9 +26,9 @@ from market.escrow.gateways import get_gateway
 from market.escrow.models import FundingRequest, Payment, Receipt
 from market.escrow.policies import funding_plan, make_reference
 from market.ledger import post
+from market.notifications.messages import as_money, message
 from market.notifications.services import notify_org
 from market.orders.models import Order
-from market.web.i18n import money
 
 
 def requests_of(order_id: int) -> list[FundingRequest]:
@@ -42,9 +42,9 @@ def ask_payers(order: Order) -> None:
     is its next step, with the amount and a link to the payment page (bank details, reference)."""
     for payer_id, amount in sorted(funding_plan(book.terms_for(order)).items()):
         notify_org(payer_id, "escrow.payment_due",
-                   _("Both parties signed order %(number)s: your next step is to pay %(amount)s "
-                     "into escrow.", number=order.number, amount=money(amount)),
-                   _("The payment page shows the bank details and the reference to quote."),
+                   message("Both parties signed order %(number)s: your next step is to pay %(amount)s "
+                           "into escrow.", number=order.number, amount=as_money(amount)),
+                   message("The payment page shows the bank details and the reference to quote."),
                    link=f"/orders/{order.id}/payment")
 
 
@@ -64,9 +64,9 @@ def open_requests(order: Order, actor: User | None = None) -> list[FundingReques
                      for r in created}})
     for req in created:
         notify_org(req.payer_org_id, "escrow.funding_requested",
-                   _("Please pay %(amount)s into escrow for order %(number)s.",
-                     amount=money(req.amount_fen), number=order.number),
-                   _("Quote the reference %(reference)s.", reference=req.reference),
+                   message("Please pay %(amount)s into escrow for order %(number)s.",
+                           amount=as_money(req.amount_fen), number=order.number),
+                   message("Quote the reference %(reference)s.", reference=req.reference),
                    link=f"/orders/{order.id}/payment")
     return created
 
@@ -221,9 +221,9 @@ def ask_topup(order: Order, payer_org_id: int, short_fen: int,
     record("escrow.topup_requested", order, actor=actor, changes={
         "payer_org_id": payer_org_id, "topup_fen": short_fen, "reference": req.reference})
     notify_org(payer_org_id, "escrow.topup_requested",
-               _("Please pay %(amount)s more into escrow for order %(number)s: more waste was "
-                 "accepted than was paid for.", amount=money(short_fen), number=order.number),
-               _("Quote the reference %(reference)s.", reference=req.reference),
+               message("Please pay %(amount)s more into escrow for order %(number)s: more waste was "
+                       "accepted than was paid for.", amount=as_money(short_fen), number=order.number),
+               message("Quote the reference %(reference)s.", reference=req.reference),
                link=f"/orders/{order.id}/payment")
     return req
 
@@ -246,5 +246,5 @@ def announce_funded(order: Order, actor: User | None) -> None:
         r.amount_fen for r in requests_of(order.id))})
     for org_id in (order.generator_id, order.operator_id):
         notify_org(org_id, "escrow.funded",
-                   _("Order %(number)s is funded: the money is held in escrow.",
-                     number=order.number), link=f"/orders/{order.id}/payment")
+                   message("Order %(number)s is funded: the money is held in escrow.",
+                           number=order.number), link=f"/orders/{order.id}/payment")

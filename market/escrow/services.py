@@ -20,10 +20,10 @@ from market.escrow.errors import EscrowNotEmpty, EscrowNotFunded, MoreThanHeld
 from market.escrow.funding import requests_of
 from market.escrow.models import Movement
 from market.escrow.policies import LineTerms, Release, plan_release
+from market.notifications.messages import as_money, message
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.uow import transaction
-from market.web.i18n import money
 
 # Money leaves escrow for a line only once the waste is received (the database refuses a release
 # of a disposal or transport line before that too: migration 0008), until the order is closed;
@@ -62,8 +62,8 @@ def post_release(order: Order, r: Release, key: str, actor: User | None,
         "line_id": r.line_id, "payee_org_id": r.payee_org_id, "value_fen": r.value_fen,
         "fee_fen": r.fee_fen, "payee_fen": r.payee_fen, "key": key})
     notify_org(r.payee_org_id, "escrow.released",
-               _("%(amount)s of order %(number)s was released to you.",
-                 amount=money(r.payee_fen), number=order.number),
+               message("%(amount)s of order %(number)s was released to you.",
+                       amount=as_money(r.payee_fen), number=order.number),
                link=f"/orders/{order.id}/payment")
     return movement
 
@@ -81,8 +81,8 @@ def post_refund(order: Order, payer_org_id: int, amount_fen: int, key: str, acto
     # Card money goes back to the card; bank money waits in payable for the payout batch.
     payouts.queue_card_refunds(order, payer_org_id, amount_fen, key)
     notify_org(payer_org_id, "escrow.refunded",
-               _("%(amount)s of order %(number)s is refunded to you.",
-                 amount=money(amount_fen), number=order.number), link=f"/orders/{order.id}/payment")
+               message("%(amount)s of order %(number)s is refunded to you.",
+                       amount=as_money(amount_fen), number=order.number), link=f"/orders/{order.id}/payment")
     return movement
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -18,6 +17,7 @@ from market.accounts.models import Organisation
 from market.audit.services import record
 from market.db import utcnow
 from market.escrow import book
+from market.notifications.messages import as_money, message, verbatim
 from market.escrow.alerts import alert_finance
 from market.escrow.funding import book_receipt
 from market.escrow.gateways import get_gateway
@@ -25,7 +25,6 @@ from market.escrow.models import Payment, Payout, WebhookEvent
 from market.jobs import enqueue_after_commit, job
 from market.orders import lifecycle
 from market.uow import transaction
-from market.web.i18n import money
 
 ALERT_TYPES = ("charge.refunded", "charge.dispute.created")
 
@@ -68,7 +67,8 @@ def _payment_succeeded(intent: dict) -> tuple[str, str | None]:
     payment = db.session.scalar(select(Payment).where(Payment.external_id == pi_id))
     if type(amount) is not int or amount <= 0:
         note = f"payment {pi_id} without a usable amount"
-        alert_finance("escrow.gateway_alert", _("A card payment event could not be booked."), note)
+        alert_finance("escrow.gateway_alert", message("A card payment event could not be booked."),
+                      verbatim(note))
         return "alerted", note
     received_on = datetime.fromtimestamp(intent.get("created") or utcnow().timestamp(),
                                          timezone.utc).date()
@@ -78,8 +78,8 @@ def _payment_succeeded(intent: dict) -> tuple[str, str | None]:
         receipt, _replayed = book_receipt(gateway="stripe", reference=number or pi_id, req=None,
                                           amount_fen=amount, received_on=received_on,
                                           payer_name="card payment", bank_ref=pi_id)
-        alert_finance("escrow.suspense", _("An unknown card payment of %(amount)s is in "
-                                           "suspense.", amount=money(amount)), pi_id)
+        alert_finance("escrow.suspense", message("An unknown card payment of %(amount)s is in "
+                                                 "suspense.", amount=as_money(amount)), verbatim(pi_id))
         return "alerted", f"unknown payment {pi_id}: receipt {receipt.id} in suspense"
     req = payment.funding_request
     order = book.lock_order(req.order_id)
@@ -90,8 +90,8 @@ def _payment_succeeded(intent: dict) -> tuple[str, str | None]:
     payment.status, payment.succeeded_at = "succeeded", payment.succeeded_at or utcnow()
     lifecycle.funded_if_paid(order)
     if receipt.suspense_fen:
-        alert_finance("escrow.suspense", _("%(amount)s of a card payment went to suspense.",
-                                           amount=money(receipt.suspense_fen)), req.reference)
+        alert_finance("escrow.suspense", message("%(amount)s of a card payment went to suspense.",
+                                                 amount=as_money(receipt.suspense_fen)), verbatim(req.reference))
     return "processed", f"receipt {receipt.id}: {receipt.status}"
 
 
@@ -109,9 +109,9 @@ def _alert(kind: str, obj: dict) -> str:
             + (f"; our payouts {ours}" if ours else "; not started by the platform"))
     record("escrow.gateway_alert", object_type="escrow_webhook_event", object_id=charge_id,
            changes={"type": kind, "amount_fen": amount, "our_payouts": ours})
-    title = (_("Stripe reports a refund of %(amount)s.", amount=money(amount))
+    title = (message("Stripe reports a refund of %(amount)s.", amount=as_money(amount))
              if kind == "charge.refunded"
-             else _("A card payment of %(amount)s is disputed at the card issuer.",
-                    amount=money(amount)))
-    alert_finance("escrow.gateway_alert", title, note)
+             else message("A card payment of %(amount)s is disputed at the card issuer.",
+                          amount=as_money(amount)))
+    alert_finance("escrow.gateway_alert", title, verbatim(note))
     return note

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market import ledger
+from market.ledger.names import account_names
 from market.errors import DomainError, ValidationFailed
 from market.escrow import queries, receipts
 from market.escrow.forms import MatchForm, ReceiptForm, ReturnForm
@@ -134,4 +135,4 @@ def trial_balance():
 @bp.app_context_processor
 def finance_helpers():
     # A callable, not the counts: only the finance dashboard pays for the queries.
-    return {"finance_summary": queries.finance_summary}
+    return {"finance_summary": queries.finance_summary, "account_names": account_names}

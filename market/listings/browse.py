@@ -98,7 +98,8 @@ def search_waste_codes(q: str, limit: int = 50) -> list[WasteCode]:
     q = (q or "").strip()
     if q:
         like = f"%{q}%"
-        in_named = select(WasteCategory.code).where(WasteCategory.name.ilike(like))
+        in_named = select(WasteCategory.code).where(  # the Chinese or the English name
+            or_(WasteCategory.name_zh.ilike(like), WasteCategory.name_en.ilike(like)))
         stmt = stmt.where(or_(WasteCode.code.ilike(like), WasteCode.description.ilike(like),
                               WasteCode.category_code.ilike(like), WasteCode.category_code.in_(in_named)))
     return list(db.session.scalars(stmt))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
 from market import db
@@ -13,6 +12,7 @@ from market.jobs import job
 from market.listings.models import AlertPreference, DisposalRequest, Quote
 from market.listings.queries import matches
 from market.listings.validation import today
+from market.notifications.messages import as_kg, message, verbatim
 from market.notifications.services import notify_org
 from market.uow import transaction
 
@@ -38,13 +38,12 @@ def notify_matched_operators(request_id: int) -> int:
         prefs = {p.org_id: p for p in db.session.scalars(
             select(AlertPreference).where(AlertPreference.org_id.in_(ids)))} if ids else {}
         told = []
-        with force_locale("zh_CN"):
-            title = _("New request %(number)s: %(kg)s kg of %(category)s in %(region)s",
-                      number=req.number, kg=f"{req.quantity_kg:,}", category=req.category_code,
-                      region=req.region_code)
+        title = message("New request %(number)s: %(kg)s kg of %(category)s in %(region)s",
+                        number=req.number, kg=as_kg(req.quantity_kg), category=req.category_code,
+                        region=req.region_code)
         for m in qualified:
             if _wants(prefs.get(m.operator_id), req):
-                notify_org(m.operator_id, "request.matched", title, req.description[:500],
+                notify_org(m.operator_id, "request.matched", title, verbatim(req.description[:500]),
                            link=f"/requests/{req.id}")
                 told.append(m.operator_id)
         req.operators_notified_at = utcnow()
@@ -55,8 +54,7 @@ def notify_matched_operators(request_id: int) -> int:
 def _expire_quote(quote: Quote, why: str) -> None:
     quote.status, quote.decided_at = "expired", utcnow()
     record("quote.expired", quote, changes={"why": why})
-    with force_locale("zh_CN"):
-        title = _("Your quote on request %(number)s has expired.", number=quote.request.number)
+    title = message("Your quote on request %(number)s has expired.", number=quote.request.number)
     notify_org(quote.operator_id, "quote.expired", title, link=f"/requests/{quote.request_id}")
 
 
@@ -82,9 +80,8 @@ def expire_requests(on: str | None = None) -> int:
                     .order_by(Quote.id).with_for_update()):
                 _expire_quote(quote, "request_expired")
             if frm == "open":
-                with force_locale("zh_CN"):
-                    title = _("Request %(number)s expired at the end of its window without an award.",
-                              number=req.number)
+                title = message("Request %(number)s expired at the end of its window without an "
+                                "award.", number=req.number)
                 notify_org(req.generator_id, "request.expired", title, link=f"/requests/{req.id}")
             done += 1
     return done

@@ -16,6 +16,7 @@ from market.listings.explain import rule_message
 from market.listings.matching import Exclusion, RequestFacts, item_problem
 from market.listings.models import StorefrontOffer
 from market.listings.queries import candidate_facts, judge_operator
+from market.notifications.messages import message
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.orders.services import create_order
@@ -187,7 +188,7 @@ def order_offer(actor: User, offer_id: int, *, quantity_kg: int, region_code: st
             unit_price_fen_per_t=offer.unit_price_fen_per_t,
             transport_fee_fen=offer.transport_fee_fen, offer_id=offer.id)
         notify_org(offer.operator_id, "order.created",
-                   _("New order %(order)s from %(generator)s on your storefront.",
-                     order=order.number, generator=actor.org.name), link=f"/orders/{order.id}")
+                   message("New order %(order)s from %(generator)s on your storefront.",
+                           order=order.number, generator=actor.org.name), link=f"/orders/{order.id}")
         return order
 

@@ -24,11 +24,13 @@ from market.listings.matching import Exclusion
 from market.listings.models import DisposalRequest, Quote
 from market.listings.queries import judge_operator, request_facts
 from market.listings.state import quote_problem
+from market.notifications.messages import message, verbatim
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.orders.services import create_order
 from market.prices.checks import own_history, require_tariff, watch_price
 from market.uow import transaction
+from market.web.i18n import date as shown_date
 
 
 def _lock_request(request_id: int) -> DisposalRequest | None:
@@ -99,8 +101,8 @@ def submit_quote(actor: User, request_id: int, *, unit_price_fen_per_t: int,
                     generator_id=req.generator_id, history=history,
                     data={"quote_id": quote.id, "request": req.number})
         notify_org(req.generator_id, "quote.submitted",
-                   _("New quote from %(operator)s on request %(number)s.",
-                     operator=actor.org.name, number=req.number), link=f"/requests/{req.id}")
+                   message("New quote from %(operator)s on request %(number)s.",
+                           operator=actor.org.name, number=req.number), link=f"/requests/{req.id}")
         return quote
 
 
@@ -128,8 +130,8 @@ def withdraw_quote(actor: User, quote_id: int) -> Quote:
         _move(quote, "withdrawn", "operator")
         record("quote.withdrawn", quote, actor=actor, changes={"request": req.number})
         notify_org(req.generator_id, "quote.withdrawn",
-                   _("%(operator)s withdrew its quote on request %(number)s.",
-                     operator=actor.org.name, number=req.number), link=f"/requests/{req.id}")
+                   message("%(operator)s withdrew its quote on request %(number)s.",
+                           operator=actor.org.name, number=req.number), link=f"/requests/{req.id}")
         return quote
 
 
@@ -141,7 +143,8 @@ def reject_quote(actor: User, quote_id: int, reason: str = "") -> Quote:
         reason = v.text(reason, "reason", 1000)
         record("quote.rejected", quote, actor=actor, changes={"request": req.number, "reason": reason})
         notify_org(quote.operator_id, "quote.rejected",
-                   _("Your quote on request %(number)s was declined.", number=req.number), reason,
+                   message("Your quote on request %(number)s was declined.", number=req.number),
+                   verbatim(reason),
                    link=f"/requests/{req.id}")
         return quote
 
@@ -162,7 +165,7 @@ def award_quote(actor: User, quote_id: int) -> Order:
             raise InvalidState(_("This request is %(s)s; only open requests can be awarded.",
                                  s=_(req.status)), code=f"request_{req.status}")
         if quote.valid_until < v.today():
-            raise InvalidState(_("This quote expired on %(d)s.", d=quote.valid_until.isoformat()),
+            raise InvalidState(_("This quote expired on %(d)s.", d=shown_date(quote.valid_until)),
                                code="quote_expired")
         capacity.lock_item(quote.licence_item_id)
         # Judged again under the lock: the operator may have been suspended, its licence may have
@@ -192,8 +195,8 @@ def award_quote(actor: User, quote_id: int) -> Order:
                                                              "quote_id": quote.id,
                                                              "order": order.number})
         notify_org(quote.operator_id, "quote.accepted",
-                   _("Your quote on request %(number)s was accepted: order %(order)s.",
-                     number=req.number, order=order.number), link=f"/orders/{order.id}")
+                   message("Your quote on request %(number)s was accepted: order %(order)s.",
+                           number=req.number, order=order.number), link=f"/orders/{order.id}")
         others = db.session.scalars(select(Quote).where(
             Quote.request_id == req.id, Quote.status == "submitted", Quote.id != quote.id)
             .order_by(Quote.id).with_for_update().execution_options(populate_existing=True))
@@ -202,6 +205,6 @@ def award_quote(actor: User, quote_id: int) -> Order:
             record("quote.rejected", other, actor=actor, changes={"why": "another_quote_accepted",
                                                                   "order": order.number})
             notify_org(other.operator_id, "quote.rejected",
-                       _("Request %(number)s was awarded to another operator.", number=req.number),
+                       message("Request %(number)s was awarded to another operator.", number=req.number),
                        link=f"/requests/{req.id}")
         return order

@@ -20,6 +20,7 @@ from market.listings.jobs import notify_matched_operators
 from market.listings.models import AlertPreference, DisposalRequest, Quote, ServiceArea
 from market.listings.queries import request_for_generator
 from market.listings.state import EDITABLE_REQUEST_STATUSES, request_problem
+from market.notifications.messages import message, verbatim
 from market.notifications.services import notify_org
 from market.uow import transaction
 
@@ -163,8 +164,8 @@ def cancel_request(actor: User, request_id: int, reason: str = "") -> DisposalRe
             quote.status, quote.decided_at = "rejected", utcnow()
             record("quote.rejected", quote, actor=actor, changes={"why": "request_cancelled"})
             notify_org(quote.operator_id, "quote.rejected",
-                       _("Request %(number)s was cancelled by the generator.", number=req.number),
-                       reason, link=f"/requests/{req.id}")
+                       message("Request %(number)s was cancelled by the generator.", number=req.number),
+                       verbatim(reason), link=f"/requests/{req.id}")
         record("request.cancelled", req, actor=actor, changes={"status": [frm, "cancelled"],
                                                                "reason": reason})
         return req

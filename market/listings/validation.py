@@ -16,6 +16,7 @@ from market.errors import PermissionDenied, ValidationFailed
 from market.jobs.schedule import TZ
 from market.listings.models import FORMS, HAZARDS, METHOD_GROUPS, RECURRING
 from market.oversight.sanctions import blacklist_in_force
+from market.web.i18n import date as shown_date
 
 MAX_QUANTITY_KG = 1_000_000_000  # 1 Mt: beyond any single consignment
 MAX_MONEY_FEN = 10**13  # ¥100 bn: guards BigInteger arithmetic downstream, not a business limit
@@ -160,7 +161,7 @@ def window_not_started(start: date) -> None:
     """A wanted window that is posted must not start in the past."""
     if start < today():
         raise ValidationFailed(_("The wanted window cannot start in the past (today is %(d)s).",
-                                 d=today().isoformat()), field="window_start")
+                                 d=shown_date(today())), field="window_start")
 
 
 def window(start, end, *, check_start: bool = True) -> tuple[date, date]:
@@ -194,7 +195,7 @@ def not_blacklisted(actor: User) -> None:
     if sanction is not None:
         raise PermissionDenied(_("A regulator has blacklisted your organisation until %(date)s: "
                                  "it cannot post disposal requests.",
-                                 date=sanction.valid_to.isoformat()), code="org_blacklisted")
+                                 date=shown_date(sanction.valid_to)), code="org_blacklisted")
 
 
 def require_verified(actor: User, org_type: str) -> None:

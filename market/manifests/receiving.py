@@ -18,6 +18,7 @@ from market.manifests.access import manifest_for_party
 from market.manifests.errors import MethodNotLicensed, PartLocked
 from market.manifests.models import Discrepancy, Manifest, ManifestLine, ManifestSignature
 from market.manifests.services import local_day, transition
+from market.notifications.messages import as_kg, as_word, message, verbatim
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.oversight import services as oversight
@@ -142,8 +143,8 @@ def receive(actor: User, manifest_id: int, method_code, lines, ip: str | None = 
             "number": manifest.number, "method_code": method,
             "lines": {str(k): [w["received_kg"], w["refused_kg"]] for k, w in weights.items()}})
         notify_org(manifest.generator_org_id, "manifest.received",
-                   _("Manifest %(number)s was received: %(kg)s kg accepted.",
-                     number=manifest.number, kg=f"{manifest.accepted_kg:,}"),
+                   message("Manifest %(number)s was received: %(kg)s kg accepted.",
+                           number=manifest.number, kg=as_kg(manifest.accepted_kg)),
                    link=f"/manifests/{manifest.id}")
         return manifest
 
@@ -164,8 +165,8 @@ def _open_discrepancy(manifest: Manifest, line: ManifestLine, w: dict) -> Discre
                               data={"sent_kg": line.sent_kg, "received_kg": w["received_kg"],
                                     "tolerance_pct": tolerance_pct()})
     notify_org(manifest.generator_org_id, "manifest.discrepancy",
-               _("Manifest %(number)s: the receiver reports a difference; confirm or dispute it.",
-                 number=manifest.number), w["comment"], link=f"/manifests/{manifest.id}")
+               message("Manifest %(number)s: the receiver reports a difference; confirm or dispute it.",
+                       number=manifest.number), verbatim(w["comment"]), link=f"/manifests/{manifest.id}")
     return d
 
 
@@ -218,8 +219,8 @@ def decide_discrepancy(actor: User, manifest_id: int, line_id: int, action: str,
         record("manifest.discrepancy_" + to, d, actor=actor, changes={
             "manifest": manifest.number, "line_id": line_id, "comment": d.generator_comment})
         notify_org(manifest.receiver_org_id, "manifest.discrepancy_" + to,
-                   _("The generator answered the discrepancy on manifest %(number)s: %(status)s.",
-                     number=manifest.number, status=_(to)), d.generator_comment or "",
+                   message("The generator answered the discrepancy on manifest %(number)s: %(status)s.",
+                           number=manifest.number, status=as_word(to)), verbatim(d.generator_comment),
                    link=f"/manifests/{manifest.id}")
         return d
 

@@ -26,10 +26,12 @@ from market.manifests import codes, numbering, policies, reports, state
 from market.manifests.access import manifest_for_party
 from market.manifests.errors import CarrierNotAllowed, OrderNotFunded, ShippingLimitExceeded
 from market.manifests.models import Manifest, ManifestLine
+from market.notifications.messages import message, verbatim
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.oversight import services as oversight
 from market.uow import after_rollback, transaction
+from market.web.i18n import date as shown_date
 
 # Order states in which waste may move under a manifest.
 SHIPPABLE = ("funded", "in_transfer")
@@ -75,7 +77,7 @@ def require_carrier_permit(order: Order, carrier_org_id: int, day: date,
             data={"shipping_date": day.isoformat()}))
         raise CarrierNotAllowed(
             _("The carrier holds no verified dangerous-goods transport permit valid on %(day)s.",
-              day=day.isoformat()), field="carrier_org_id")
+              day=shown_date(day)), field="carrier_org_id")
     return permit
 
 
@@ -235,8 +237,8 @@ def draft_manifest(actor: User, order: Order, data: dict, *, trip_id: int | None
             "number": manifest.number, "order": order.number, "carrier_org_id": carrier.id,
             "vehicle_plate": manifest.vehicle_plate, "sent_kg": sent,
             "planned_pickup_at": pickup.isoformat()})
-        title = _("Manifest %(number)s for order %(order)s awaits pickup.",
-                  number=manifest.number, order=order.number)
+        title = message("Manifest %(number)s for order %(order)s awaits pickup.",
+                        number=manifest.number, order=order.number)
         for org_id in {carrier.id, order.operator_id} - {actor.org_id}:
             notify_org(org_id, "manifest.created", title, link=f"/manifests/{manifest.id}")
         return manifest
@@ -245,7 +247,7 @@ def draft_manifest(actor: User, order: Order, data: dict, *, trip_id: int | None
 def _line_defaults(order: Order) -> dict:
     """Name, form, packaging and hazards of the order's waste, from its request if it had one."""
     category = db.session.get(WasteCategory, order.category_code)
-    out = {"name": category.name if category else order.category_code, "form": "solid",
+    out = {"name": category.name_zh if category else order.category_code, "form": "solid",
            "packaging": "", "hazards": []}
     if order.request_id:
         req = db.session.get(DisposalRequest, order.request_id)
@@ -272,8 +274,8 @@ def cancel_manifest(actor: User, manifest_id: int, reason: str = "") -> Manifest
                changes={"number": manifest.number, "reason": manifest.cancel_reason})
         for org_id in {manifest.carrier_org_id, manifest.receiver_org_id} - {actor.org_id}:
             notify_org(org_id, "manifest.cancelled",
-                       _("Manifest %(number)s was cancelled.", number=manifest.number),
-                       manifest.cancel_reason or "", link=f"/manifests/{manifest.id}")
+                       message("Manifest %(number)s was cancelled.", number=manifest.number),
+                       verbatim(manifest.cancel_reason), link=f"/manifests/{manifest.id}")
         return manifest
 
 

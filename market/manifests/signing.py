@@ -14,8 +14,9 @@ from market.manifests import codes, policies, reports, state
 from market.manifests.access import locked_manifest, manifest_for_party
 from market.manifests.errors import OrderNotFunded, PartLocked
 from market.manifests.models import DriverCode, Manifest, ManifestSignature
-from market.manifests.services import (SHIPPABLE, local_day, require_carrier_permit,
+from market.manifests.services import (SHIPPABLE, local_day, require_carrier_permit, 
                                        transition)
+from market.notifications.messages import as_kg, message
 from market.notifications.services import notify_org
 from market.uow import transaction
 
@@ -62,13 +63,13 @@ def _sign(manifest: Manifest, part: str, *, user: User | None, method: str, sign
         record("manifest.shipped", manifest, actor=user, changes={
             "number": manifest.number, "sent_kg": manifest.sent_kg})
         notify_org(manifest.receiver_org_id, "manifest.shipped",
-                   _("Manifest %(number)s has shipped: %(kg)s kg are on the way.",
-                     number=manifest.number, kg=f"{manifest.sent_kg:,}"),
+                   message("Manifest %(number)s has shipped: %(kg)s kg are on the way.",
+                           number=manifest.number, kg=as_kg(manifest.sent_kg)),
                    link=f"/manifests/{manifest.id}")
     else:
         waiting = manifest.generator_org_id if part == "carrier" else manifest.carrier_org_id
         notify_org(waiting, "manifest.signed",
-                   _("Manifest %(number)s awaits your pickup signature.", number=manifest.number),
+                   message("Manifest %(number)s awaits your pickup signature.", number=manifest.number),
                    link=f"/manifests/{manifest.id}")
     return manifest
 

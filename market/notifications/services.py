@@ -10,21 +10,33 @@ from market.audit.services import record
 from market.db import utcnow
 from market.jobs import enqueue_after_commit
 from market.notifications.jobs import send_email
+from market.notifications.messages import Message, verbatim
 from market.notifications.models import EmailMessage, Notification
 from market.uow import transaction
 
 
-def notify_user(user: User, kind: str, title: str, body: str = "", link: str | None = None,
-                email: bool = True) -> Notification:
-    """Add an inbox entry (and an e-mail) for one user; call inside a transaction."""
-    note = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link)
+def notify_user(user: User, kind: str, title: Message, body: Message | None = None,
+                link: str | None = None, email: bool = True) -> Notification:
+    """Add an inbox entry (and an e-mail) for one user; call inside a transaction.
+
+    title and body are Messages (market.notifications.messages): stored as key and parameters and
+    shown in the reader's language; the e-mail is written in the recipient's saved language.
+    """
+    if not isinstance(title, Message) or not (body is None or isinstance(body, Message)):
+        raise TypeError("notify_* take message(...) or verbatim(...), not already translated text")
+    body = body or verbatim("")
+    note = Notification(user_id=user.id, kind=kind, link=link,
+                        title=title.render_in(user.locale)[:300], body=body.render_in(user.locale),
+                        title_msgid=title.msgid, title_params=title.params,
+                        body_msgid=body.msgid, body_params=body.params)
     db.session.add(note)
     if email and user.active:
-        queue_email(user.email, title, body + (f"\n\n{link}" if link else ""))
+        queue_email(user.email, note.title, note.body + (f"\n\n{link}" if link else ""))
     return note
 
 
-def notify_users(users, kind: str, title: str, body: str = "", link: str | None = None) -> int:
+def notify_users(users, kind: str, title: Message, body: Message | None = None,
+                 link: str | None = None) -> int:
     """Notify each of these users; how many were told."""
     count = 0
     for user in users:
@@ -33,7 +45,8 @@ def notify_users(users, kind: str, title: str, body: str = "", link: str | None 
     return count
 
 
-def notify_org(org_id: int, kind: str, title: str, body: str = "", link: str | None = None) -> int:
+def notify_org(org_id: int, kind: str, title: Message, body: Message | None = None,
+               link: str | None = None) -> int:
     """Notify every active user of an organisation; call inside a transaction."""
     return notify_users(db.session.scalars(select(User).where(User.org_id == org_id,
                                                               User.active.is_(True))),

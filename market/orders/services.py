@@ -14,6 +14,7 @@ from market.errors import InvalidState, NotFound, PermissionDenied
 from market.listings import capacity
 from market.listings.validation import today
 from market.money import line_amount_fen
+from market.notifications.messages import message, verbatim
 from market.notifications.services import notify_org
 from market.orders import state
 from market.orders.models import Order, OrderLine
@@ -120,8 +121,8 @@ def mark_cancelled(order: Order, actor: User | None, role: str, reason: str = ""
         record("capacity.released", reservation, actor=actor,
                changes={"licence_item_id": reservation.licence_item_id,
                         "year": reservation.year, "kg": reservation.kg, "order": order.number})
-    title = _("Order %(number)s was cancelled.", number=order.number)
+    title = message("Order %(number)s was cancelled.", number=order.number)
     for org_id in (order.generator_id, order.operator_id):
         if org_id != getattr(actor, "org_id", None):
-            notify_org(org_id, "order.cancelled", title, order.cancel_reason or "",
+            notify_org(org_id, "order.cancelled", title, verbatim(order.cancel_reason),
                        link=f"/orders/{order.id}")

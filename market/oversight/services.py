@@ -14,6 +14,7 @@ from market.accounts.models import Organisation, User
 from market.audit.services import record
 from market.db import utcnow
 from market.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from market.notifications.messages import as_date, message
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.oversight import credit, labels, policies, queries
@@ -170,9 +171,9 @@ def impose_sanction(actor: User, org_id: object, kind: object, reason: object, v
             "org_id": org.id, "kind": kind, "reason": text_, "valid_from": start.isoformat(),
             "valid_to": end.isoformat()})
         notify_org(org.id, "sanction.imposed",
-                   _("%(regulator)s blacklisted your organisation from %(start)s to %(end)s: "
-                     "%(reason)s", regulator=actor.org.name, start=start.isoformat(),
-                     end=end.isoformat(), reason=text_))
+                   message("%(regulator)s blacklisted your organisation from %(start)s to %(end)s: "
+                           "%(reason)s", regulator=actor.org.name, start=as_date(start),
+                           end=as_date(end), reason=text_))
         _store_credit(org.id)
         return sanction
 

@@ -15,10 +15,11 @@ from market.accounts.models import User
 from market.audit.services import record
 from market.contracts.access import party_order
 from market.errors import ValidationFailed
+from market.notifications.messages import message
 from market.notifications.services import notify_org
 from market.reviews.errors import AlreadyReviewed, BadScore, NotSettled
 from market.reviews.models import Review
-from market.reviews.policies import (MAX_COMMENT, MAX_SCORE, MIN_SCORE, REVIEWABLE_STATUSES,
+from market.reviews.policies import (MAX_COMMENT, MAX_SCORE, MIN_SCORE, REVIEWABLE_STATUSES, 
                                      ScoreProblem, check_scores)
 from market.uow import transaction
 
@@ -77,6 +78,6 @@ def submit_review(actor: User, order_id: int, scores: Mapping[str, object],
         record("review.submitted", review, actor=actor,
                changes={"order_id": order.id, "side": side, **checked})
         notify_org(review.subject_org_id, "review.received",
-                   _("%(org)s reviewed order %(number)s.", org=actor.org.name, number=order.number),
+                   message("%(org)s reviewed order %(number)s.", org=actor.org.name, number=order.number),
                    link=f"/orders/{order.id}")
         return review

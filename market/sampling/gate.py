@@ -17,6 +17,7 @@ from market.db import utcnow
 from market.errors import InvalidState, PermissionDenied, ValidationFailed
 from market.listings import validation as v
 from market.money import line_amount_fen
+from market.notifications.messages import message
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.sampling.models import SamplingOrder
@@ -58,13 +59,13 @@ def confirm(order: Order, actor: User, price: int) -> SamplingOrder:
         "disposal_amount_fen": disposal.amount_fen, "changed": changed})
     if changed:
         notify_org(order.generator_id, "order.price_changed",
-                   _("After the sampling test the operator changed the price of %(number)s; "
-                     "accept or reject it.", number=order.number),
+                   message("After the sampling test the operator changed the price of %(number)s; "
+                           "accept or reject it.", number=order.number),
                    link=f"/orders/{order.id}/sampling")
     else:
         notify_org(order.generator_id, "order.price_confirmed",
-                   _("The operator confirmed the price of %(number)s; the contract is being "
-                     "prepared.", number=order.number), link=f"/orders/{order.id}/contract")
+                   message("The operator confirmed the price of %(number)s; the contract is being "
+                           "prepared.", number=order.number), link=f"/orders/{order.id}/contract")
     return so
 
 
@@ -106,8 +107,8 @@ def respond(order: Order, role: str, actor: User, *, accept: bool,
                     "reason": reason or None})
     if accept:
         notify_org(order.operator_id, "order.price_accepted",
-                   _("%(org)s accepted the new price of %(number)s; the contract is being prepared.",
-                     org=actor.org.name, number=order.number), link=f"/orders/{order.id}/contract")
+                   message("%(org)s accepted the new price of %(number)s; the contract is being prepared.",
+                           org=actor.org.name, number=order.number), link=f"/orders/{order.id}/contract")
         return so, reason
     return so, reason or _("The generator rejected the changed price.")
 
@@ -115,8 +116,8 @@ def respond(order: Order, role: str, actor: User, *, accept: bool,
 def tell_lab(so: SamplingOrder, order: Order) -> None:
     """The order was cancelled after the lab's report: its fee remains payable."""
     notify_org(so.lab_id, "sampling.order_cancelled",
-               _("Order %(number)s was cancelled after your report; your fee for %(sampling)s "
-                 "remains payable.", number=order.number, sampling=so.number),
+               message("Order %(number)s was cancelled after your report; your fee for %(sampling)s "
+                       "remains payable.", number=order.number, sampling=so.number),
                link=f"/sampling/{so.id}")
 
 

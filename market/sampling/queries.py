@@ -18,6 +18,7 @@ from market.region_scope import sampling_covered, sampling_in_region
 from market.sampling import profile, state
 from market.sampling.analytes import display
 from market.sampling.models import SamplingOrder
+from market.web.i18n import date as shown_date
 
 
 def valid_cma(org_id: int) -> Permit | None:
@@ -40,7 +41,7 @@ def accredited_lab(lab_org_id, field: str = "lab_org_id") -> tuple[Organisation,
     if permit is None:
         raise PermissionDenied(_("%(lab)s holds no verified CMA accreditation valid today (%(day)s); "
                                  "choose an accredited laboratory.", lab=lab.name,
-                                 day=today().isoformat()), field=field, code="lab_not_accredited")
+                                 day=shown_date(today())), field=field, code="lab_not_accredited")
     return lab, permit
 
 

@@ -16,6 +16,7 @@ from market.audit.services import record
 from market.db import utcnow
 from market.errors import ValidationFailed
 from market.listings import validation as v
+from market.notifications.messages import message
 from market.notifications.services import notify_org
 from market.sampling.analytes import ANALYTES, display, parse_value, range_problem
 from market.sampling import state
@@ -109,11 +110,11 @@ def report_results(actor: User, sampling_id: int, *, results: dict, report: byte
             "results": {r["analyte"]: f"{display(Decimal(r['value']))} {r['unit']}" for r in rows},
             "report_sha256": so.report_sha256})
         notify_org(order.operator_id, "sampling.reported",
-                   _("Results for %(number)s are in: confirm the price or decline.", number=so.number),
+                   message("Results for %(number)s are in: confirm the price or decline.", number=so.number),
                    link=f"/orders/{order.id}/sampling")
         notify_org(order.generator_id, "sampling.reported",
-                   _("Results for %(number)s are in; the operator now confirms the price.",
-                     number=so.number), link=f"/orders/{order.id}/sampling")
+                   message("Results for %(number)s are in; the operator now confirms the price.",
+                           number=so.number), link=f"/orders/{order.id}/sampling")
         # Written last, once every check passed; removed again if the commit fails.
         write_file(report_path(name), data)
         return so

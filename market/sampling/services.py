@@ -16,6 +16,7 @@ from market.contracts.access import party_order
 from market.db import utcnow
 from market.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from market.listings import validation as v
+from market.notifications.messages import as_date, as_money, message, verbatim
 from market.notifications.services import notify_org
 from market.orders.models import Order, OrderLine
 from market.sampling import state
@@ -23,6 +24,7 @@ from market.sampling.analytes import ANALYTES
 from market.sampling.models import SamplingOrder
 from market.sampling.queries import accredited_lab, live_for_order
 from market.uow import transaction
+from market.web.i18n import date as shown_date
 
 MAX_FEE_FEN = 10**9  # ¥10 m: far beyond any laboratory fee; guards against typing errors
 
@@ -90,10 +92,10 @@ def request_sampling(actor: User, order_id: int, *, lab_org_id, analytes) -> Sam
             "order": order.number, "lab_id": lab.id, "cma": permit.number, "analytes": codes})
         link = f"/sampling/{so.id}"
         notify_org(lab.id, "sampling.requested",
-                   _("New sampling order %(number)s from %(org)s.", number=so.number,
-                     org=actor.org.name), link=link)
+                   message("New sampling order %(number)s from %(org)s.", number=so.number,
+                           org=actor.org.name), link=link)
         notify_org(order.other_party(actor.org_id), "sampling.requested",
-                   _("Sampling order %(number)s was sent to %(lab)s.", number=so.number, lab=lab.name),
+                   message("Sampling order %(number)s was sent to %(lab)s.", number=so.number, lab=lab.name),
                    link=link)
         return so
 
@@ -143,8 +145,8 @@ def lab_accept(actor: User, sampling_id: int, *, fee_fen) -> SamplingOrder:
             "kind": "sampling", "payee_org_id": so.lab_id, "amount_fen": fee, "fee_status": "due"})
         for org_id in (order.generator_id, order.operator_id):
             notify_org(org_id, "sampling.accepted",
-                       _("%(lab)s accepted sampling order %(number)s for %(fee)s.",
-                         lab=actor.org.name, number=so.number, fee=f"¥{fee / 100:,.2f}"),
+                       message("%(lab)s accepted sampling order %(number)s for %(fee)s.",
+                               lab=actor.org.name, number=so.number, fee=as_money(fee)),
                        link=f"/sampling/{so.id}")
         return so
 
@@ -158,7 +160,7 @@ def lab_collect(actor: User, sampling_id: int, *, collected_on, sampler, custody
             raise ValidationFailed(_("The sampling date cannot be in the future."), field="collected_on")
         if so.accepted_at and day < so.accepted_at.date():
             raise ValidationFailed(_("The sample cannot be taken before the lab accepted the order (%(d)s).",
-                                     d=so.accepted_at.date().isoformat()), field="collected_on")
+                                     d=shown_date(so.accepted_at)), field="collected_on")
         who = v.text(sampler, "sampler", 100, required=True)
         custody = v.text(custody_number, "custody_number", 60, required=True)
         move(so, "sample_collected", "lab")
@@ -168,8 +170,8 @@ def lab_collect(actor: User, sampling_id: int, *, collected_on, sampler, custody
             "collected_on": day.isoformat(), "sampler": who, "custody_number": custody})
         for org_id in (order.generator_id, order.operator_id):
             notify_org(org_id, "sampling.collected",
-                       _("The sample for %(number)s was taken on %(day)s.", number=so.number,
-                         day=day.isoformat()), link=f"/sampling/{so.id}")
+                       message("The sample for %(number)s was taken on %(day)s.", number=so.number,
+                               day=as_date(day)), link=f"/sampling/{so.id}")
         return so
 
 
@@ -186,8 +188,8 @@ def _cancel(so: SamplingOrder, order: Order, actor: User, role: str, reason: str
         "from": frm, "by": role, "reason": so.cancel_reason, "fee_status": so.fee_status})
     for org_id in {order.generator_id, order.operator_id, so.lab_id} - {actor.org_id}:
         notify_org(org_id, "sampling.cancelled",
-                   _("Sampling order %(number)s was cancelled.", number=so.number),
-                   so.cancel_reason or "", link=f"/sampling/{so.id}")
+                   message("Sampling order %(number)s was cancelled.", number=so.number),
+                   verbatim(so.cancel_reason), link=f"/sampling/{so.id}")
 
 
 def withdraw_for_cancelled_order(order: Order, actor: User) -> SamplingOrder | None:

@@ -13,6 +13,7 @@ from market.accounts.models import User
 from market.audit.services import record
 from market.db import utcnow
 from market.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from market.notifications.messages import message
 from market.notifications.services import notify_org
 from market.settlement.payout_models import BankAccount
 from market.uow import transaction
@@ -114,8 +115,8 @@ def verify(actor: User, account_id: object) -> BankAccount:
         record("settlement.bank_account_verified", account, actor=actor,
                changes={"org_id": account.org_id, "account_number": account.masked})
         notify_org(account.org_id, "settlement.bank_account_verified",
-                   _("Your bank account %(number)s is verified; payouts go to it.",
-                     number=account.masked), link="/bank-account")
+                   message("Your bank account %(number)s is verified; payouts go to it.",
+                           number=account.masked), link="/bank-account")
         return account
 
 
@@ -129,8 +130,8 @@ def reject(actor: User, account_id: object, reason: object) -> BankAccount:
         record("settlement.bank_account_rejected", account, actor=actor,
                changes={"org_id": account.org_id, "reason": account.reason})
         notify_org(account.org_id, "settlement.bank_account_rejected",
-                   _("Your bank account %(number)s was not accepted: %(reason)s. Correct it "
-                     "to be paid out.", number=account.masked, reason=account.reason),
+                   message("Your bank account %(number)s was not accepted: %(reason)s. Correct "
+                           "it to be paid out.", number=account.masked, reason=account.reason),
                    link="/bank-account")
         return account
 

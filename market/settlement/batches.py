@@ -32,6 +32,7 @@ from market.escrow import book
 from market.escrow import payouts as escrow_payouts
 from market.escrow.gateways import get_gateway
 from market.escrow.models import Payout, PayoutAccount
+from market.notifications.messages import as_money, message
 from market.notifications.services import notify_org
 from market.settlement import bank_accounts
 from market.settlement.payout_models import BankAccount, PayoutBatch, PayoutBatchLine
@@ -135,8 +136,8 @@ def build_batch(actor: User, key: object) -> PayoutBatch:
                 org_id, fen, None, key=f"batch-line:{line.id}")
             line.payout_id = payout.id
             notify_org(org_id, "settlement.payout_sent",
-                       _("A payout of %(amount)s is on its way in payout batch %(batch)d.",
-                         amount=money(fen), batch=batch.id), link="/payables")
+                       message("A payout of %(amount)s is on its way in payout batch %(batch)d.",
+                               amount=as_money(fen), batch=batch.id), link="/payables")
         db.session.flush()
         db.session.refresh(batch)
         bank = [ln for ln in batch.lines if ln.gateway == "bank"]
@@ -196,8 +197,9 @@ def return_payout(payout_id: int, detail: str, actor: User | None) -> int:
         "amount_fen": payout.amount_fen, "entry_id": posted.id, "detail": detail[:200],
         "reference": line.reference if line else payout.external_id})
     notify_org(payout.org_id, "reconciliation.payout_returned",
-               _("Your bank returned a payout of %(amount)s. Check the bank account on file; it "
-                 "is paid again once corrected and verified.", amount=money(payout.amount_fen)),
+               message("Your bank returned a payout of %(amount)s. Check the bank account on file; "
+                       "it is paid again once corrected and verified.",
+                       amount=as_money(payout.amount_fen)),
                link="/bank-account")
     return posted.id
 

@@ -20,6 +20,7 @@ from market.escrow import book
 from market.escrow import services as escrow
 from market.escrow.errors import MoreThanHeld
 from market.escrow.models import Payout
+from market.notifications.messages import as_money, message
 from market.notifications.services import notify_org
 from market.uow import transaction
 from market.web.i18n import money
@@ -71,6 +72,6 @@ def record_bank_payout(actor: User, org_id: int, amount_fen: int, bank_ref: str)
             "method": "bank", "amount_fen": amount_fen, "org_id": org_id,
             "external_id": bank_ref, "entry_id": entry.id})
         notify_org(org_id, "settlement.paid_out",
-                   _("%(amount)s was paid out to your bank account.", amount=money(amount_fen)),
+                   message("%(amount)s was paid out to your bank account.", amount=as_money(amount_fen)),
                    link="/payables")
         return payout

@@ -24,6 +24,7 @@ from market.escrow import book, funding
 from market.escrow.services import post_refund, post_release
 from market.jobs import enqueue_after_commit
 from market.listings import capacity
+from market.notifications.messages import as_kg, as_money, message
 from market.notifications.services import notify_org
 from market.orders.models import Order
 from market.orders.services import order_for_party, transition
@@ -32,10 +33,9 @@ from market.settlement import queries
 from market.settlement.errors import CertificateAlreadyUploaded, NotReadyToSettle
 from market.settlement.checks import check_settlement
 from market.settlement.models import Settlement, SettlementLine
-from market.settlement.policies import (SettlementPlan, plan_retention, plan_settlement,
+from market.settlement.policies import (SettlementPlan, plan_retention, plan_settlement, 
                                         settled_amount_fen, settled_terms)
 from market.uow import transaction
-from market.web.i18n import money
 
 
 def settle(order_id: int, actor: User | None = None) -> Settlement:
@@ -77,8 +77,8 @@ def settle(order_id: int, actor: User | None = None) -> Settlement:
                 "order": order.number, "kg": accepted})
         for org_id in (order.generator_id, order.operator_id):
             notify_org(org_id, "settlement.settled",
-                       _("Order %(number)s is settled on %(kg)s kg accepted.",
-                         number=order.number, kg=f"{accepted:,}"), link=f"/orders/{order.id}")
+                       message("Order %(number)s is settled on %(kg)s kg accepted.",
+                               number=order.number, kg=as_kg(accepted)), link=f"/orders/{order.id}")
             # pickups, discrepancies and payment times of the order now count for credit
             enqueue_after_commit(recompute_credit, org_id)
         # An independent check of the amount, after commit (DESIGN.md §8).
@@ -162,8 +162,8 @@ def upload_certificate(actor: User, order_id: int, stream, original_name: str) -
             record("settlement.certificate_uploaded", row, actor=actor, changes={
                 "order": order.number, "file": name, "retention_released_fen": released})
             notify_org(order.generator_id, "settlement.certificate_uploaded",
-                       _("The operator uploaded the disposal certificate of order %(number)s.",
-                         number=order.number), link=f"/orders/{order.id}")
+                       message("The operator uploaded the disposal certificate of order %(number)s.",
+                               number=order.number), link=f"/orders/{order.id}")
             return row
     except BaseException:
         for name in stored:
@@ -188,6 +188,6 @@ def _release_retention(order: Order, row: Settlement, actor: User | None) -> int
             total += r.value_fen
     row.retention_released_at = utcnow()
     notify_org(order.operator_id, "settlement.retention_released",
-               _("The retention of %(amount)s on order %(number)s is released to you.",
-                 amount=money(total), number=order.number), link=f"/orders/{order.id}")
+               message("The retention of %(amount)s on order %(number)s is released to you.",
+                       amount=as_money(total), number=order.number), link=f"/orders/{order.id}")
     return total

@@ -1,6 +1,7 @@
 """Language negotiation and locale-aware formatting of money, weights and dates."""
 from __future__ import annotations
 
+from datetime import date as date_type
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cached_property, lru_cache
@@ -114,8 +115,13 @@ def date(value, _style: str | None = None) -> str:
     The style argument of older templates (`|date('short')`) is accepted and ignored: one format
     per language, never 12/6/26.
     """
-    if value is None:
+    if value is None or value == "":
         return "—"
+    if isinstance(value, str):  # an ISO date kept in JSON (contract terms, API-shaped dicts)
+        try:
+            value = date_type.fromisoformat(value[:10])
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         return format_datetime(value, DATE_FORMATS.get(language_code(), "yyyy-MM-dd"))
     return format_date(value, DATE_FORMATS.get(language_code(), "yyyy-MM-dd"))

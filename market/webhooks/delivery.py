@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 import requests
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from market import db
@@ -21,6 +20,7 @@ from market.accounts.models import User
 from market.db import utcnow
 from market.jobs import enqueue_after_commit, job
 from market.jobs.core import get_queue
+from market.notifications.messages import as_date, message
 from market.notifications.services import notify_users
 from market.uow import after_commit, transaction
 from market.webhooks.models import OutboundEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -145,10 +145,10 @@ def _failed(d: WebhookDelivery, ep: WebhookEndpoint, now: datetime) -> None:
                                                        User.is_org_admin.is_(True),
                                                        User.active.is_(True)))
         notify_users(admins, "webhook.disabled",
-                     _("Webhook endpoint %(url)s was switched off", url=ep.url),
-                     _("It has failed every delivery since %(since)s. Fix the receiver, then "
-                       "switch the endpoint on again; pending events are sent then.",
-                       since=ep.failing_since.strftime("%Y-%m-%d %H:%M UTC")),
+                     message("Webhook endpoint %(url)s was switched off", url=ep.url),
+                     message("It has failed every delivery since %(since)s. Fix the receiver, then "
+                             "switch the endpoint on again; pending events are sent then.",
+                             since=as_date(ep.failing_since)),
                      link="/webhooks")
 
 

@@ -43,7 +43,7 @@ def test_lists_need_a_token(client, url):
 
 
 def test_categories_all_in_code_order_across_pages(client, gen_headers):
-    expected = list(db.session.execute(select(WasteCategory.code, WasteCategory.name)
+    expected = list(db.session.execute(select(WasteCategory.code, WasteCategory.name_zh)
                                        .order_by(WasteCategory.code)))
     assert len(expected) == 46
     items, pages = walk(client, gen_headers, "/api/v1/catalog/categories", 10)
@@ -79,7 +79,9 @@ def test_methods_grouped_and_paged(client, gen_headers):
     items, pages = walk(client, gen_headers, "/api/v1/catalog/methods", 4)
     assert pages > 1
     assert [(i["code"], i["group"]) for i in items] == [tuple(r) for r in expected]
-    assert set(items[0]) == {"code", "name", "group", "group_name"}
+    assert set(items[0]) == {"code", "name", "name_en", "group", "group_name", "group_name_en"}
+    d10 = next(i for i in items if i["code"] == "D10")
+    assert (d10["name"], d10["name_en"], d10["group_name_en"]) == ("焚烧", "Incineration", "Disposal")
 
 
 def test_regions_provinces_then_children(client, gen_headers):

@@ -64,8 +64,9 @@ def second_operator(**item_kw):
 
 
 def inbox(user) -> list[str]:
-    return list(db.session.scalars(select(Notification.title).where(Notification.user_id == user.id)
-                                   .order_by(Notification.id)))
+    """The titles of the user's notifications as read now (English in these tests)."""
+    return [n.shown_title for n in db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id).order_by(Notification.id))]
 
 
 @pytest.fixture

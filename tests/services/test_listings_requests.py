@@ -219,8 +219,8 @@ def test_cancel_rejects_live_quotes_and_tells_their_operators(generator, operato
     svc.cancel_request(generator, req.id, reason="已自行处理")
     assert req.status == "cancelled" and req.closed_at is not None
     assert quote.status == "rejected"
-    titles = db.session.scalars(select(Notification.title).where(
-        Notification.user_id == operator.id)).all()
+    titles = [n.shown_title for n in db.session.scalars(select(Notification).where(
+        Notification.user_id == operator.id))]
     assert any(req.number in t and "cancelled" in t for t in titles)
     refused(InvalidState, svc.cancel_request, generator, req.id)
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from market import db
 from market.jobs.models import OutboxJob
 from market.notifications.jobs import send_email
+from market.notifications.messages import verbatim
 from market.notifications.models import EmailMessage
 from market.notifications.queries import email_outbox, inbox, unread_count
 from market.notifications.services import mark_read, notify_org, notify_user, queue_email
@@ -27,7 +28,7 @@ def _email_for(address: str) -> list[EmailMessage]:
 def test_notify_user_adds_an_inbox_row_and_an_email_sent_after_commit(redis_conn):
     user = UserFactory()
     with transaction():
-        note = notify_user(user, "test.kind", "标题", "正文", link="/orders/1")
+        note = notify_user(user, "test.kind", verbatim("标题"), verbatim("正文"), link="/orders/1")
     assert inbox(user.id) == [note]
     assert (note.kind, note.title, note.body, note.link, note.read_at) == (
         "test.kind", "标题", "正文", "/orders/1", None)
@@ -43,7 +44,7 @@ def test_notify_user_adds_an_inbox_row_and_an_email_sent_after_commit(redis_conn
 def test_notify_user_without_email_queues_nothing(redis_conn):
     user = UserFactory()
     with transaction():
-        notify_user(user, "k", "only in the inbox", email=False)
+        notify_user(user, "k", verbatim("only in the inbox"), email=False)
     assert len(inbox(user.id)) == 1
     assert _email_for(user.email) == []
     assert Queue("notifications", connection=redis_conn).count == 0
@@ -55,7 +56,7 @@ def test_notify_org_reaches_every_active_user_and_nobody_else():
     gone = UserFactory(org=org, active=False)
     outsider = UserFactory()
     with transaction():
-        assert notify_org(org.id, "org.verified", "已通过审核") == 2
+        assert notify_org(org.id, "org.verified", verbatim("已通过审核")) == 2
     for user in (a, b):
         assert [n.title for n in inbox(user.id)] == ["已通过审核"]
         assert len(_email_for(user.email)) == 1
@@ -67,7 +68,7 @@ def test_a_rolled_back_notification_leaves_no_trace(redis_conn):
     user = UserFactory()
     with pytest.raises(ValueError):
         with transaction():
-            notify_user(user, "k", "never")
+            notify_user(user, "k", verbatim("never"))
             raise ValueError("use case fails")
     assert inbox(user.id) == [] and _email_for(user.email) == []
     assert Queue("notifications", connection=redis_conn).count == 0
@@ -76,9 +77,9 @@ def test_a_rolled_back_notification_leaves_no_trace(redis_conn):
 def test_mark_read_one_and_all_and_only_ones_own():
     user, other = UserFactory(), UserFactory()
     with transaction():
-        n1 = notify_user(user, "k", "one", email=False)
-        notify_user(user, "k", "two", email=False)
-        theirs = notify_user(other, "k", "theirs", email=False)
+        n1 = notify_user(user, "k", verbatim("one"), email=False)
+        notify_user(user, "k", verbatim("two"), email=False)
+        theirs = notify_user(other, "k", verbatim("theirs"), email=False)
     assert unread_count(user.id) == 2
     assert mark_read(user, n1.id) == 1
     assert unread_count(user.id) == 1

@@ -316,7 +316,7 @@ def test_declining_after_the_results_cancels_releases_capacity_and_keeps_the_lab
     assert (so.status, so.price_decision, so.fee_status) == ("closed", "declined", "due")
     line = order.line("sampling")
     assert (line.payee_org_id, line.amount_fen) == (lab.org_id, 80_000)
-    assert any("remains payable" in n.title for n in db.session.scalars(
+    assert any("remains payable" in n.shown_title for n in db.session.scalars(
         select(Notification).where(Notification.user_id == lab.id)))
 
 

@@ -1,6 +1,8 @@
 """Finance pages: receipts to confirm, suspense, the ledger browser and the trial balance."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -9,6 +11,7 @@ from market.escrow.models import Receipt
 from market.ledger.models import Entry
 from market.listings.validation import today
 from market.orders import lifecycle
+from market.uow import transaction
 from tests.escrow_factories import make_order
 from tests.web.marketplace import as_user, field_error, text
 
@@ -115,3 +118,41 @@ def test_finance_pages_are_for_platform_staff(client, generator, operator, admin
     assert client.get("/finance/trial-balance").status_code == 200
     resp = client.post("/finance/receipts", data=form("HX2026000001"))
     assert resp.status_code == 403
+
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", {"escrow": "Escrow — order {number}", "payable": "Payable — {org}",
+            "clearing:bank": "Bank clearing", "revenue:fees": "Platform fee revenue",
+            "expense:gateway_fees": "Payment gateway fees",
+            "suspense:stripe": "Suspense — card payments"}),
+    ("zh-CN", {"escrow": "托管 — 订单 {number}", "payable": "应付 — {org}",
+               "clearing:bank": "银行清算", "revenue:fees": "平台服务费收入",
+               "expense:gateway_fees": "支付通道手续费", "suspense:stripe": "待查款项 — 银行卡支付"}),
+])
+def test_ledger_pages_name_accounts_in_the_page_language(client, finance, operator, lang,
+                                                         expected):
+    order = make_order(None, operator.org)
+    with transaction():
+        ledger.post([("clearing:bank", 10_000), (f"escrow:{order.number}", -10_000)], "t:1", "in")
+        ledger.post([(f"escrow:{order.number}", 9_000), (f"payable:{operator.org_id}", -8_000),
+                     ("revenue:fees", -1_000)], "t:2", "release")
+        ledger.post([("expense:gateway_fees", 100), ("suspense:stripe", -100)], "t:3", "fee")
+    want = {"escrow:" + order.number: expected["escrow"].format(number=order.number),
+            f"payable:{operator.org_id}": expected["payable"].format(org=operator.org.name),
+            **{code: name for code, name in expected.items() if ":" in code}}
+    as_user(client, finance, lang)
+    for url in ("/finance/ledger", "/finance/trial-balance"):
+        page = client.get(url).get_data(as_text=True)
+        rows = dict(re.findall(r'<tr data-testid="account" data-code="([^"]+)">.*?'
+                               r'data-testid="account-name">([^<]+)</a>', page, re.S))
+        for code, name in want.items():
+            assert rows[code] == name, (url, code)
+            assert f"<code class=\"muted small\">{code}</code>" in page  # the code stays, small
+        if lang == "en":  # only the organisation's own name is Chinese
+            assert not CJK.search(" ".join(rows.values()).replace(operator.org.name, ""))
+    page = client.get(f"/finance/ledger?account=payable:{operator.org_id}").get_data(as_text=True)
+    assert re.search(r'data-testid="account-title">' + re.escape(want[f"payable:{operator.org_id}"]),
+                     page)
