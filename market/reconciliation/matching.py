@@ -13,9 +13,14 @@ older than the grace period), an amount mismatch (same reference, different amou
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
+from collections import deque
+from itertools import compress, repeat
+from operator import attrgetter, eq, itemgetter, not_
 from typing import NamedTuple
 
 from market.escrow.policies import normalise_reference, reference_status
+from market.reconciliation.statement import gc_paused
 
 GRACE_DAYS = 3
 WINDOW_DAYS = 3
@@ -48,6 +53,43 @@ class Outcome(NamedTuple):
     detail: str = ""
 
 
+_new_outcome = partial(tuple.__new__, Outcome)
+_new_line_in = partial(tuple.__new__, LineIn)
+_booked_of = itemgetter(1)
+_id_of, _amount_of, _txn_of, _bank_ref_of = itemgetter(0), itemgetter(2), itemgetter(5), \
+    itemgetter(3)
+_KIND = {True: "matched", False: "amount_mismatch"}
+
+
+def _by_bank_txn(lines: list[LineIn], free: dict[int, EntryIn]) -> tuple[list[Outcome],
+                                                                         list[LineIn]]:
+    """Rule bank_txn_id for every line at once (one hash join): (outcomes, lines left over).
+
+    An entry booked under the bank's transaction id is that line's whatever the other rules
+    would say, so it is taken first; lines arrive in (booked, id) order and the first line
+    naming an id takes its entry."""
+    entries = list(free.values())
+    by_txn = dict(zip(map(_bank_ref_of, entries), entries))
+    by_txn.pop("", None)
+    if not by_txn:
+        return [], list(map(_new_line_in, lines))
+    hits = list(map(by_txn.get, map(_txn_of, lines)))    # "" is never a key: no id, no hit
+    found = list(filter(None, hits))
+    if len(set(map(_id_of, found))) != len(found):        # two lines name one id: in order
+        seen: set[int] = set()
+        for i, e in enumerate(hits):
+            if e is not None and (e.id in seen or seen.add(e.id)):
+                hits[i] = None
+        found = list(filter(None, hits))
+    taken = list(compress(lines, hits))
+    rest = list(map(_new_line_in, compress(lines, map(not_, hits))))
+    kinds = map(_KIND.__getitem__, map(eq, map(_amount_of, found), map(_amount_of, taken)))
+    entry_ids = list(map(_id_of, found))
+    deque(map(free.__delitem__, entry_ids), maxlen=0)
+    return list(map(_new_outcome, zip(kinds, map(_id_of, taken), entry_ids,
+                                      repeat("bank_txn_id"), repeat("")))), rest
+
+
 def _norm(text: str) -> str:
     return normalise_reference(text)
 
@@ -61,9 +103,20 @@ def match(lines: list[LineIn], entries: list[EntryIn], *, today: date,
           window_days: int = WINDOW_DAYS) -> list[Outcome]:
     """Outcomes for unmatched lines and entries; returnable are payouts already matched that
     the bank may still send back."""
-    out: list[Outcome] = []
-    free = {e.id: e for e in sorted(entries, key=lambda e: e.id)}
-    by_txn = {e.bank_ref: e for e in free.values() if e.bank_ref}
+    with gc_paused():
+        return _match(lines, entries, today, returnable, grace_days, window_days)
+
+
+def _match(lines, entries, today, returnable, grace_days, window_days) -> list[Outcome]:
+    ordered = sorted(entries, key=_id_of)
+    free = dict(zip(map(_id_of, ordered), ordered))
+    all_by_ref: dict[str, list[EntryIn]] = {}
+    for e in sorted([*returnable, *filter(attrgetter("reference"), free.values())],
+                    key=itemgetter(0)):
+        if e.amount_fen < 0:
+            all_by_ref.setdefault(_norm(e.reference), []).append(e)
+    # in (booked, id) order: two stable sorts on single keys (lines usually come by id already)
+    out, rest = _by_bank_txn(sorted(sorted(lines, key=_id_of), key=_booked_of), free)
     by_ref: dict[str, list[EntryIn]] = {}
     for e in free.values():
         if e.reference:
@@ -71,18 +124,8 @@ def match(lines: list[LineIn], entries: list[EntryIn], *, today: date,
     by_amount: dict[int, list[EntryIn]] = {}
     for e in free.values():
         by_amount.setdefault(e.amount_fen, []).append(e)
-    all_by_ref: dict[str, list[EntryIn]] = {}
-    for e in sorted([*returnable, *free.values()], key=lambda e: e.id):
-        if e.reference and e.amount_fen < 0:
-            all_by_ref.setdefault(_norm(e.reference), []).append(e)
 
-    for ln in sorted(lines, key=lambda x: (x.booked, x.id)):
-        e = by_txn.get(ln.bank_txn_id) if ln.bank_txn_id else None
-        if e is not None and e.id in free:
-            free.pop(e.id, None)
-            kind = "matched" if e.amount_fen == ln.amount_fen else "amount_mismatch"
-            out.append(Outcome(kind, ln.id, e.id, "bank_txn_id"))
-            continue
+    for ln in rest:
         ref = _norm(ln.reference)
         same_ref = [c for c in by_ref.get(ref, []) if c.id in free] if ref else []
         same_sign = [c for c in same_ref if (c.amount_fen > 0) == (ln.amount_fen > 0)]
@@ -120,6 +163,13 @@ def match(lines: list[LineIn], entries: list[EntryIn], *, today: date,
         if (today - e.posted_on).days > grace_days:
             out.append(Outcome("unmatched_entry", None, e.id, ""))
     return out
+
+
+def lines_in(ids, booked, amounts, references, counterparties, txn_ids) -> list[tuple]:
+    """Lines for match() from columns (a parsed statement's, or rows read from the database):
+    plain tuples in LineIn's field order; match() names the few it looks at closely."""
+    with gc_paused():
+        return list(zip(ids, booked, amounts, references, counterparties, txn_ids))
 
 
 def suggestions(amount_fen: int, booked: date, entries: list[EntryIn], *,
