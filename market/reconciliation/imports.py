@@ -20,7 +20,7 @@ from market.reconciliation.csv_format import parse_csv
 from market.reconciliation.errors import AlreadyImported, DaySignedOff, FileRefused
 from market.reconciliation.models import Day, StatementImport, StatementLine
 from market.reconciliation.mt940_format import parse_mt940
-from market.reconciliation.statement import Parsed, StatementRefused
+from market.reconciliation.statement import Parsed, StatementRefused, Text
 from market.uow import transaction
 
 FORMATS = ("csv", "mt940", "camt")
@@ -32,6 +32,28 @@ def require_finance(actor: User | None) -> None:
     """Finance and admins reconcile; None is the system (a scheduled job)."""
     if actor is not None and actor.platform_role not in ("finance", "admin"):
         raise PermissionDenied(_("Only platform finance staff reconcile statements."))
+
+
+def _say(text: Text | None) -> str:
+    return _(text.msgid, **text.params) if text is not None else ""
+
+
+def refusal(exc: StatementRefused) -> str:
+    """A parser's refusal in the user's language, naming the line or element and the reason."""
+    return refusal_text(exc.where_text, exc.reason_text)
+
+
+def refusal_text(where: Text | None, reason: Text) -> str:
+    if where is None:
+        return _("Statement refused, nothing imported: %(reason)s", reason=_say(reason))
+    return _("Statement refused, nothing imported: %(where)s: %(reason)s",
+             where=_say(where), reason=_say(reason))
+
+
+def skipped_notes(skipped: list) -> list[str]:
+    """What an import left out (camt accounts other than the custody account), in words."""
+    return [_("%(element)s: account %(account)s is not the custody account", **note)
+            if isinstance(note, dict) else str(note) for note in skipped]
 
 
 def detect_format(filename: str, data: bytes) -> str:
@@ -53,21 +75,36 @@ def parse(fmt: str, data: bytes) -> Parsed:
     raise ValidationFailed(_("Unknown statement format %(fmt)s.", fmt=fmt), field="format")
 
 
-def import_statement(actor: User | None, *, filename: str, data: bytes, gateway: str = "bank",
-                     fmt: str | None = None) -> StatementImport:
-    """Store a statement's balances and lines; refuse it whole with the line and the reason."""
-    require_finance(actor)
+def check_file(gateway: str, data: bytes) -> None:
     if gateway not in GATEWAYS:
         raise ValidationFailed(_("Unknown gateway %(gateway)s.", gateway=gateway), field="gateway")
     if not isinstance(data, bytes) or len(data) > MAX_BYTES:
         raise ValidationFailed(_("The file must be at most 50 MB."), field="file")
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def refuse_imported(digest: str) -> None:
+    """The same file twice is refused (the job's queue checks it before taking the file)."""
+    earlier = db.session.scalar(select(StatementImport).where(StatementImport.file_hash == digest))
+    if earlier is not None:
+        raise AlreadyImported(_("This file was already imported (import %(id)s): nothing "
+                                "imported.", id=earlier.id), field="file")
+
+
+def import_statement(actor: User | None, *, filename: str, data: bytes, gateway: str = "bank",
+                     fmt: str | None = None) -> StatementImport:
+    """Store a statement's balances and lines; refuse it whole with the line and the reason."""
+    require_finance(actor)
+    check_file(gateway, data)
     fmt = fmt or detect_format(filename, data)
     try:
         parsed = parse(fmt, data)
     except StatementRefused as exc:
-        raise FileRefused(_("Statement refused, nothing imported: %(where)s %(reason)s",
-                            where=exc.where, reason=exc.reason), field="file") from None
-    return store(actor, gateway, filename, parsed, hashlib.sha256(data).hexdigest())
+        raise FileRefused(refusal(exc), field="file") from None
+    return store(actor, gateway, filename, parsed, file_hash(data))
 
 
 def import_stripe(actor: User | None, since: datetime, until: datetime,
@@ -84,8 +121,7 @@ def import_stripe(actor: User | None, since: datetime, until: datetime,
     try:
         parsed = stripe_source.to_parsed(stripe_source.fetch(client, since, until), label)
     except StatementRefused as exc:
-        raise FileRefused(_("Statement refused, nothing imported: %(where)s %(reason)s",
-                            where=exc.where, reason=exc.reason), field="since") from None
+        raise FileRefused(refusal(exc), field="since") from None
     canonical = json.dumps([list(map(str, ln)) for ln in parsed.lines], ensure_ascii=False)
     return store(actor, "stripe", f"stripe {label}", parsed,
                  hashlib.sha256(canonical.encode()).hexdigest())
@@ -96,11 +132,7 @@ def store(actor: User | None, gateway: str, filename: str, parsed: Parsed,
     """Keep a parsed statement once (by hash and by transaction id), outside signed-off days."""
     lines = parsed.lines
     with transaction():
-        earlier = db.session.scalar(select(StatementImport).where(
-            StatementImport.file_hash == digest))
-        if earlier is not None:
-            raise AlreadyImported(_("This file was already imported (import %(id)s): nothing "
-                                    "imported.", id=earlier.id), field="file")
+        refuse_imported(digest)
         txn_ids = [ln.bank_txn_id for ln in lines]
         if len(set(txn_ids)) != len(txn_ids):
             raise FileRefused(_("Statement refused: a bank transaction id appears twice in the "
