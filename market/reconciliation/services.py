@@ -23,6 +23,7 @@ from market.notifications.services import notify_org
 from market.oversight.services import raise_alert
 from market.reconciliation.matching import EntryIn, LineIn, Outcome
 from market.reconciliation.models import Match, ReconException, StatementLine
+from market.reconciliation.payers import looks_like_individual
 from market.web.i18n import money
 
 
@@ -157,12 +158,30 @@ def after_receipt(gateway: str, line: StatementLine, receipt: Receipt,
         open_exception(gateway, "overpayment", f"line:{line.id}", line.booking_date,
                        receipt.suspense_fen, line_id=line.id, entry_id=entry.id,
                        receipt_id=receipt.id, detail=receipt.reference)
-    carrier = db.session.scalar(select(Organisation).where(
-        Organisation.name == line.counterparty_name, Organisation.types.contains(["carrier"])))
     request = receipt.funding_request
-    if carrier is not None and request is not None and carrier.id != request.payer_org_id:
-        raise_alert("direct_payment", "warning", subject=f"recon_line:{line.id}",
-                    order_id=request.order_id, carrier_org_id=carrier.id,
-                    data={"line_id": line.id, "amount_fen": line.amount_fen,
-                          "payer": line.counterparty_name,
-                          "account": line.counterparty_account})
+    payer = direct_payer(line.counterparty_name)
+    if payer is None or request is None:
+        return
+    kind, carrier = payer
+    if carrier is not None and carrier.id == request.payer_org_id:
+        return
+    raise_alert("direct_payment", "warning", subject=f"recon_line:{line.id}",
+                order_id=request.order_id, carrier_org_id=carrier.id if carrier else None,
+                data={"line_id": line.id, "amount_fen": line.amount_fen, "payer_kind": kind,
+                      "payer": line.counterparty_name, "account": line.counterparty_account})
+
+
+def direct_payer(name: str) -> tuple[str, Organisation | None] | None:
+    """("carrier", org) for a registered carrier's name, ("individual", None) for a private
+    person's name (market.reconciliation.payers) that no organisation bears, else None."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    carrier = db.session.scalar(select(Organisation).where(
+        Organisation.name == name, Organisation.types.contains(["carrier"])).limit(1))
+    if carrier is not None:
+        return "carrier", carrier
+    if not looks_like_individual(name) or db.session.scalar(
+            select(Organisation.id).where(Organisation.name == name).limit(1)) is not None:
+        return None
+    return "individual", None
