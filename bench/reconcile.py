@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from market.reconciliation.csv_format import parse_csv  # noqa: E402
-from market.reconciliation.matching import EntryIn, lines_in, match  # noqa: E402
+from market.reconciliation.matching import EntryIn, LineColumns, match  # noqa: E402
 from tests.reconciliation_factories import Move, to_csv  # noqa: E402
 
 START = date(2026, 1, 1)
@@ -46,7 +46,7 @@ def build(n: int) -> tuple[bytes, list[EntryIn]]:
 
 def ours(data: bytes, entries: list[EntryIn]) -> int:
     parsed = parse_csv(data)
-    lines = lines_in(range(1, parsed.line_count + 1), *map(parsed.column, (
+    lines = LineColumns(range(1, parsed.line_count + 1), *map(parsed.column, (
         "booking_date", "amount_fen", "reference", "counterparty_name", "bank_txn_id")))
     outcomes = match(lines, entries, today=START + timedelta(days=366))
     return sum(1 for o in outcomes if o.kind == "matched")

@@ -12,11 +12,12 @@ older than the grace period), an amount mismatch (same reference, different amou
 """
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import partial
-from collections import deque
-from itertools import compress, repeat
-from operator import attrgetter, eq, itemgetter, not_
+from itertools import compress, islice, repeat
+from operator import attrgetter, eq, itemgetter, le, lt, not_
 from typing import NamedTuple
 
 from market.escrow.policies import normalise_reference, reference_status
@@ -55,14 +56,37 @@ class Outcome(NamedTuple):
 
 _new_outcome = partial(tuple.__new__, Outcome)
 _new_line_in = partial(tuple.__new__, LineIn)
-_booked_of = itemgetter(1)
-_id_of, _amount_of, _txn_of, _bank_ref_of = itemgetter(0), itemgetter(2), itemgetter(5), \
-    itemgetter(3)
+_id_of, _amount_of, _bank_ref_of = itemgetter(0), itemgetter(2), itemgetter(3)
 _KIND = {True: "matched", False: "amount_mismatch"}
 
 
-def _by_bank_txn(lines: list[LineIn], free: dict[int, EntryIn]) -> tuple[list[Outcome],
-                                                                         list[LineIn]]:
+class LineColumns(NamedTuple):
+    """Statement lines column by column (as a parser or a database read gives them), in
+    LineIn's field order: the matcher's first rule runs over whole columns."""
+    ids: Sequence[int]
+    booked: Sequence[date]
+    amounts: Sequence[int]
+    references: Sequence[str]
+    counterparties: Sequence[str]
+    txn_ids: Sequence[str]
+
+
+def columns_of(lines: Iterable[LineIn]) -> LineColumns:
+    cols = list(zip(*lines))
+    return LineColumns(*cols) if cols else LineColumns((), (), (), (), (), ())
+
+
+def _in_order(cols: LineColumns) -> LineColumns:
+    """(booked, id) order; lines read by id that are also by day are taken as they are."""
+    ids, booked = cols.ids, cols.booked
+    if all(map(lt, ids, islice(ids, 1, None))) and all(map(le, booked, islice(booked, 1, None))):
+        return cols
+    order = sorted(range(len(ids)), key=list(zip(booked, ids)).__getitem__)
+    return LineColumns(*(list(map(col.__getitem__, order)) for col in cols))
+
+
+def _by_bank_txn(cols: LineColumns, free: dict[int, EntryIn]) -> tuple[list[Outcome],
+                                                                       list[LineIn]]:
     """Rule bank_txn_id for every line at once (one hash join): (outcomes, lines left over).
 
     An entry booked under the bank's transaction id is that line's whatever the other rules
@@ -72,8 +96,8 @@ def _by_bank_txn(lines: list[LineIn], free: dict[int, EntryIn]) -> tuple[list[Ou
     by_txn = dict(zip(map(_bank_ref_of, entries), entries))
     by_txn.pop("", None)
     if not by_txn:
-        return [], list(map(_new_line_in, lines))
-    hits = list(map(by_txn.get, map(_txn_of, lines)))    # "" is never a key: no id, no hit
+        return [], list(map(_new_line_in, zip(*cols)))
+    hits = list(map(by_txn.get, cols.txn_ids))   # "" is never a key: no id, no hit
     found = list(filter(None, hits))
     if len(set(map(_id_of, found))) != len(found):        # two lines name one id: in order
         seen: set[int] = set()
@@ -81,12 +105,13 @@ def _by_bank_txn(lines: list[LineIn], free: dict[int, EntryIn]) -> tuple[list[Ou
             if e is not None and (e.id in seen or seen.add(e.id)):
                 hits[i] = None
         found = list(filter(None, hits))
-    taken = list(compress(lines, hits))
-    rest = list(map(_new_line_in, compress(lines, map(not_, hits))))
-    kinds = map(_KIND.__getitem__, map(eq, map(_amount_of, found), map(_amount_of, taken)))
+    left = list(map(not_, hits))
+    rest = list(map(_new_line_in, zip(*(compress(col, left) for col in cols))))
+    kinds = map(_KIND.__getitem__, map(eq, map(_amount_of, found),
+                                       compress(cols.amounts, hits)))
     entry_ids = list(map(_id_of, found))
     deque(map(free.__delitem__, entry_ids), maxlen=0)
-    return list(map(_new_outcome, zip(kinds, map(_id_of, taken), entry_ids,
+    return list(map(_new_outcome, zip(kinds, compress(cols.ids, hits), entry_ids,
                                       repeat("bank_txn_id"), repeat("")))), rest
 
 
@@ -98,16 +123,17 @@ def _name(text: str) -> str:
     return "".join((text or "").split()).lower()
 
 
-def match(lines: list[LineIn], entries: list[EntryIn], *, today: date,
+def match(lines: list[LineIn] | LineColumns, entries: list[EntryIn], *, today: date,
           returnable: list[EntryIn] = (), grace_days: int = GRACE_DAYS,
           window_days: int = WINDOW_DAYS) -> list[Outcome]:
-    """Outcomes for unmatched lines and entries; returnable are payouts already matched that
-    the bank may still send back."""
+    """Outcomes for unmatched lines (LineIn, or LineColumns) and entries; returnable are
+    payouts already matched that the bank may still send back."""
+    cols = lines if isinstance(lines, LineColumns) else columns_of(lines)
     with gc_paused():
-        return _match(lines, entries, today, returnable, grace_days, window_days)
+        return _match(cols, entries, today, returnable, grace_days, window_days)
 
 
-def _match(lines, entries, today, returnable, grace_days, window_days) -> list[Outcome]:
+def _match(cols, entries, today, returnable, grace_days, window_days) -> list[Outcome]:
     ordered = sorted(entries, key=_id_of)
     free = dict(zip(map(_id_of, ordered), ordered))
     all_by_ref: dict[str, list[EntryIn]] = {}
@@ -115,8 +141,7 @@ def _match(lines, entries, today, returnable, grace_days, window_days) -> list[O
                     key=itemgetter(0)):
         if e.amount_fen < 0:
             all_by_ref.setdefault(_norm(e.reference), []).append(e)
-    # in (booked, id) order: two stable sorts on single keys (lines usually come by id already)
-    out, rest = _by_bank_txn(sorted(sorted(lines, key=_id_of), key=_booked_of), free)
+    out, rest = _by_bank_txn(_in_order(cols), free)
     by_ref: dict[str, list[EntryIn]] = {}
     for e in free.values():
         if e.reference:
@@ -163,13 +188,6 @@ def _match(lines, entries, today, returnable, grace_days, window_days) -> list[O
         if (today - e.posted_on).days > grace_days:
             out.append(Outcome("unmatched_entry", None, e.id, ""))
     return out
-
-
-def lines_in(ids, booked, amounts, references, counterparties, txn_ids) -> list[tuple]:
-    """Lines for match() from columns (a parsed statement's, or rows read from the database):
-    plain tuples in LineIn's field order; match() names the few it looks at closely."""
-    with gc_paused():
-        return list(zip(ids, booked, amounts, references, counterparties, txn_ids))
 
 
 def suggestions(amount_fen: int, booked: date, entries: list[EntryIn], *,

@@ -8,9 +8,10 @@ their line with tie().
 from __future__ import annotations
 
 from datetime import date
+from operator import itemgetter
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import exists, insert, select
 
 from market import db, ledger
 from market.accounts.models import Organisation, User
@@ -21,7 +22,7 @@ from market.escrow.models import Payout, Receipt
 from market.ledger.models import Account, Entry, Posting
 from market.notifications.services import notify_org
 from market.oversight.services import raise_alert
-from market.reconciliation.matching import EntryIn, LineIn, Outcome
+from market.reconciliation.matching import EntryIn, LineColumns, Outcome
 from market.reconciliation.models import Match, ReconException, StatementLine
 from market.reconciliation.payers import looks_like_individual
 from market.web.i18n import money
@@ -44,7 +45,7 @@ def _entry_in(entry_id: int, posted: date, amount: int, key: str, receipts: dict
 
 def clearing_entries(gateway: str) -> list[EntryIn]:
     """Every entry that moved clearing:G, as the matcher sees it (+ in, − out)."""
-    rows = db.session.execute(
+    rows = db.session.connection().execute(   # Core rows, no ORM loading: lines by the 100,000
         select(Entry.id, Entry.posted_at, Entry.idempotency_key, Posting.amount_fen)
         .join(Posting, Posting.entry_id == Entry.id)
         .join(Account, Account.id == Posting.account_id)
@@ -59,14 +60,17 @@ def clearing_entries(gateway: str) -> list[EntryIn]:
             if not r.idempotency_key.startswith(("recon-adjust:", "recon-reopen:"))]
 
 
-def load(gateway: str) -> tuple[list[LineIn], list[EntryIn], list[EntryIn]]:
+def load(gateway: str) -> tuple[LineColumns, list[EntryIn], list[EntryIn]]:
     """(unmatched lines, unmatched entries, matched payouts that may come back)."""
-    matched_lines = select(Match.line_id)
-    lines = [LineIn(ln.id, ln.booking_date, ln.amount_fen, ln.reference, ln.counterparty_name,
-                    ln.bank_txn_id)
-             for ln in db.session.scalars(select(StatementLine).where(
-                 StatementLine.gateway == gateway, StatementLine.id.not_in(matched_lines))
-                 .order_by(StatementLine.id))]
+    rows = db.session.connection().execute(   # Core rows, no ORM loading: lines by the 100,000
+        select(StatementLine.id, StatementLine.booking_date, StatementLine.amount_fen,
+               StatementLine.reference, StatementLine.counterparty_name,
+               StatementLine.bank_txn_id)
+        .where(StatementLine.gateway == gateway,
+               ~exists().where(Match.line_id == StatementLine.id))
+        .order_by(StatementLine.id)).all()
+    lines = LineColumns(*(list(map(itemgetter(i), rows))
+                          for i in range(len(LineColumns._fields))))
     used = set(db.session.scalars(select(Match.entry_id).where(Match.gateway == gateway)))
     resolving = set(db.session.scalars(select(ReconException.resolution_entry_id).where(
         ReconException.resolution_entry_id.is_not(None))))
@@ -126,10 +130,18 @@ def _return_payout(gateway: str, line: StatementLine, entry_id: int, actor: User
 def apply(gateway: str, outcomes: list[Outcome], actor: User | None) -> list[Outcome]:
     """Write every outcome but funding receipts, which are returned for the lifecycle to book."""
     to_book: list[Outcome] = []
+    matched = [o for o in outcomes if o.kind == "matched"]
+    if matched:   # one statement for all of them: a large file has a match a line
+        actor_id = getattr(actor, "id", None)
+        db.session.execute(insert(Match), [
+            {"gateway": gateway, "kind": "matched", "line_id": o.line_id, "entry_id": o.entry_id,
+             "rule": o.rule, "matched_by_id": actor_id} for o in matched])
+    amounts: dict[int, int] = {}
     for o in outcomes:
-        line = db.session.get(StatementLine, o.line_id) if o.line_id else None
+        line = db.session.get(StatementLine, o.line_id) if o.line_id and o.kind != "matched" \
+            else None
         if o.kind == "matched":
-            tie(gateway, o.line_id, o.entry_id, o.rule, actor)
+            continue
         elif o.kind == "payout_return":
             _return_payout(gateway, line, o.entry_id, actor)
         elif o.kind == "confirm_receipt":
@@ -142,7 +154,9 @@ def apply(gateway: str, outcomes: list[Outcome], actor: User | None) -> list[Out
                            line.amount_fen, line_id=line.id, detail=o.detail)
         elif o.kind == "unmatched_entry":
             entry = db.session.get(Entry, o.entry_id)
-            amount = next(e for e in clearing_entries(gateway) if e.id == o.entry_id).amount_fen
+            if not amounts:
+                amounts.update((e.id, e.amount_fen) for e in clearing_entries(gateway))
+            amount = amounts[o.entry_id]
             open_exception(gateway, o.kind, f"entry:{entry.id}", entry.posted_at.date(), amount,
                            entry_id=entry.id, detail=entry.memo[:200])
     return to_book
