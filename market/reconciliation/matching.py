@@ -99,17 +99,18 @@ def _by_bank_txn(cols: LineColumns, free: dict[int, EntryIn]) -> tuple[list[Outc
         return [], list(map(_new_line_in, zip(*cols)))
     hits = list(map(by_txn.get, cols.txn_ids))   # "" is never a key: no id, no hit
     found = list(filter(None, hits))
-    if len(set(map(_id_of, found))) != len(found):        # two lines name one id: in order
+    entry_ids = list(map(_id_of, found))
+    if len(set(entry_ids)) != len(entry_ids):        # two lines name one id: the first has it
         seen: set[int] = set()
         for i, e in enumerate(hits):
             if e is not None and (e.id in seen or seen.add(e.id)):
                 hits[i] = None
         found = list(filter(None, hits))
+        entry_ids = list(map(_id_of, found))
     left = list(map(not_, hits))
     rest = list(map(_new_line_in, zip(*(compress(col, left) for col in cols))))
     kinds = map(_KIND.__getitem__, map(eq, map(_amount_of, found),
                                        compress(cols.amounts, hits)))
-    entry_ids = list(map(_id_of, found))
     deque(map(free.__delitem__, entry_ids), maxlen=0)
     return list(map(_new_outcome, zip(kinds, compress(cols.ids, hits), entry_ids,
                                       repeat("bank_txn_id"), repeat("")))), rest
