@@ -45,6 +45,7 @@ def _entry_in(entry_id: int, posted: date, amount: int, key: str, receipts: dict
 
 def clearing_entries(gateway: str) -> list[EntryIn]:
     """Every entry that moved clearing:G, as the matcher sees it (+ in, − out)."""
+    db.session.flush()   # the Core read below sees what this transaction has written
     rows = db.session.connection().execute(   # Core rows, no ORM loading: lines by the 100,000
         select(Entry.id, Entry.posted_at, Entry.idempotency_key, Posting.amount_fen)
         .join(Posting, Posting.entry_id == Entry.id)
@@ -62,6 +63,7 @@ def clearing_entries(gateway: str) -> list[EntryIn]:
 
 def load(gateway: str) -> tuple[LineColumns, list[EntryIn], list[EntryIn]]:
     """(unmatched lines, unmatched entries, matched payouts that may come back)."""
+    db.session.flush()   # the Core read below sees what this transaction has written
     rows = db.session.connection().execute(   # Core rows, no ORM loading: lines by the 100,000
         select(StatementLine.id, StatementLine.booking_date, StatementLine.amount_fen,
                StatementLine.reference, StatementLine.counterparty_name,
