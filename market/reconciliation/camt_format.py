@@ -51,7 +51,8 @@ def _line(entry, where: str) -> Line:
     signed = _signed(entry, where)
     tx = _find(entry, "NtryDtls/TxDtls")
     party = "Dbtr" if signed > 0 else "Cdtr"
-    name = _text(tx, f"RltdPties/{party}/Nm") if tx is not None else ""
+    name = (_text(tx, f"RltdPties/{party}/Nm") or _text(tx, f"RltdPties/{party}/Pty/Nm")
+            ) if tx is not None else ""
     account = (_text(tx, f"RltdPties/{party}Acct/Id/IBAN")
                or _text(tx, f"RltdPties/{party}Acct/Id/Othr/Id")) if tx is not None else ""
     reference = _text(tx, "RmtInf/Ustrd") if tx is not None else ""
@@ -62,7 +63,22 @@ def _line(entry, where: str) -> Line:
     booked = to_date(_text(entry, "BookgDt/Dt") or _text(entry, "BookgDt/DtTm"), where)
     valued = _text(entry, "ValDt/Dt")
     return Line(where, booked, to_date(valued, where) if valued else booked, signed, name,
-                account, reference, txn_id, None)
+                account, reference, txn_id, None, _party_kind(tx, party))
+
+
+def _party_kind(tx, party: str) -> str:
+    """The bank's word on who the counterparty is: Id/PrvtId a private person, Id/OrgId an
+    organisation (RltdPties/Dbtr/Id, or …/Dbtr/Pty/Id from camt.053.001.08 on)."""
+    if tx is None:
+        return ""
+    for base in (f"RltdPties/{party}/Id", f"RltdPties/{party}/Pty/Id"):
+        ident = _find(tx, base)
+        if ident is not None:
+            if _find(ident, "PrvtId") is not None:
+                return "person"
+            if _find(ident, "OrgId") is not None:
+                return "organisation"
+    return ""
 
 
 def parse_camt(data: bytes, custody_account: str) -> Parsed:

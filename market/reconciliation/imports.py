@@ -125,7 +125,7 @@ def import_stripe(actor: User | None, since: datetime, until: datetime,
         parsed = stripe_source.to_parsed(stripe_source.fetch(client, since, until), label)
     except StatementRefused as exc:
         raise FileRefused(refusal(exc), field="since") from None
-    canonical = json.dumps([list(map(str, ln)) for ln in parsed.lines], ensure_ascii=False)
+    canonical = json.dumps([list(map(str, ln[:9])) for ln in parsed.lines], ensure_ascii=False)
     return store(actor, "stripe", f"stripe {label}", parsed,
                  hashlib.sha256(canonical.encode()).hexdigest())
 
@@ -133,7 +133,8 @@ def import_stripe(actor: User | None, since: datetime, until: datetime,
 _SEP = "\x1f"
 LINE_COLUMNS = (("position", 100), ("booking_date", None), ("value_date", None),
                 ("amount_fen", None), ("counterparty_name", 200), ("counterparty_account", 60),
-                ("reference", 200), ("bank_txn_id", 100), ("balance_fen", None))
+                ("reference", 200), ("bank_txn_id", 100), ("balance_fen", None),
+                ("party_kind", 20))
 
 
 def _cut(values: Sequence, width: int | None) -> Sequence:

@@ -56,6 +56,8 @@ class StatementLine(Base):
     reference: Mapped[str] = mapped_column(String(200), default="")
     bank_txn_id: Mapped[str] = mapped_column(String(100))
     balance_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # "person" or "organisation" when the statement says (camt Id/PrvtId, Id/OrgId), else ""
+    party_kind: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     __table_args__ = (
         UniqueConstraint("gateway", "bank_txn_id", name="uq_recon_line_txn"),

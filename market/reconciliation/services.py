@@ -175,7 +175,7 @@ def after_receipt(gateway: str, line: StatementLine, receipt: Receipt,
                        receipt.suspense_fen, line_id=line.id, entry_id=entry.id,
                        receipt_id=receipt.id, detail=receipt.reference)
     request = receipt.funding_request
-    payer = direct_payer(line.counterparty_name)
+    payer = direct_payer(line.counterparty_name, line.party_kind)
     if payer is None or request is None:
         return
     kind, carrier = payer
@@ -187,16 +187,19 @@ def after_receipt(gateway: str, line: StatementLine, receipt: Receipt,
                       "payer": line.counterparty_name, "account": line.counterparty_account})
 
 
-def direct_payer(name: str) -> tuple[str, Organisation | None] | None:
-    """("carrier", org) for a registered carrier's name, ("individual", None) for a private
-    person's name (market.reconciliation.payers) that no organisation bears, else None."""
+def direct_payer(name: str, party_kind: str = "") -> tuple[str, Organisation | None] | None:
+    """("carrier", org) for a registered carrier's name; ("individual", None) where the statement
+    says the account is a private person's (camt PrvtId), or, when it says nothing, for a
+    person's name (market.reconciliation.payers) that no organisation bears; else None."""
     name = (name or "").strip()
-    if not name:
+    if not name and party_kind != "person":
         return None
     carrier = db.session.scalar(select(Organisation).where(
         Organisation.name == name, Organisation.types.contains(["carrier"])).limit(1))
     if carrier is not None:
         return "carrier", carrier
+    if party_kind:
+        return ("individual", None) if party_kind == "person" else None
     if not looks_like_individual(name) or db.session.scalar(
             select(Organisation.id).where(Organisation.name == name).limit(1)) is not None:
         return None

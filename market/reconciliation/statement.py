@@ -80,6 +80,7 @@ class Line(NamedTuple):
     reference: str
     bank_txn_id: str
     balance_fen: int | None = None
+    party_kind: str = ""     # "person" or "organisation" where the format says (camt), else ""
 
 
 _new_line = partial(tuple.__new__, Line)
@@ -106,6 +107,8 @@ class Statement:
             return list(map(itemgetter(Line._fields.index(name)), self.lines))
         if name == _POSITION:
             return list(map("line {}".format, self.columns[_POSITION]))
+        if name not in self.columns:      # a field this format does not carry
+            return [Line._field_defaults[name]] * self.line_count
         return self.columns[name]
 
     def all_lines(self) -> list[Line]:

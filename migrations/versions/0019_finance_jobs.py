@@ -1,4 +1,5 @@
-"""finance jobs: a large statement file is imported by a job that records its progress
+"""finance jobs: a large statement file is imported by a job that records its progress; a
+statement line keeps who the bank says its counterparty is (a person or an organisation)
 
 Revision ID: 0019_finance_jobs
 Revises: 0017_collection
@@ -14,6 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column('recon_line', sa.Column('party_kind', sa.String(length=20), server_default='',
+                                          nullable=False))
     op.create_table('recon_upload',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('gateway', sa.String(length=20), nullable=False),
@@ -40,3 +43,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('recon_upload')
+    op.drop_column('recon_line', 'party_kind')

@@ -13,7 +13,7 @@ from market import db, ledger
 from market.errors import PermissionDenied
 from market.escrow.models import Payout
 from market.db import utcnow
-from market.escrow.policies import make_reference
+from market.escrow.policies import make_reference, reference_status
 from market.ledger.models import Entry
 from market.listings.validation import today
 from market.orders import lifecycle
@@ -45,7 +45,9 @@ def month(generator, operator, carrier, finance):
     for o in orders:
         lifecycle.request_funding(generator, o.id)
     refs = [make_reference(o.number) for o in orders]
-    bad = refs[2][:-2] + ("00" if refs[2][-2:] != "00" else "01")
+    # a typo in the check digits (00 is as good as 97 under mod 97-10: pick one that is not)
+    bad = next(refs[2][:-2] + f"{d:02d}" for d in range(100)
+               if reference_status(refs[2][:-2] + f"{d:02d}") == "bad_check")
     with transaction():  # an earlier settlement left the operator 150 000 fen to pay out
         ledger.post([("revenue:fees", 150_000), (f"payable:{operator.org.id}", -150_000)],
                     "test:payable", "payable from an earlier settlement")

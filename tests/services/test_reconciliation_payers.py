@@ -19,7 +19,7 @@ from market.reconciliation.models import StatementLine
 from market.uow import transaction
 from tests.escrow_factories import make_order
 from tests.factories import OrganisationFactory
-from tests.reconciliation_factories import Move, to_csv
+from tests.reconciliation_factories import Move, to_camt053, to_csv
 
 
 def test_receipts_from_a_carrier_or_a_person_raise_the_direct_payment_alert(
@@ -55,3 +55,31 @@ def test_receipts_from_a_carrier_or_a_person_raise_the_direct_payment_alert(
         select(StatementLine.id).where(StatementLine.bank_txn_id == "P1"))
     assert firm.carrier_org_id == carrier.org.id and firm.data["payer_kind"] == "carrier"
     assert person.generator_org_id == generator.org.id
+
+
+def test_a_camt_statement_says_who_the_payer_is(generator, operator, finance):
+    orders = [make_order(generator.org, operator.org, price=150_000, kg=2_000,
+                         transport_fen=40_000) for _ in range(2)]
+    with transaction():
+        for o in orders:
+            o.created_at = utcnow() - timedelta(days=30)
+    for o in orders:
+        lifecycle.request_funding(generator, o.id)
+    refs = [make_reference(o.number) for o in orders]
+    day = today() - timedelta(days=5)
+    data = to_camt053([Move(day, orders[0].total_fen, refs[0], "Li Ming", "6222300", "C1"),
+                       Move(day, orders[1].total_fen, refs[1], "张伟", "6222400", "C2")],
+                      other_account=False)
+    # the bank marks the first payer a private person, the second an organisation
+    data = data.replace(b"<Dbtr><Nm>Li Ming</Nm></Dbtr>", b"<Dbtr><Pty><Nm>Li Ming</Nm><Id><PrvtId>"
+                        b"<Othr><Id>110101199001011234</Id></Othr></PrvtId></Id></Pty></Dbtr>")
+    data = data.replace("<Dbtr><Nm>张伟</Nm></Dbtr>".encode(), "<Dbtr><Nm>张伟</Nm><Id><OrgId><Othr>"
+                        "<Id>91440300MA5XXXXXXX</Id></Othr></OrgId></Id></Dbtr>".encode())
+    imports.import_statement(finance, filename="who.xml", data=data)
+    kinds = dict(db.session.execute(select(StatementLine.bank_txn_id,
+                                           StatementLine.party_kind)).all())
+    assert kinds == {"C1": "person", "C2": "organisation"}
+    recon.run_matching(finance)
+    alerts = list(db.session.scalars(select(Alert).where(Alert.rule_id == "direct_payment")))
+    assert [(a.order_id, a.data["payer_kind"], a.data["payer"]) for a in alerts] == [
+        (orders[0].id, "individual", "Li Ming")]
