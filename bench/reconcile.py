@@ -12,6 +12,7 @@ one INSERT of the matches) is not timed here.
 
     .venv/bin/python bench/reconcile.py [--lines 100000]
 
+Times are CPU seconds of this process, the best of 5 tries each (the wall clock is printed too).
 Last line: BENCH reconcile lines=… match_s=… hashjoin_s=… ratio=…
 """
 from __future__ import annotations
@@ -33,6 +34,7 @@ from market.reconciliation.matching import EntryIn, LineColumns, match  # noqa: 
 from tests.reconciliation_factories import Move, to_csv  # noqa: E402
 
 START = date(2026, 1, 1)
+ROUNDS = 5   # best of: the machine is shared, each side gets the same tries
 
 
 def build(n: int) -> tuple[bytes, list[EntryIn]]:
@@ -74,17 +76,23 @@ def main() -> int:
     ap.add_argument("--lines", type=int, default=100_000)
     n = ap.parse_args().lines
     data, entries = build(n)
-    best_ours = best_plain = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
+    # CPU seconds of this process (both sides alike): on a shared machine the wall clock also
+    # counts the time other processes held the cores; the wall clock is printed alongside.
+    best_ours = best_plain = wall_ours = wall_plain = float("inf")
+    for _ in range(ROUNDS):
+        t, w = time.process_time(), time.perf_counter()
         a = ours(data, entries)
-        best_ours = min(best_ours, time.perf_counter() - t)
-        t = time.perf_counter()
+        best_ours = min(best_ours, time.process_time() - t)
+        wall_ours = min(wall_ours, time.perf_counter() - w)
+        t, w = time.process_time(), time.perf_counter()
         b = plain(data, entries)
-        best_plain = min(best_plain, time.perf_counter() - t)
+        best_plain = min(best_plain, time.process_time() - t)
+        wall_plain = min(wall_plain, time.perf_counter() - w)
     assert a == b, (a, b)
     ratio = best_ours / best_plain
-    print(f"lines {n:,}, entries {len(entries):,}, matched {a:,} (best of 3)")
+    print(f"lines {n:,}, entries {len(entries):,}, matched {a:,} (best of {ROUNDS})")
+    print(f"wall clock: ours {wall_ours:.3f} s, plain {wall_plain:.3f} s, "
+          f"ratio {wall_ours / wall_plain:.2f}")
     print(f"target ratio <= 3: {'met' if ratio <= 3 else 'MISSED'}")
     print(f"BENCH reconcile lines={n} match_s={best_ours:.3f} hashjoin_s={best_plain:.3f} "
           f"ratio={ratio:.2f}")
