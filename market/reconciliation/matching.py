@@ -12,7 +12,6 @@ older than the grace period), an amount mismatch (same reference, different amou
 """
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import partial
@@ -85,35 +84,36 @@ def _in_order(cols: LineColumns) -> LineColumns:
     return LineColumns(*(list(map(col.__getitem__, order)) for col in cols))
 
 
-def _by_bank_txn(cols: LineColumns, free: dict[int, EntryIn]) -> tuple[list[Outcome],
-                                                                       list[LineIn]]:
-    """Rule bank_txn_id for every line at once (one hash join): (outcomes, lines left over).
+def _by_bank_txn(cols: LineColumns, entries: list[EntryIn]) -> tuple[list[Outcome],
+                                                                       list[LineIn], set[int]]:
+    """Rule bank_txn_id for every line at once (one hash join): (outcomes, lines left over,
+    ids of the entries taken).
 
     An entry booked under the bank's transaction id is that line's whatever the other rules
     would say, so it is taken first; lines arrive in (booked, id) order and the first line
     naming an id takes its entry."""
-    entries = list(free.values())
     by_txn = dict(zip(map(_bank_ref_of, entries), entries))
     by_txn.pop("", None)
     if not by_txn:
-        return [], list(map(_new_line_in, zip(*cols)))
+        return [], list(map(_new_line_in, zip(*cols))), set()
     hits = list(map(by_txn.get, cols.txn_ids))   # "" is never a key: no id, no hit
     found = list(filter(None, hits))
     entry_ids = list(map(_id_of, found))
-    if len(set(entry_ids)) != len(entry_ids):        # two lines name one id: the first has it
+    taken = set(entry_ids)
+    if len(taken) != len(entry_ids):                  # two lines name one id: the first has it
         seen: set[int] = set()
         for i, e in enumerate(hits):
             if e is not None and (e.id in seen or seen.add(e.id)):
                 hits[i] = None
         found = list(filter(None, hits))
         entry_ids = list(map(_id_of, found))
+        taken = set(entry_ids)
     left = list(map(not_, hits))
     rest = list(map(_new_line_in, zip(*(compress(col, left) for col in cols))))
     kinds = map(_KIND.__getitem__, map(eq, map(_amount_of, found),
                                        compress(cols.amounts, hits)))
-    deque(map(free.__delitem__, entry_ids), maxlen=0)
     return list(map(_new_outcome, zip(kinds, compress(cols.ids, hits), entry_ids,
-                                      repeat("bank_txn_id"), repeat("")))), rest
+                                      repeat("bank_txn_id"), repeat("")))), rest, taken
 
 
 def _norm(text: str) -> str:
@@ -135,14 +135,16 @@ def match(lines: list[LineIn] | LineColumns, entries: list[EntryIn], *, today: d
 
 
 def _match(cols, entries, today, returnable, grace_days, window_days) -> list[Outcome]:
-    ordered = sorted(entries, key=_id_of)
-    free = dict(zip(map(_id_of, ordered), ordered))
+    ordered = sorted(entries, key=_id_of)        # entries have distinct ids (ledger entries)
     all_by_ref: dict[str, list[EntryIn]] = {}
-    for e in sorted([*returnable, *filter(attrgetter("reference"), free.values())],
-                    key=itemgetter(0)):
+    for e in sorted([*returnable, *filter(attrgetter("reference"), ordered)], key=_id_of):
         if e.amount_fen < 0:
             all_by_ref.setdefault(_norm(e.reference), []).append(e)
-    out, rest = _by_bank_txn(_in_order(cols), free)
+    out, rest, taken = _by_bank_txn(_in_order(cols), ordered)
+    if taken:
+        ordered = list(compress(ordered, map(not_, map(taken.__contains__,
+                                                           map(_id_of, ordered)))))
+    free = dict(zip(map(_id_of, ordered), ordered))
     by_ref: dict[str, list[EntryIn]] = {}
     for e in free.values():
         if e.reference:
