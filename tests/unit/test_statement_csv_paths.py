@@ -28,6 +28,9 @@ def test_plain_and_unusual_files_read_the_same(monkeypatch):
         plain.replace(b"\n", b"\r\n"),                       # Windows line ends
         plain.replace("华芯".encode(), '"华芯"'.encode()),     # a quoted cell
         plain.replace(b",T2,", b", T2 ,"),                   # padded cells
+        plain.replace(b",T2,", b",T2\t,"),                   # a tab after an ASCII cell
+        plain.replace(b",6222001,", b", 6222001,"),          # a blank before an ASCII cell
+        plain.replace(b",X,", b",X\x0b,"),                   # a vertical tab
         plain.replace(b"\n2026-11-04", b"\n\n2026-11-04"),   # a blank line
     ]
     for data in variants:
