@@ -59,6 +59,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "CUSTODY_ACCOUNT_NAME": env.get("CUSTODY_ACCOUNT_NAME", "Hazex 平台资金监管账户"),
         "CUSTODY_ACCOUNT_NUMBER": env.get("CUSTODY_ACCOUNT_NUMBER", "4000 0000 0000 0000 000"),
         "CUSTODY_BANK": env.get("CUSTODY_BANK", "中国工商银行深圳分行"),
+        # Reconciliation: a statement file above this many lines or bytes is imported by a job
+        # whose progress the desk shows; smaller ones are imported while the finance user waits.
+        "RECON_JOB_LINES": int(env.get("RECON_JOB_LINES", "2000")),
+        "RECON_JOB_BYTES": int(env.get("RECON_JOB_BYTES", str(1024 * 1024))),
         "PLATFORM_FEE_BPS": int(env.get("PLATFORM_FEE_BPS", "100")),
         "PLATFORM_FEE_BPS_BY_CATEGORY": _bps_map(env.get("PLATFORM_FEE_BPS_BY_CATEGORY", "")),
         # Settlement (DESIGN.md §5): the share of the disposal line kept until the operator

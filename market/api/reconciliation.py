@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import jsonify
+from flask import jsonify, request
 from flask_babel import gettext as _
 
 from market.api import bp
@@ -14,7 +14,7 @@ from market.api.idempotency import idempotent
 from market.api.openapi import SCHEMAS
 from market.api.parsing import json_body, require_date, require_str
 from market.errors import PermissionDenied, ValidationFailed
-from market.reconciliation import close, imports, queries
+from market.reconciliation import close, imports, queries, uploads
 from market.reconciliation import jobs as recon
 
 
@@ -35,6 +35,8 @@ def import_statement():
         Finance staff and admins. `content_base64` is the file as uploaded; its format is
         recognised from the content. A malformed, truncated or unbalanced file is refused (422)
         naming the line or element; the same file, or a transaction already imported, is a 409.
+        A file above RECON_JOB_LINES lines or RECON_JOB_BYTES bytes is imported and matched by a
+        job: the answer is 202 with its progress, followed at /finance/statements/progress.
       parameters:
         - IdempotencyKey
       requestBody:
@@ -48,6 +50,11 @@ def import_statement():
           content:
             application/json:
               schema: {$ref: '#/components/schemas/StatementImport'}
+        202:
+          description: A large file, queued for the import job
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/StatementUploadProgress'}
         400: BadRequest
         401: Unauthorized
         403: Forbidden
@@ -62,10 +69,41 @@ def import_statement():
     except (binascii.Error, ValueError):
         raise ValidationFailed(_("%(field)s must be base64.", field="content_base64"),
                                field="content_base64") from None
+    if uploads.needs_job(data):
+        up = recon.queue_upload(api_user(), filename=filename, data=data)
+        return jsonify(uploads.progress(up)), 202
     imp = imports.import_statement(api_user(), filename=filename, data=data)
     return jsonify(id=imp.id, format=imp.format, lines=imp.line_count,
                    opening_fen=imp.opening_fen, closing_fen=imp.closing_fen,
-                   skipped=imp.skipped), 201
+                   skipped=imports.skipped_notes(imp.skipped)), 201
+
+
+@bp.get("/finance/statements/progress")
+def statement_progress():
+    """How far the job importing a large statement file has got.
+    ---
+    get:
+      tags: [finance]
+      summary: Progress of a large statement import
+      parameters:
+        - {name: upload_id, in: query, required: true, schema: {type: integer}}
+      responses:
+        200:
+          description: The upload's phase, percent and line counts; the refusal once failed
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/StatementUploadProgress'}
+        400: BadRequest
+        401: Unauthorized
+        403: Forbidden
+        404: NotFound
+    """
+    _staff()
+    raw = (request.args.get("upload_id") or "").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        raise ValidationFailed(_("%(field)s must be a whole number.", field="upload_id"),
+                               field="upload_id")
+    return jsonify(uploads.progress(uploads.get(int(raw))))
 
 
 @bp.post("/finance/reconciliation/run")
@@ -171,3 +209,9 @@ SCHEMAS["ReconDay"] = {
     "type": "object", "required": ["day", "status", "ledger_fen"],
     "properties": {"day": {**_S, "format": "date"}, "status": _S, "ledger_fen": _I,
                    "statement_fen": {**_I, "nullable": True}}}
+SCHEMAS["StatementUploadProgress"] = {
+    "type": "object", "required": ["id", "phase", "percent", "finished"],
+    "properties": {"id": _I, "filename": _S, "phase": _S, "percent": _I, "lines_total": _I,
+                   "lines_parsed": _I, "lines_matched": _I, "finished": {"type": "boolean"},
+                   "import_id": {**_I, "nullable": True}, "error": {**_S, "nullable": True},
+                   "skipped": {"type": "array", "items": _S}}}

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, flash, make_response, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market.errors import DomainError, NotFound, ValidationFailed
-from market.reconciliation import close, desk, exports, imports, queries, reports
+from market.reconciliation import close, desk, exports, imports, queries, reports, uploads
 from market.reconciliation import jobs as recon
 from market.reconciliation.desk import ADJUSTMENT_ACCOUNTS
 from market.web.security import require_platform_role
 
 bp = Blueprint("reconciliation", __name__, url_prefix="/finance/reconciliation")
 staff_only = require_platform_role("finance", "admin")
+REFRESH_SECONDS = 2
 
 
 def _int(name: str) -> int:
@@ -51,7 +53,8 @@ def desk_page():
     return render_template("finance/reconciliation.html", imports=queries.recent_imports(),
                            items=queries.open_exceptions(),
                            resolved=queries.resolved_exceptions(), days=queries.days(),
-                           accounts=ADJUSTMENT_ACCOUNTS, figures=queries.figures())
+                           accounts=ADJUSTMENT_ACCOUNTS, figures=queries.figures(),
+                           uploads=uploads.recent())
 
 
 @bp.post("/upload")
@@ -63,17 +66,41 @@ def upload():
     def run():
         if file is None or not file.filename:
             raise ValidationFailed(_("%(field)s is required.", field="file"), field="file")
-        imp = imports.import_statement(current_user, filename=file.filename,
-                                       data=file.read(imports.MAX_BYTES + 1))
+        data = file.read(imports.MAX_BYTES + 1)
+        if uploads.needs_job(data):
+            up = recon.queue_upload(current_user, filename=file.filename, data=data)
+            flash(_("%(name)s is being imported and matched; this page shows how far it has "
+                    "got.", name=up.filename), "success")
+            return redirect(url_for("reconciliation.progress", upload=up.id))
+        imp = imports.import_statement(current_user, filename=file.filename, data=data)
         flash(_("Imported %(n)d lines from %(name)s.", n=imp.line_count, name=imp.filename),
               "success")
-        for note in imp.skipped:
+        for note in imports.skipped_notes(imp.skipped):
             flash(_("Skipped: %(note)s", note=note), "warning")
+        return None
     try:
-        run()
+        moved = run()
     except DomainError as exc:
         flash(exc.message, "error")
-    return redirect(url_for("reconciliation.desk_page"))
+        moved = None
+    return moved or redirect(url_for("reconciliation.desk_page"))
+
+
+@bp.get("/progress")
+@login_required
+@staff_only
+def progress():
+    """A large file's import: refreshes itself (Refresh header, no script) until it is done."""
+    raw = (request.args.get("upload") or "").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        raise NotFound(_("No such statement upload."))
+    up = uploads.get(int(raw))
+    shown = uploads.progress(up)
+    resp = make_response(render_template("finance/reconciliation_progress.html", up=up,
+                                         p=shown, refresh=REFRESH_SECONDS))
+    if not shown["finished"]:
+        resp.headers["Refresh"] = str(REFRESH_SECONDS)
+    return resp
 
 
 @bp.post("/match")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from market.reconciliation.statement import (Line, Parsed, Statement, StatementRefused, to_date,
-                                             to_fen, normalise_account)
+from market.reconciliation.statement import (N_, Line, Parsed, Statement, StatementRefused,
+                                             at_line, normalise_account, to_date, to_fen)
 
 
 def _children(el, name: str) -> list:
@@ -35,7 +35,8 @@ def _signed(entry, where: str) -> int:
     amount = to_fen(_text(entry, "Amt"), where)
     indicator = _text(entry, "CdtDbtInd")
     if indicator not in ("CRDT", "DBIT"):
-        raise StatementRefused(where, f"CdtDbtInd {indicator!r} must be CRDT or DBIT")
+        raise StatementRefused(where, N_("CdtDbtInd %(text)s must be CRDT or DBIT"),
+                               text=repr(indicator))
     return amount if indicator == "CRDT" else -amount
 
 
@@ -50,51 +51,67 @@ def _line(entry, where: str) -> Line:
     signed = _signed(entry, where)
     tx = _find(entry, "NtryDtls/TxDtls")
     party = "Dbtr" if signed > 0 else "Cdtr"
-    name = _text(tx, f"RltdPties/{party}/Nm") if tx is not None else ""
+    name = (_text(tx, f"RltdPties/{party}/Nm") or _text(tx, f"RltdPties/{party}/Pty/Nm")
+            ) if tx is not None else ""
     account = (_text(tx, f"RltdPties/{party}Acct/Id/IBAN")
                or _text(tx, f"RltdPties/{party}Acct/Id/Othr/Id")) if tx is not None else ""
     reference = _text(tx, "RmtInf/Ustrd") if tx is not None else ""
     txn_id = _text(entry, "AcctSvcrRef") or (_text(tx, "Refs/AcctSvcrRef") if tx is not None
                                               else "")
     if not txn_id:
-        raise StatementRefused(where, "AcctSvcrRef (the bank's transaction id) is missing")
+        raise StatementRefused(where, N_("AcctSvcrRef (the bank's transaction id) is missing"))
     booked = to_date(_text(entry, "BookgDt/Dt") or _text(entry, "BookgDt/DtTm"), where)
     valued = _text(entry, "ValDt/Dt")
     return Line(where, booked, to_date(valued, where) if valued else booked, signed, name,
-                account, reference, txn_id, None)
+                account, reference, txn_id, None, _party_kind(tx, party))
+
+
+def _party_kind(tx, party: str) -> str:
+    """The bank's word on who the counterparty is: Id/PrvtId a private person, Id/OrgId an
+    organisation (RltdPties/Dbtr/Id, or …/Dbtr/Pty/Id from camt.053.001.08 on)."""
+    if tx is None:
+        return ""
+    for base in (f"RltdPties/{party}/Id", f"RltdPties/{party}/Pty/Id"):
+        ident = _find(tx, base)
+        if ident is not None:
+            if _find(ident, "PrvtId") is not None:
+                return "person"
+            if _find(ident, "OrgId") is not None:
+                return "organisation"
+    return ""
 
 
 def parse_camt(data: bytes, custody_account: str) -> Parsed:
     if not data.strip():
-        raise StatementRefused("", "the file is empty: nothing imported")
+        raise StatementRefused("", N_("the file is empty: nothing imported"))
     try:
         root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False,
                                                              no_network=True))
     except etree.XMLSyntaxError as exc:
-        raise StatementRefused(f"line {exc.lineno}", f"not well-formed XML (truncated?): "
-                                                     f"{exc.msg}") from None
+        raise StatementRefused(at_line(exc.lineno), N_("not well-formed XML (truncated?): "
+                                                       "%(error)s"), error=exc.msg) from None
     body = _find(root, "BkToCstmrStmt")
     fmt, item = "camt.053", "Stmt"
     if body is None:
         body, fmt, item = _find(root, "BkToCstmrDbtCdtNtfctn"), "camt.054", "Ntfctn"
     if body is None:
         raise StatementRefused(etree.QName(root).localname,
-                               "neither BkToCstmrStmt (camt.053) nor BkToCstmrDbtCdtNtfctn "
-                               "(camt.054)")
+                               N_("neither BkToCstmrStmt (camt.053) nor BkToCstmrDbtCdtNtfctn "
+                                  "(camt.054)"))
     wanted = normalise_account(custody_account)
     parsed = Parsed(fmt, [])
     for n, stmt in enumerate(_children(body, item), start=1):
         where = f"{item}[{n}]"
         account = _account(stmt)
         if not account:
-            raise StatementRefused(where, "Acct/Id is missing")
+            raise StatementRefused(where, N_("Acct/Id is missing"))
         if normalise_account(account) != wanted:
-            parsed.skipped.append(f"{where}: account {account} is not the custody account")
+            parsed.skipped.append({"element": where, "account": account})
             continue
         st = Statement(account, _text(stmt, "Id"), _balance(stmt, "OPBD", where),
                        _balance(stmt, "CLBD", where))
         if fmt == "camt.053" and (st.opening_fen is None or st.closing_fen is None):
-            raise StatementRefused(where, "opening (OPBD) or closing (CLBD) balance missing")
+            raise StatementRefused(where, N_("opening (OPBD) or closing (CLBD) balance missing"))
         for k, entry in enumerate(_children(stmt, "Ntry"), start=1):
             st.lines.append(_line(entry, f"{where}/Ntry[{k}]"))
         st.check_balances(where)

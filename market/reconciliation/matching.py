@@ -12,10 +12,15 @@ older than the grace period), an amount mismatch (same reference, different amou
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import partial
+from itertools import compress, islice, repeat
+from operator import attrgetter, eq, itemgetter, le, lt, not_
 from typing import NamedTuple
 
 from market.escrow.policies import normalise_reference, reference_status
+from market.reconciliation.statement import gc_paused
 
 GRACE_DAYS = 3
 WINDOW_DAYS = 3
@@ -48,6 +53,69 @@ class Outcome(NamedTuple):
     detail: str = ""
 
 
+_new_outcome = partial(tuple.__new__, Outcome)
+_new_line_in = partial(tuple.__new__, LineIn)
+_id_of, _amount_of, _bank_ref_of = itemgetter(0), itemgetter(2), itemgetter(3)
+_KIND = {True: "matched", False: "amount_mismatch"}
+
+
+class LineColumns(NamedTuple):
+    """Statement lines column by column (as a parser or a database read gives them), in
+    LineIn's field order: the matcher's first rule runs over whole columns."""
+    ids: Sequence[int]
+    booked: Sequence[date]
+    amounts: Sequence[int]
+    references: Sequence[str]
+    counterparties: Sequence[str]
+    txn_ids: Sequence[str]
+
+
+def columns_of(lines: Iterable[LineIn]) -> LineColumns:
+    cols = list(zip(*lines))
+    return LineColumns(*cols) if cols else LineColumns((), (), (), (), (), ())
+
+
+def _in_order(cols: LineColumns) -> LineColumns:
+    """(booked, id) order; lines read by id that are also by day are taken as they are."""
+    ids, booked = cols.ids, cols.booked
+    if all(map(lt, ids, islice(ids, 1, None))) and all(map(le, booked, islice(booked, 1, None))):
+        return cols
+    order = sorted(range(len(ids)), key=list(zip(booked, ids)).__getitem__)
+    return LineColumns(*(list(map(col.__getitem__, order)) for col in cols))
+
+
+def _by_bank_txn(cols: LineColumns, entries: list[EntryIn]) -> tuple[list[Outcome],
+                                                                       list[LineIn], set[int]]:
+    """Rule bank_txn_id for every line at once (one hash join): (outcomes, lines left over,
+    ids of the entries taken).
+
+    An entry booked under the bank's transaction id is that line's whatever the other rules
+    would say, so it is taken first; lines arrive in (booked, id) order and the first line
+    naming an id takes its entry."""
+    by_txn = dict(zip(map(_bank_ref_of, entries), entries))
+    by_txn.pop("", None)
+    if not by_txn:
+        return [], list(map(_new_line_in, zip(*cols))), set()
+    hits = list(map(by_txn.get, cols.txn_ids))   # "" is never a key: no id, no hit
+    found = list(filter(None, hits))
+    entry_ids = list(map(_id_of, found))
+    taken = set(entry_ids)
+    if len(taken) != len(entry_ids):                  # two lines name one id: the first has it
+        seen: set[int] = set()
+        for i, e in enumerate(hits):
+            if e is not None and (e.id in seen or seen.add(e.id)):
+                hits[i] = None
+        found = list(filter(None, hits))
+        entry_ids = list(map(_id_of, found))
+        taken = set(entry_ids)
+    left = list(map(not_, hits))
+    rest = list(map(_new_line_in, zip(*(compress(col, left) for col in cols))))
+    kinds = map(_KIND.__getitem__, map(eq, map(_amount_of, found),
+                                       compress(cols.amounts, hits)))
+    return list(map(_new_outcome, zip(kinds, compress(cols.ids, hits), entry_ids,
+                                      repeat("bank_txn_id"), repeat("")))), rest, taken
+
+
 def _norm(text: str) -> str:
     return normalise_reference(text)
 
@@ -56,14 +124,27 @@ def _name(text: str) -> str:
     return "".join((text or "").split()).lower()
 
 
-def match(lines: list[LineIn], entries: list[EntryIn], *, today: date,
+def match(lines: list[LineIn] | LineColumns, entries: list[EntryIn], *, today: date,
           returnable: list[EntryIn] = (), grace_days: int = GRACE_DAYS,
           window_days: int = WINDOW_DAYS) -> list[Outcome]:
-    """Outcomes for unmatched lines and entries; returnable are payouts already matched that
-    the bank may still send back."""
-    out: list[Outcome] = []
-    free = {e.id: e for e in sorted(entries, key=lambda e: e.id)}
-    by_txn = {e.bank_ref: e for e in free.values() if e.bank_ref}
+    """Outcomes for unmatched lines (LineIn, or LineColumns) and entries; returnable are
+    payouts already matched that the bank may still send back."""
+    cols = lines if isinstance(lines, LineColumns) else columns_of(lines)
+    with gc_paused():
+        return _match(cols, entries, today, returnable, grace_days, window_days)
+
+
+def _match(cols, entries, today, returnable, grace_days, window_days) -> list[Outcome]:
+    ordered = sorted(entries, key=_id_of)        # entries have distinct ids (ledger entries)
+    all_by_ref: dict[str, list[EntryIn]] = {}
+    for e in sorted([*returnable, *filter(attrgetter("reference"), ordered)], key=_id_of):
+        if e.amount_fen < 0:
+            all_by_ref.setdefault(_norm(e.reference), []).append(e)
+    out, rest, taken = _by_bank_txn(_in_order(cols), ordered)
+    if taken:
+        ordered = list(compress(ordered, map(not_, map(taken.__contains__,
+                                                           map(_id_of, ordered)))))
+    free = dict(zip(map(_id_of, ordered), ordered))
     by_ref: dict[str, list[EntryIn]] = {}
     for e in free.values():
         if e.reference:
@@ -71,18 +152,8 @@ def match(lines: list[LineIn], entries: list[EntryIn], *, today: date,
     by_amount: dict[int, list[EntryIn]] = {}
     for e in free.values():
         by_amount.setdefault(e.amount_fen, []).append(e)
-    all_by_ref: dict[str, list[EntryIn]] = {}
-    for e in sorted([*returnable, *free.values()], key=lambda e: e.id):
-        if e.reference and e.amount_fen < 0:
-            all_by_ref.setdefault(_norm(e.reference), []).append(e)
 
-    for ln in sorted(lines, key=lambda x: (x.booked, x.id)):
-        e = by_txn.get(ln.bank_txn_id) if ln.bank_txn_id else None
-        if e is not None and e.id in free:
-            free.pop(e.id, None)
-            kind = "matched" if e.amount_fen == ln.amount_fen else "amount_mismatch"
-            out.append(Outcome(kind, ln.id, e.id, "bank_txn_id"))
-            continue
+    for ln in rest:
         ref = _norm(ln.reference)
         same_ref = [c for c in by_ref.get(ref, []) if c.id in free] if ref else []
         same_sign = [c for c in same_ref if (c.amount_fen > 0) == (ln.amount_fen > 0)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint, text)
+                        LargeBinary, String, Text, UniqueConstraint, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,6 +56,8 @@ class StatementLine(Base):
     reference: Mapped[str] = mapped_column(String(200), default="")
     bank_txn_id: Mapped[str] = mapped_column(String(100))
     balance_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # "person" or "organisation" when the statement says (camt Id/PrvtId, Id/OrgId), else ""
+    party_kind: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     __table_args__ = (
         UniqueConstraint("gateway", "bank_txn_id", name="uq_recon_line_txn"),
@@ -134,4 +136,36 @@ class Day(Timestamped, Base):
                         name="status"),
         CheckConstraint("(status = 'signed_off') = (signed_off_at IS NOT NULL)",
                         name="signed_off"),
+    )
+
+
+UPLOAD_PHASES = ("queued", "parsing", "storing", "matching", "done", "failed")
+
+
+class StatementUpload(Timestamped, Base):
+    """A large statement file imported by a job, and how far the job has got (the page polls it).
+
+    The file is kept until the job has finished with it; a refusal is kept as its msgid and
+    parameters (or as the message the requester saw) so the page says it in the reader's language.
+    """
+    __tablename__ = "recon_upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    phase: Mapped[str] = mapped_column(String(20), default="queued")
+    lines_total: Mapped[int] = mapped_column(Integer, default=0)     # newlines until parsed
+    lines_parsed: Mapped[int] = mapped_column(Integer, default=0)
+    lines_matched: Mapped[int] = mapped_column(Integer, default=0)
+    percent: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[dict | None] = mapped_column(JSONB)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("recon_import.id"))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(sql_in("phase", UPLOAD_PHASES), name="phase"),
+        CheckConstraint("percent BETWEEN 0 AND 100", name="percent"),
     )

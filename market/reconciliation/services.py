@@ -8,8 +8,10 @@ their line with tie().
 from __future__ import annotations
 
 from datetime import date
+from operator import itemgetter
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, any_, bindparam, exists, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from market import db
 from market.accounts.models import Organisation, User
@@ -17,8 +19,9 @@ from market.audit.services import record
 from market.escrow.models import Payout, Receipt
 from market.ledger.models import Account, Entry, Posting
 from market.oversight.services import raise_alert
-from market.reconciliation.matching import EntryIn, LineIn, Outcome
+from market.reconciliation.matching import EntryIn, LineColumns, Outcome
 from market.reconciliation.models import Match, ReconException, StatementLine
+from market.reconciliation.payers import looks_like_individual
 from market.settlement import batches
 
 
@@ -39,7 +42,8 @@ def _entry_in(entry_id: int, posted: date, amount: int, key: str, receipts: dict
 
 def clearing_entries(gateway: str) -> list[EntryIn]:
     """Every entry that moved clearing:G, as the matcher sees it (+ in, − out)."""
-    rows = db.session.execute(
+    db.session.flush()   # the Core read below sees what this transaction has written
+    rows = db.session.connection().execute(   # Core rows, no ORM loading: lines by the 100,000
         select(Entry.id, Entry.posted_at, Entry.idempotency_key, Posting.amount_fen)
         .join(Posting, Posting.entry_id == Entry.id)
         .join(Account, Account.id == Posting.account_id)
@@ -54,14 +58,18 @@ def clearing_entries(gateway: str) -> list[EntryIn]:
             if not r.idempotency_key.startswith(("recon-adjust:", "recon-reopen:"))]
 
 
-def load(gateway: str) -> tuple[list[LineIn], list[EntryIn], list[EntryIn]]:
+def load(gateway: str) -> tuple[LineColumns, list[EntryIn], list[EntryIn]]:
     """(unmatched lines, unmatched entries, matched payouts that may come back)."""
-    matched_lines = select(Match.line_id)
-    lines = [LineIn(ln.id, ln.booking_date, ln.amount_fen, ln.reference, ln.counterparty_name,
-                    ln.bank_txn_id)
-             for ln in db.session.scalars(select(StatementLine).where(
-                 StatementLine.gateway == gateway, StatementLine.id.not_in(matched_lines))
-                 .order_by(StatementLine.id))]
+    db.session.flush()   # the Core read below sees what this transaction has written
+    rows = db.session.connection().execute(   # Core rows, no ORM loading: lines by the 100,000
+        select(StatementLine.id, StatementLine.booking_date, StatementLine.amount_fen,
+               StatementLine.reference, StatementLine.counterparty_name,
+               StatementLine.bank_txn_id)
+        .where(StatementLine.gateway == gateway,
+               ~exists().where(Match.line_id == StatementLine.id))
+        .order_by(StatementLine.id)).all()
+    lines = LineColumns(*(list(map(itemgetter(i), rows))
+                          for i in range(len(LineColumns._fields))))
     used = set(db.session.scalars(select(Match.entry_id).where(Match.gateway == gateway)))
     resolving = set(db.session.scalars(select(ReconException.resolution_entry_id).where(
         ReconException.resolution_entry_id.is_not(None))))
@@ -115,13 +123,24 @@ def _return_payout(gateway: str, line: StatementLine, entry_id: int, actor: User
 def apply(gateway: str, outcomes: list[Outcome], actor: User | None) -> list[Outcome]:
     """Write every outcome but funding receipts, which are returned for the lifecycle to book."""
     to_book: list[Outcome] = []
+    matched = [o for o in outcomes if o.kind == "matched"]
+    if matched:   # one statement for all of them: a large file has a match a line
+        actor_id = getattr(actor, "id", None)
+        db.session.execute(insert(Match), [
+            {"gateway": gateway, "kind": "matched", "line_id": o.line_id, "entry_id": o.entry_id,
+             "rule": o.rule, "matched_by_id": actor_id} for o in matched])
+        # payout batch lines the statement shows paid
+        for key in db.session.scalars(select(Entry.idempotency_key).where(
+                Entry.id == any_(bindparam("ids", [o.entry_id for o in matched],
+                                           type_=ARRAY(BigInteger))),
+                Entry.idempotency_key.startswith("payout:"))):
+            batches.mark_paid(int(key.split(":", 1)[1]))
+    amounts: dict[int, int] = {}
     for o in outcomes:
-        line = db.session.get(StatementLine, o.line_id) if o.line_id else None
+        line = db.session.get(StatementLine, o.line_id) if o.line_id and o.kind != "matched" \
+            else None
         if o.kind == "matched":
-            tie(gateway, o.line_id, o.entry_id, o.rule, actor)
-            payout_id = _payout_id(o.entry_id)
-            if payout_id is not None:
-                batches.mark_paid(payout_id)  # a payout batch line the statement shows paid
+            continue
         elif o.kind == "payout_return":
             _return_payout(gateway, line, o.entry_id, actor)
         elif o.kind == "confirm_receipt":
@@ -134,7 +153,9 @@ def apply(gateway: str, outcomes: list[Outcome], actor: User | None) -> list[Out
                            line.amount_fen, line_id=line.id, detail=o.detail)
         elif o.kind == "unmatched_entry":
             entry = db.session.get(Entry, o.entry_id)
-            amount = next(e for e in clearing_entries(gateway) if e.id == o.entry_id).amount_fen
+            if not amounts:
+                amounts.update((e.id, e.amount_fen) for e in clearing_entries(gateway))
+            amount = amounts[o.entry_id]
             open_exception(gateway, o.kind, f"entry:{entry.id}", entry.posted_at.date(), amount,
                            entry_id=entry.id, detail=entry.memo[:200])
     return to_book
@@ -150,12 +171,33 @@ def after_receipt(gateway: str, line: StatementLine, receipt: Receipt,
         open_exception(gateway, "overpayment", f"line:{line.id}", line.booking_date,
                        receipt.suspense_fen, line_id=line.id, entry_id=entry.id,
                        receipt_id=receipt.id, detail=receipt.reference)
-    carrier = db.session.scalar(select(Organisation).where(
-        Organisation.name == line.counterparty_name, Organisation.types.contains(["carrier"])))
     request = receipt.funding_request
-    if carrier is not None and request is not None and carrier.id != request.payer_org_id:
-        raise_alert("direct_payment", "warning", subject=f"recon_line:{line.id}",
-                    order_id=request.order_id, carrier_org_id=carrier.id,
-                    data={"line_id": line.id, "amount_fen": line.amount_fen,
-                          "payer": line.counterparty_name,
-                          "account": line.counterparty_account})
+    payer = direct_payer(line.counterparty_name, line.party_kind)
+    if payer is None or request is None:
+        return
+    kind, carrier = payer
+    if carrier is not None and carrier.id == request.payer_org_id:
+        return
+    raise_alert("direct_payment", "warning", subject=f"recon_line:{line.id}",
+                order_id=request.order_id, carrier_org_id=carrier.id if carrier else None,
+                data={"line_id": line.id, "amount_fen": line.amount_fen, "payer_kind": kind,
+                      "payer": line.counterparty_name, "account": line.counterparty_account})
+
+
+def direct_payer(name: str, party_kind: str = "") -> tuple[str, Organisation | None] | None:
+    """("carrier", org) for a registered carrier's name; ("individual", None) where the statement
+    says the account is a private person's (camt PrvtId), or, when it says nothing, for a
+    person's name (market.reconciliation.payers) that no organisation bears; else None."""
+    name = (name or "").strip()
+    if not name and party_kind != "person":
+        return None
+    carrier = db.session.scalar(select(Organisation).where(
+        Organisation.name == name, Organisation.types.contains(["carrier"])).limit(1))
+    if carrier is not None:
+        return "carrier", carrier
+    if party_kind:
+        return ("individual", None) if party_kind == "person" else None
+    if not looks_like_individual(name) or db.session.scalar(
+            select(Organisation.id).where(Organisation.name == name).limit(1)) is not None:
+        return None
+    return "individual", None

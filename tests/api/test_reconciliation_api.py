@@ -15,7 +15,17 @@ from tests.services.test_reconciliation import month  # noqa: F401  (fixture)
 
 ROUTES = [("POST", "/api/v1/finance/statements"), ("POST", "/api/v1/finance/reconciliation/run"),
           ("GET", "/api/v1/finance/reconciliation/exceptions"),
-          ("POST", "/api/v1/finance/reconciliation/close")]
+          ("POST", "/api/v1/finance/reconciliation/close"),
+          ("GET", "/api/v1/finance/statements/progress?upload_id=1")]
+
+
+def test_the_list_names_every_reconciliation_route(app):
+    listed = {(m, p.split("?")[0]) for m, p in ROUTES}
+    found = {(m, r.rule) for r in app.url_map.iter_rules()
+             if r.rule.startswith(("/api/v1/finance/statements",
+                                   "/api/v1/finance/reconciliation"))
+             for m in r.methods - {"HEAD", "OPTIONS"}}
+    assert found == listed
 
 
 @pytest.mark.parametrize("role", ["generator", "operator", "carrier", "lab", "regulator"])

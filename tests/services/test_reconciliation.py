@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from market import db, ledger
 from market.errors import PermissionDenied
 from market.escrow.models import Payout
 from market.db import utcnow
-from market.escrow.policies import make_reference
+from market.escrow.policies import make_reference, reference_status
 from market.ledger.models import Entry
 from market.listings.validation import today
 from market.orders import lifecycle
@@ -47,7 +48,9 @@ def month(generator, operator, carrier, lab, admin, finance):
     for o in orders:
         lifecycle.request_funding(generator, o.id)
     refs = [make_reference(o.number) for o in orders]
-    bad = refs[2][:-2] + ("00" if refs[2][-2:] != "00" else "01")
+    # a typo in the check digits (00 is as good as 97 under mod 97-10: pick one that is not)
+    bad = next(refs[2][:-2] + f"{d:02d}" for d in range(100)
+               if reference_status(refs[2][:-2] + f"{d:02d}") == "bad_check")
     # earlier settlements left the operator 100 000 and the lab 50 000 fen to pay out, to
     # verified accounts: one payout batch of two lines, whose bank file the bank executes
     owe(operator.org.id, 100_000)
@@ -162,11 +165,12 @@ def test_adjustment_reopens_only_by_reversal(month, finance):
 
 def test_files_refused_whole_and_only_for_finance(month, finance, generator, admin):
     data = FORMATS["csv"](month["moves"])
-    for bad, where in [(b"", ""), (data[:-20], "line 9"),
-                       (data.replace(b",3400.00\n", b",3000.00\n", 1), "line 3")]:
+    for bad, where in [(b"", "第"), (data[:-20], "第 9 行"),
+                       (data.replace(b",3400.00\n", b",3000.00\n", 1), "第 3 行")]:
         with pytest.raises(FileRefused) as e:
             imports.import_statement(finance, filename="x.csv", data=bad)
-        assert e.value.field == "file" and where in str(e.value)
+        assert e.value.field == "file" and str(e.value).startswith("对账单被拒绝，未导入任何内容：")
+        assert (where in str(e.value)) == bool(bad)
     assert count(StatementImport) == 0 and count(StatementLine) == 0
     with pytest.raises(PermissionDenied):
         imports.import_statement(generator, filename="x.csv", data=data)
@@ -202,7 +206,11 @@ def test_camt054_notifications_import_without_balances(finance, month):
         .replace(b"</Stmt>", b"</Ntfctn>")
     imp = imports.import_statement(finance, filename="n.xml", data=data)
     assert imp.format == "camt.054" and imp.line_count == 8
-    assert imp.skipped and "CN0000OTHER" in imp.skipped[0]
+    assert imp.skipped == [{"element": "Ntfctn[2]", "account": "CN0000OTHER"}]
+    assert imports.skipped_notes(imp.skipped) == ["Ntfctn[2]：账户 CN0000OTHER 不是托管账户"]
+    with force_locale("en"):
+        assert imports.skipped_notes(imp.skipped) == [
+            "Ntfctn[2]: account CN0000OTHER is not the custody account"]
 
 
 def test_reports_after_a_month(month, finance, lab):
