@@ -14,11 +14,14 @@ from market import db
 from market.accounts.models import User
 from market.api import bp
 from market.api.auth import api_user
-from market.api.changes import changes_page, feed_request
+from market.api.changes import FeedRequest, changes_page, feed_request
 from market.api.listings import ID_KEYS, _choice_param, paginate_newest_first, quote_json
 from market.api.manifests import manifest_json
 from market.api.openapi import SCHEMAS, _INT, _STR, _list_of, _obj
 from market.api.pagination import list_body, page_request
+from market.collection.models import CollectionRound
+from market.collection.queries import round_json, rounds_query
+from market.collection.state import serves
 from market.listings.models import QUOTE_STATUSES, DisposalRequest, Quote
 from market.manifests.access import visible_manifests
 from market.manifests.models import MANIFEST_STATUSES, Manifest
@@ -173,6 +176,13 @@ def list_settlements():
     if feed:
         return jsonify(list_body(changes_page(stmt, Settlement, feed), _settlement_item))
     return jsonify(list_body(paginate_newest_first(stmt, Settlement.id, page), _settlement_item))
+
+
+def rounds_feed(feed: FeedRequest, region: str | None, category: str | None) -> dict:
+    """A page of the collection rounds change feed (GET /collection-rounds?updated_after=)."""
+    page = changes_page(rounds_query(category), CollectionRound, feed,
+                        keep=lambda r: region is None or serves(r.region_codes, region))
+    return list_body(page, round_json)
 
 
 SCHEMAS["QuoteList"] = _list_of("Quote")

@@ -1,6 +1,6 @@
-"""Change feeds of quotes, manifests, settlements, payables and regulator alerts: each change once,
-a child's change brings its parent back, and each organisation sees only its own (regulators their
-region)."""
+"""Change feeds of quotes, manifests, settlements, payables, regulator alerts, collection rounds and
+an order's reviews: each change once, a child's change brings its parent back, and each
+organisation sees only its own (regulators their region)."""
 from __future__ import annotations
 
 import io
@@ -10,18 +10,20 @@ from sqlalchemy import text
 
 from market import db
 from market.accounts.models import Organisation
+from market.collection.services import book_round
+from market.listings import quotes as quote_service
 from market.manifests.models import Manifest
 from market.money import line_amount_fen
-from market.listings import quotes as quote_service
 from market.orders import settling
 from market.settlement import services as settlement
 from market.uow import transaction
 from tests.api.conftest import bearer, error_of
 from tests.api.feed_client import seen_once_under_concurrent_writers, sync
+from tests.collection_factories import booking_data, collector, publish, small_generator
 from tests.escrow_factories import PDF
 from tests.factories import LicenceItemFactory, OrganisationFactory, UserFactory
 from tests.listing_factories import DisposalRequestFactory, QuoteFactory
-from tests.oversight_factories import world
+from tests.oversight_factories import settled_order, world
 from tests.settlement_factories import add_manifest, open_discrepancy, received_order
 
 
@@ -189,3 +191,38 @@ def test_manifests_feed_under_concurrent_writers_of_their_lines(
 
     seen_once_under_concurrent_writers(client, bearer(generator), "/api/v1/manifests", ids,
                                        write, lambda i: int(i["lines"][0]["name"][1:]))
+
+
+@pytest.mark.committed
+def test_rounds_feed_a_booking_brings_its_round_back_with_less_free_capacity(client):
+    collecting = collector()
+    rnd = publish(collecting)
+    elsewhere = publish(collecting, region_codes=["440600"])
+    generator = small_generator()
+    db.session.commit()
+    path = "/api/v1/collection-rounds?region=440306&category=HW08"
+    got, cursor = sync(client, bearer(generator), path, None)
+    assert [(i["id"], i["free_capacity_kg"]) for i in got] == [(rnd.id, 1_000)]
+    assert elsewhere.id not in {i["id"] for i in got}
+    assert sync(client, bearer(generator), "/api/v1/collection-rounds?category=HW17", None)[0] == []
+    book_round(generator, rnd.id, booking_data(estimated_kg=300))
+    again, cursor = sync(client, bearer(generator), path, cursor)
+    assert [(i["id"], i["free_capacity_kg"]) for i in again] == [(rnd.id, 700)]
+    assert sync(client, bearer(generator), path, cursor)[0] == []
+
+
+@pytest.mark.committed
+def test_an_orders_reviews_feed(client, generator, operator, other_generator, finance):
+    order = settled_order(generator.org, operator.org, finance=finance)
+    db.session.commit()
+    path = f"/api/v1/orders/{order.id}/reviews"
+    got, cursor = sync(client, bearer(operator), path, None)
+    assert got == []
+    resp = client.post(path, headers=bearer(generator),
+                       json={"scores": {"on_time": 5, "as_agreed": 4, "communication": 5}})
+    assert resp.status_code == 201, resp.get_json()
+    again, cursor = sync(client, bearer(operator), path, cursor)
+    assert [(i["side"], i["scores"]["as_agreed"]) for i in again] == [("generator", 4)]
+    assert sync(client, bearer(operator), path, cursor)[0] == []
+    resp = client.get(f"{path}?updated_after=1970-01-01T00:00:00Z", headers=bearer(other_generator))
+    assert resp.status_code == 404
