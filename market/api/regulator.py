@@ -18,6 +18,7 @@ from market.api.parsing import json_body, query_int, query_str
 from market.errors import ValidationFailed
 from market.oversight import feed, queries, services
 from market.oversight.models import ALERT_STATUSES, Alert, Sanction
+from market.settlement.models import Settlement
 
 ID = "int(max=2147483647)"
 MAX_RANGE_DAYS = 366
@@ -103,9 +104,15 @@ def settlement_feed():
         Asia/Shanghai; at most 366 days; the last 30 by default). Amounts are integer fen;
         `released_fen` is what the escrow movements released. The same rows as CSV:
         `/regulator/settlements.csv`.
+
+        With `updated_after` this is a change feed of settlements instead of a date range:
+        each page holds every line of up to `limit` settlements settled or changed (its lines,
+        its retention released) after that time, in commit order, a settlement's lines by id;
+        `from` and `to` are ignored. Keep passing `cursor`.
       parameters:
         - {name: from, in: query, schema: {type: string, format: date}}
         - {name: to, in: query, schema: {type: string, format: date}}
+        - updated_after
         - cursor
         - limit
       responses:
@@ -119,6 +126,11 @@ def settlement_feed():
         422: ValidationFailed
     """
     prefix = queries.prefix_of(api_user())
+    changes = feed_request()
+    if changes:
+        page = changes_page(feed.settlements_query(prefix), Settlement, changes)
+        rows = feed.feed_rows(prefix, None, None, settlement_ids=[s.id for s in page.items])
+        return jsonify({"items": rows, "next": page.next})
     frm, to = _range()
     limit = query_int("limit", 50, 1, 200)
     rows = feed.feed_rows(prefix, frm, to, after_id=_cursor_id(), limit=limit + 1)

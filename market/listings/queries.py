@@ -27,7 +27,7 @@ from market.listings.validation import today
 from market.money import line_amount_fen
 from market.orders.models import Order
 from market.oversight.sanctions import blacklisted_clause, blacklisted_ids
-from market.reviews.queries import records
+from market.reviews.queries import TrackRecord, records
 
 
 def request_facts(req: DisposalRequest) -> RequestFacts:
@@ -187,10 +187,13 @@ def _best_offers(facts: RequestFacts, org_ids) -> dict[int, tuple[int, int]]:
 
 
 def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: int | None = None,
-                    item_ids: list[int] | None = None, operator_ids: list[int] | None = None
-                    ) -> list[CandidateFacts]:
+                    item_ids: list[int] | None = None, operator_ids: list[int] | None = None,
+                    exclusions_only: bool = False) -> list[CandidateFacts]:
     """The operators to judge for a request, as pure facts for matching.match(); `operator_ids`
-    judges just those (a page of explanations, market/listings/explain_pages.py)."""
+    judges just those (a page of explanations, market/listings/explain_pages.py).
+
+    `exclusions_only`: the caller keeps only the excluded operators and their rule, which never
+    depend on storefront prices or track records, so those two reads are skipped."""
     orgs: dict[int, dict] = {}
     items: dict[int, list[ItemFacts]] = defaultdict(list)
     for (org_id, name, status, region, lat, lon, credit, prefixes, lic_id, lic_no, lic_status, vfrom,
@@ -209,8 +212,9 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
                 reserved_kg=int(reserved)))
     if not orgs:
         return []
-    offers = _best_offers(facts, orgs)
-    track = records(orgs)  # one batch for all candidates, never one query per operator
+    offers = {} if exclusions_only else _best_offers(facts, orgs)
+    # one batch for all candidates, never one query per operator
+    track = defaultdict(TrackRecord) if exclusions_only else records(orgs)
     ranking = not (explain or operator_id is not None or operator_ids is not None)
     # The ranking statement already left out blacklisted operators.
     barred = set() if ranking else blacklisted_ids(orgs, today(), facts.wanted_on)

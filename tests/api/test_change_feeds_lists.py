@@ -226,3 +226,24 @@ def test_an_orders_reviews_feed(client, generator, operator, other_generator, fi
     assert sync(client, bearer(operator), path, cursor)[0] == []
     resp = client.get(f"{path}?updated_after=1970-01-01T00:00:00Z", headers=bearer(other_generator))
     assert resp.status_code == 404
+
+
+@pytest.mark.committed
+def test_regulator_settlements_feed_brings_a_settlement_back_with_its_lines(
+        app, client, regulator):
+    app.config["SETTLEMENT_RETENTION_BPS"] = 1_000
+    try:
+        inside, outside = world("4403", "深圳"), world("4406", "佛山")
+    finally:
+        app.config["SETTLEMENT_RETENTION_BPS"] = 0
+    operator = UserFactory(org=inside.operator)
+    db.session.commit()
+    path = "/api/v1/regulator/settlements"
+    got, cursor = sync(client, bearer(regulator), path, None)
+    assert {i["order_number"] for i in got} == {inside.order.number}
+    assert all(i["retained_fen"] > 0 for i in got if i["kind"] == "disposal")
+    settling.upload_certificate(operator, inside.order.id, io.BytesIO(PDF), "证明.pdf")
+    again, cursor = sync(client, bearer(regulator), path, cursor)
+    assert {i["order_number"] for i in again} == {inside.order.number}
+    assert [i["id"] for i in again] == [i["id"] for i in got]
+    assert sync(client, bearer(regulator), path, cursor)[0] == []

@@ -201,6 +201,13 @@ def test_candidate_facts_take_few_statements_whatever_the_number_of_operators(re
     # on-time manifests); explaining judges every operator, so it reads the blacklists too
     assert few == many == 3
     assert few_explained == many_explained == 4
+    # a page of explanations needs neither prices nor track records: items and blacklists
+    ids = [c.operator_id for c in queries.candidate_facts(facts, explain=True)]
+    assert count_statements(lambda: queries.candidate_facts(
+        facts, operator_ids=ids, exclusions_only=True)) == 2
+    assert ({c.operator_id: c.items for c in queries.candidate_facts(
+                facts, operator_ids=ids, exclusions_only=True)}
+            == {c.operator_id: c.items for c in queries.candidate_facts(facts, operator_ids=ids)})
     assert len(queries.candidate_facts(facts)) == 16
 
 
