@@ -1,8 +1,11 @@
 """Read side of listings: the facts matching needs, matches, and tenant-scoped lists.
 
-candidate_facts() loads everything the pure matcher needs in two statements whatever the number of
-operators: licence items with their licence, organisation, service areas and reserved kg (GROUP BY
-item for the year), then the operators' standing offers for the category.
+candidate_facts() loads everything the pure matcher needs in a fixed number of statements whatever
+the number of operators. Ranking takes two: the qualifying licence items with their licence,
+organisation, service areas, reserved kg (GROUP BY item for the year) and the operator's track
+record (blacklisted operators left out), then the operators' standing offers for the category.
+Judging every operator (explain) reads the items of all of them, then offers, track records and
+blacklists in force, a statement each.
 """
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from collections import defaultdict
 from dataclasses import replace
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, Integer, and_, any_, bindparam, func, or_, select, type_coerce
+from sqlalchemy import (Date, Integer, and_, any_, bindparam, func, or_, select, true,
+                        type_coerce)
 from sqlalchemy.sql.sqltypes import NULLTYPE
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -27,7 +31,7 @@ from market.listings.validation import today
 from market.money import line_amount_fen
 from market.orders.models import Order
 from market.oversight.sanctions import blacklisted_clause, blacklisted_ids
-from market.reviews.queries import TrackRecord, records
+from market.reviews.queries import TrackRecord, record_columns, record_from_columns, records
 
 
 def request_facts(req: DisposalRequest) -> RequestFacts:
@@ -106,11 +110,18 @@ def _ranking_statement():
     prefixes = (select(func.array_agg(ServiceArea.region_prefix))
                 .where(ServiceArea.org_id == cand.c.org_id).scalar_subquery())
     c = cand.c
-    return (select(c.org_id, c.name, c.status, c.region_code, c.latitude, c.longitude,
+    # The track record (reviews, on-time manifests) of each qualifying operator comes along.
+    track, track_columns = record_columns(c.org_id)
+    stmt = (select(c.org_id, c.name, c.status, c.region_code, c.latitude, c.longitude,
                    c.credit_score, _as_is(prefixes), c.lic_id, c.number, c.lic_status, c.valid_from,
                    c.valid_to, c.item_id, c.category_code, _as_is(c.codes), _as_is(c.operations),
-                   _as_is(c.method_codes), c.approved_kg_per_year, func.coalesce(reserved.c.kg, 0))
-            .outerjoin(reserved, reserved.c.licence_item_id == c.item_id)
+                   _as_is(c.method_codes), c.approved_kg_per_year, func.coalesce(reserved.c.kg, 0),
+                   *track_columns)
+            .select_from(cand)
+            .outerjoin(reserved, reserved.c.licence_item_id == c.item_id))
+    for lateral in track:
+        stmt = stmt.join(lateral, true())
+    return (stmt
             # Received-beyond-reservations is zero until manifests exist (see capacity.py).
             .where(c.approved_kg_per_year - func.coalesce(reserved.c.kg, 0) >= bindparam("quantity")))
 
@@ -196,10 +207,14 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
     depend on storefront prices or track records, so those two reads are skipped."""
     orgs: dict[int, dict] = {}
     items: dict[int, list[ItemFacts]] = defaultdict(list)
+    ranking = not (explain or operator_id is not None or operator_ids is not None)
+    track: dict[int, TrackRecord] = defaultdict(TrackRecord)
     for (org_id, name, status, region, lat, lon, credit, prefixes, lic_id, lic_no, lic_status, vfrom,
-         vto, item_id, cat, codes, ops, methods, approved, reserved) in _item_rows(
+         vto, item_id, cat, codes, ops, methods, approved, reserved, *record) in _item_rows(
             facts, explain=explain, operator_id=operator_id, item_ids=item_ids,
             operator_ids=operator_ids):
+        if record and org_id not in track:  # the ranking statement's track record columns
+            track[org_id] = record_from_columns(*record)
         if org_id not in orgs:
             orgs[org_id] = dict(name=name, status=status, credit=credit, region=region,
                                 prefixes=prefixes,
@@ -213,9 +228,8 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
     if not orgs:
         return []
     offers = {} if exclusions_only else _best_offers(facts, orgs)
-    # one batch for all candidates, never one query per operator
-    track = defaultdict(TrackRecord) if exclusions_only else records(orgs)
-    ranking = not (explain or operator_id is not None or operator_ids is not None)
+    if not (ranking or exclusions_only):
+        track = records(orgs)  # one batch for all candidates, never one query per operator
     # The ranking statement already left out blacklisted operators.
     barred = set() if ranking else blacklisted_ids(orgs, today(), facts.wanted_on)
     out = []

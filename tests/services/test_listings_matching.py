@@ -197,9 +197,9 @@ def test_candidate_facts_take_few_statements_whatever_the_number_of_operators(re
     db.session.flush()
     many = count_statements(lambda: queries.candidate_facts(facts))
     many_explained = count_statements(lambda: queries.candidate_facts(facts, explain=True))
-    # qualifying items (blacklists in force left out in SQL), offers, track records (reviews and
-    # on-time manifests); explaining judges every operator, so it reads the blacklists too
-    assert few == many == 3
+    # qualifying items with their track records (reviews and on-time manifests; blacklists in
+    # force left out in SQL), offers; explaining reads track records and blacklists on their own
+    assert few == many == 2
     assert few_explained == many_explained == 4
     # a page of explanations needs neither prices nor track records: items and blacklists
     ids = [c.operator_id for c in queries.candidate_facts(facts, explain=True)]
