@@ -4,8 +4,8 @@ candidate_facts() loads everything the pure matcher needs in a fixed number of s
 the number of operators. Ranking takes two: the qualifying licence items with their licence,
 organisation, service areas, reserved kg (GROUP BY item for the year) and the operator's track
 record (blacklisted operators left out), then the operators' standing offers for the category.
-Judging every operator (explain) reads the items of all of them, then offers, track records and
-blacklists in force, a statement each.
+Judging every operator (explain) reads the items of all of them with their blacklists in force,
+then offers and track records, a statement each (a page of explanations needs neither).
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from market.listings.models import (CapacityReservation, DisposalRequest, Quote,
 from market.listings.validation import today
 from market.money import line_amount_fen
 from market.orders.models import Order
-from market.oversight.sanctions import blacklisted_clause, blacklisted_ids
+from market.oversight.sanctions import blacklisted_clause
 from market.reviews.queries import TrackRecord, record_columns, record_from_columns, records
 
 
@@ -153,8 +153,10 @@ def _all_rows(facts: RequestFacts, operator_id: int | None, item_ids: list[int] 
     prefixes = (select(func.array_agg(ServiceArea.region_prefix))
                 .where(ServiceArea.org_id == Organisation.id).correlate(Organisation).scalar_subquery())
     cols = _base_columns()
+    barred = blacklisted_clause(Organisation.id, bindparam("today", today(), type_=Date),
+                                bindparam("wanted_on", facts.wanted_on, type_=Date))
     stmt = (select(*cols[:7], _as_is(prefixes), *cols[7:14], *map(_as_is, cols[14:17]), cols[17],
-                   func.coalesce(reserved.c.kg, 0))
+                   func.coalesce(reserved.c.kg, 0), barred)
             .select_from(Organisation)
             .outerjoin(Licence, Licence.org_id == Organisation.id)
             .outerjoin(LicenceItem, LicenceItem.licence_id == Licence.id)
@@ -209,12 +211,15 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
     items: dict[int, list[ItemFacts]] = defaultdict(list)
     ranking = not (explain or operator_id is not None or operator_ids is not None)
     track: dict[int, TrackRecord] = defaultdict(TrackRecord)
+    barred: set[int] = set()  # the ranking statement leaves blacklisted operators out itself
     for (org_id, name, status, region, lat, lon, credit, prefixes, lic_id, lic_no, lic_status, vfrom,
-         vto, item_id, cat, codes, ops, methods, approved, reserved, *record) in _item_rows(
+         vto, item_id, cat, codes, ops, methods, approved, reserved, *extra) in _item_rows(
             facts, explain=explain, operator_id=operator_id, item_ids=item_ids,
             operator_ids=operator_ids):
-        if record and org_id not in track:  # the ranking statement's track record columns
-            track[org_id] = record_from_columns(*record)
+        if ranking and org_id not in track:  # the ranking statement's track record columns
+            track[org_id] = record_from_columns(*extra)
+        elif not ranking and extra[0]:  # judging everyone: blacklisted in force, a column
+            barred.add(org_id)
         if org_id not in orgs:
             orgs[org_id] = dict(name=name, status=status, credit=credit, region=region,
                                 prefixes=prefixes,
@@ -230,8 +235,6 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
     offers = {} if exclusions_only else _best_offers(facts, orgs)
     if not (ranking or exclusions_only):
         track = records(orgs)  # one batch for all candidates, never one query per operator
-    # The ranking statement already left out blacklisted operators.
-    barred = set() if ranking else blacklisted_ids(orgs, today(), facts.wanted_on)
     out = []
     for org_id, o in orgs.items():
         price, fee = offers.get(org_id, (None, 0))

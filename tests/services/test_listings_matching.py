@@ -198,13 +198,14 @@ def test_candidate_facts_take_few_statements_whatever_the_number_of_operators(re
     many = count_statements(lambda: queries.candidate_facts(facts))
     many_explained = count_statements(lambda: queries.candidate_facts(facts, explain=True))
     # qualifying items with their track records (reviews and on-time manifests; blacklists in
-    # force left out in SQL), offers; explaining reads track records and blacklists on their own
+    # force left out in SQL), offers; explaining: every item with its blacklist flag, offers,
+    # track records
     assert few == many == 2
-    assert few_explained == many_explained == 4
-    # a page of explanations needs neither prices nor track records: items and blacklists
+    assert few_explained == many_explained == 3
+    # a page of explanations needs neither prices nor track records: one statement
     ids = [c.operator_id for c in queries.candidate_facts(facts, explain=True)]
     assert count_statements(lambda: queries.candidate_facts(
-        facts, operator_ids=ids, exclusions_only=True)) == 2
+        facts, operator_ids=ids, exclusions_only=True)) == 1
     assert ({c.operator_id: c.items for c in queries.candidate_facts(
                 facts, operator_ids=ids, exclusions_only=True)}
             == {c.operator_id: c.items for c in queries.candidate_facts(facts, operator_ids=ids)})
