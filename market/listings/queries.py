@@ -14,8 +14,8 @@ from collections import defaultdict
 from dataclasses import replace
 
 from flask_babel import gettext as _
-from sqlalchemy import (Date, Integer, and_, any_, bindparam, func, or_, select, true,
-                        type_coerce)
+from sqlalchemy import (BigInteger, Date, Float, Integer, and_, any_, bindparam, cast, func, or_,
+                        select, true, type_coerce)
 from sqlalchemy.sql.sqltypes import NULLTYPE
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -112,10 +112,13 @@ def _ranking_statement():
     c = cand.c
     # The track record (reviews, on-time manifests) of each qualifying operator comes along.
     track, track_columns = record_columns(c.org_id)
-    stmt = (select(c.org_id, c.name, c.status, c.region_code, c.latitude, c.longitude,
-                   c.credit_score, _as_is(prefixes), c.lic_id, c.number, c.lic_status, c.valid_from,
-                   c.valid_to, c.item_id, c.category_code, _as_is(c.codes), _as_is(c.operations),
-                   _as_is(c.method_codes), c.approved_kg_per_year, func.coalesce(reserved.c.kg, 0),
+    # Coordinates as double precision and the reserved sum as bigint: hundreds of rows per
+    # request, so no numeric text to parse into Decimals only to turn them into float and int.
+    stmt = (select(c.org_id, c.name, c.status, c.region_code, cast(c.latitude, Float),
+                   cast(c.longitude, Float), c.credit_score, _as_is(prefixes), c.lic_id, c.number,
+                   c.lic_status, c.valid_from, c.valid_to, c.item_id, c.category_code,
+                   _as_is(c.codes), _as_is(c.operations), _as_is(c.method_codes),
+                   c.approved_kg_per_year, cast(func.coalesce(reserved.c.kg, 0), BigInteger),
                    *track_columns)
             .select_from(cand)
             .outerjoin(reserved, reserved.c.licence_item_id == c.item_id))
