@@ -1,9 +1,10 @@
 """API lists of quotes, manifests and settlements: plain (newest first) or, with `updated_after`,
-change feeds (market/api/changes.py) that serve each change exactly once in commit order.
+change feeds (market/api/changes.py) that serve each change exactly once in commit order; and the
+collection rounds feed behind GET /collection-rounds?updated_after=.
 
 An item that is a parent with child rows (a manifest with its lines, signatures and discrepancies;
-a settlement with its lines) comes back whenever a child changes too: the child's trigger registers
-the parent in row_change (migration 0022_feeds).
+a settlement with its lines; a round with its categories and bookings) comes back whenever a child
+changes too: the child's trigger registers the parent in row_change (migration 0022_feeds).
 """
 from __future__ import annotations
 
