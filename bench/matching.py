@@ -275,6 +275,9 @@ def main() -> int:
           f"p50 {statistics.median(r['explain_all']):.0f}")
     print(f"primary-key lookup ms: p50 {base:.3f}  p95 {pct(r['baseline'], 95):.3f}")
     print(f"target p95 <= 25 ms: {'met' if p95 <= 25 else 'MISSED'}")
+    # Latencies on a shared machine mean little without its load (1, 5 and 15 minute averages).
+    print("load average at the end: " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+          + f" ({os.cpu_count()} CPUs)")
     print(f"BENCH matching p50_ms={p50:.2f} p95_ms={p95:.2f} baseline_ms={base:.3f} "
           f"ratio_p95={p95 / base:.1f} explain_p95_ms={explain_p95:.2f}")
     return 0

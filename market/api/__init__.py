@@ -8,7 +8,7 @@ from market.api import auth  # noqa: E402
 bp.record_once(auth.install)
 
 # Importing the view modules registers their routes on bp.
-from market.api import (catalog, collection, contracts, escrow, finance, imports,  # noqa: E402,F401
-                        limits, listings, manifests, openapi, orders, payouts, prices,
-                        reconciliation,
-                        regulator, reviews, sampling, settlement, views, webhooks)
+from market.api import (catalog, collection, contracts, escrow, feeds,  # noqa: E402,F401
+                        finance, imports, limits, listings, manifests, openapi, orders, payouts,
+                        prices, reconciliation, regulator, reviews, sampling, settlement, views,
+                        webhooks)

@@ -16,6 +16,11 @@ row). Considered and rejected: serving only rows older than the oldest transacti
 (pg_snapshot_xmin), which is cluster-wide, so one long transaction in any database stalls every
 feed. A reader's own uncommitted writes (numbered only at its commit) are served last.
 
+A page and everything its items show (an order's lines, a manifest's lines and discrepancies,
+loaded by further queries) are read from one snapshot (REPEATABLE READ, begun by the feed): read
+committed, a child committed between the page's query and its item's rendering would show a change
+the cursor has not passed yet, and the item would be served again with the same content.
+
 `updated_after` (ISO 8601) picks the starting point of a first sync by the change's wall-clock
 time; after that the cursor alone decides. `next` is never null in a feed: it is where to resume,
 and a page with fewer items than `limit` means the client is up to date for now.
@@ -27,7 +32,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, literal_column, or_, select, tuple_
+from sqlalchemy import Select, and_, func, literal_column, or_, select, text, tuple_
 
 from market import db
 from market.api.models import RowChange
@@ -64,6 +69,14 @@ def feed_request() -> FeedRequest | None:
     return FeedRequest(since=since, page=page_request(FEED_KEYS))
 
 
+def _one_snapshot() -> None:
+    """Begin a REPEATABLE READ transaction for the rest of this read-only request. (Inside an
+    enclosing transaction, as in tests that roll back, the enclosing snapshot is kept.)"""
+    db.session.commit()  # a GET writes nothing; ends the transaction the token lookup began
+    if not db.session.connection().in_nested_transaction():
+        db.session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+
+
 def changes_page(stmt: Select, model, feed: FeedRequest,
                  keep: Callable[[Any], bool] | None = None) -> Page:
     """The rows of stmt (a select of model) changed after the feed's position, in change order.
@@ -71,6 +84,7 @@ def changes_page(stmt: Select, model, feed: FeedRequest,
     `keep` drops rows the caller may not see after all (decided in Python); the cursor still
     moves past them, so such a page can be short while `next` goes on.
     """
+    _one_snapshot()
     rc = RowChange
     stmt = (stmt.join(rc, and_(rc.tbl == model.__tablename__, rc.row_id == model.id))
             .where(or_(rc.seq.is_not(None), rc.xid == _OWN)))

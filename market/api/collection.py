@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 
 from market.api import bp
 from market.api.auth import api_user
+from market.api.changes import feed_request
+from market.api.feeds import rounds_feed
 from market.api.idempotency import idempotent
 from market.api.openapi import SCHEMAS
 from market.api.parsing import json_body, query_str
@@ -143,9 +145,17 @@ def list_rounds():
         - {name: category, in: query, schema: {type: string, example: HW08}}
         - {name: from, in: query, schema: {type: string, format: date}}
         - {name: to, in: query, description: default six weeks on, schema: {type: string, format: date}}
+        - updated_after
+        - cursor
+        - limit
+      description: >
+        Without `updated_after`: the rounds still taking bookings between `from` and `to`. With
+        `updated_after`: a change feed of every round (any status, any date) serving `region`
+        and collecting `category` when given, in commit order; a round comes again when it,
+        its categories or a booking on it changes (its free capacity); keep passing `cursor`.
       responses:
         200:
-          description: Rounds by date, with their free vehicle capacity
+          description: Rounds by date, with their free vehicle capacity (with updated_after, in change order)
           content:
             application/json:
               schema: {$ref: '#/components/schemas/CollectionRoundList'}
@@ -157,6 +167,9 @@ def list_rounds():
     if region is not None and not (region.isascii() and region.isdigit()):
         raise ValidationFailed(_("Region code %(code)s is not in the region table.", code=region),
                                field="region")
+    feed = feed_request()
+    if feed:
+        return jsonify(rounds_feed(feed, region, query_str("category", 10)))
     items = queries.open_rounds(region=region, category=query_str("category", 10),
                                 frm=_day("from"), to=_day("to"))
     return jsonify({"items": items, "next": None})

@@ -10,13 +10,15 @@ from flask_babel import gettext as _
 
 from market.api import bp
 from market.api.auth import api_user
+from market.api.changes import changes_page, feed_request
 from market.api.idempotency import idempotent
 from market.api.openapi import SCHEMAS, _INT, _STR, _list_of, _obj
-from market.api.pagination import Key, decode_cursor, encode_cursor
+from market.api.pagination import Key, decode_cursor, encode_cursor, list_body
 from market.api.parsing import json_body, query_int, query_str
 from market.errors import ValidationFailed
 from market.oversight import feed, queries, services
 from market.oversight.models import ALERT_STATUSES, Alert, Sanction
+from market.settlement.models import Settlement
 
 ID = "int(max=2147483647)"
 MAX_RANGE_DAYS = 366
@@ -102,9 +104,15 @@ def settlement_feed():
         Asia/Shanghai; at most 366 days; the last 30 by default). Amounts are integer fen;
         `released_fen` is what the escrow movements released. The same rows as CSV:
         `/regulator/settlements.csv`.
+
+        With `updated_after` this is a change feed of settlements instead of a date range:
+        each page holds every line of up to `limit` settlements settled or changed (its lines,
+        its retention released) after that time, in commit order, a settlement's lines by id;
+        `from` and `to` are ignored. Keep passing `cursor`.
       parameters:
         - {name: from, in: query, schema: {type: string, format: date}}
         - {name: to, in: query, schema: {type: string, format: date}}
+        - updated_after
         - cursor
         - limit
       responses:
@@ -118,6 +126,11 @@ def settlement_feed():
         422: ValidationFailed
     """
     prefix = queries.prefix_of(api_user())
+    changes = feed_request()
+    if changes:
+        page = changes_page(feed.settlements_query(prefix), Settlement, changes)
+        rows = feed.feed_rows(prefix, None, None, settlement_ids=[s.id for s in page.items])
+        return jsonify({"items": rows, "next": page.next})
     frm, to = _range()
     limit = query_int("limit", 50, 1, 200)
     rows = feed.feed_rows(prefix, frm, to, after_id=_cursor_id(), limit=limit + 1)
@@ -178,9 +191,13 @@ def list_alerts():
       summary: The alerts queue
       description: >
         The 三流合一 alerts (DESIGN.md §8) whose generator, pickup or operator region lies in the
-        regulator's region, oldest first, optionally by `status`.
+        regulator's region, oldest first, optionally by `status`. With `updated_after` the list
+        is a change feed in commit order: an alert comes once per change (raised, acknowledged,
+        closed with a note); keep passing `cursor`. With `status` a feed lists only alerts that
+        have that status now.
       parameters:
         - {name: status, in: query, schema: {type: string, enum: [open, acknowledged, closed]}}
+        - updated_after
         - cursor
         - limit
       responses:
@@ -197,6 +214,10 @@ def list_alerts():
     status = query_str("status", 20)
     if status is not None and status not in ALERT_STATUSES:
         raise ValidationFailed(_("status must be open, acknowledged or closed."), field="status")
+    feed = feed_request()
+    if feed:
+        return jsonify(list_body(changes_page(queries.alerts_query(prefix, status), Alert, feed),
+                                 alert_json))
     limit = query_int("limit", 50, 1, 200)
     rows = queries.alerts(prefix, status=status, after_id=_cursor_id() or 0, limit=limit + 1)
     more = len(rows) > limit

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from market.api import bp
 from market.api.auth import api_user
+from market.api.changes import changes_page, feed_request
 from market.api.idempotency import idempotent
 from market.api.openapi import SCHEMAS
 from market.api.orders import visible_order
+from market.api.pagination import list_body
 from market.api.parsing import json_body
 from market.errors import ValidationFailed
 from market.reviews import services
@@ -40,12 +43,16 @@ def list_reviews(order_id: int):
       summary: An order's reviews
       description: >
         At most two: the generator's rating of the operator and the operator's rating of the
-        generator. Visible to whoever may see the order.
+        generator. Visible to whoever may see the order. With `updated_after`, a change feed
+        of the order's reviews in commit order (keep passing `cursor`).
       parameters:
         - {name: order_id, in: path, required: true, schema: {type: integer}}
+        - updated_after
+        - cursor
+        - limit
       responses:
         200:
-          description: The reviews, oldest first
+          description: The reviews, oldest first (with updated_after, in change order)
           content:
             application/json:
               schema: {$ref: '#/components/schemas/ReviewList'}
@@ -53,6 +60,10 @@ def list_reviews(order_id: int):
         404: NotFound
     """
     order = visible_order(api_user(), order_id)
+    feed = feed_request()
+    if feed:
+        stmt = select(Review).where(Review.order_id == order.id)
+        return jsonify(list_body(changes_page(stmt, Review, feed), review_json))
     return jsonify(items=[review_json(r) for r in reviews_of_order(order.id)], next=None)
 
 

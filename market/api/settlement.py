@@ -11,11 +11,13 @@ from flask_babel import gettext as _
 
 from market.api import bp
 from market.api.auth import api_user
+from market.api.changes import changes_page, feed_request
 from market.api.idempotency import idempotent
 from market.api.openapi import SCHEMAS
 from market.api.parsing import json_body, require_int, require_str
 from market.errors import NotFound, ValidationFailed
 from market.ledger.codes import MAX_LINE_FEN
+from market.ledger.models import Posting
 from market.orders import settling
 from market.orders.queries import visible_order
 from market.settlement import payables as payables_q
@@ -137,18 +139,37 @@ def get_payables():
         `pending_reasons` say why money is not paid out yet: awaiting the payout batch, no payout
         account, a card refund on its way, retention until the disposal certificate, money held
         in escrow until the waste is received, a top-up the organisation owes.
+
+        With `updated_after` this is the payables change feed: an item is one posting of the
+        organisation's payable account (a movement of what the platform owes it: + a release or
+        refund owed, − a payout), identified by `posting_id`. Postings are never changed, so
+        each comes exactly once, in commit order; `balance_fen` is the balance now. Keep passing
+        `cursor`; a page shorter than `limit` means up to date for now.
+      parameters:
+        - updated_after
+        - cursor
+        - limit
       responses:
         200:
-          description: The payables
+          description: The payables (with updated_after, a page of the feed)
           content:
             application/json:
-              schema: {$ref: '#/components/schemas/Payables'}
+              schema:
+                oneOf:
+                  - {$ref: '#/components/schemas/Payables'}
+                  - {$ref: '#/components/schemas/PayablesFeed'}
         401: Unauthorized
         404: NotFound
+        422: ValidationFailed
     """
     user = api_user()
     if user.is_platform or user.is_regulator:
         raise NotFound(_("Payables belong to an organisation trading on the platform."))
+    feed = feed_request()
+    if feed:
+        page = changes_page(payables_q.feed_query(user.org_id), Posting, feed)
+        return jsonify({"items": payables_q.feed_items(page.items), "next": page.next,
+                        "balance_fen": payables_q.balance(user.org_id)})
     return jsonify(payables_q.payables(user.org_id).as_json())
 
 
@@ -232,6 +253,14 @@ SCHEMAS["Payables"] = {
                                                  "held_until_received", "topup_due"]},
             "message": _S, "amount_fen": _I, "order_id": _NI,
             "order_number": {**_S, "nullable": True}}}}}}
+SCHEMAS["PayablesFeed"] = {
+    "type": "object", "required": ["items", "next", "balance_fen"],
+    "properties": {
+        "balance_fen": {**_I, "description": "The payable balance now"},
+        "next": {**_S, "description": "Pass as ?cursor= to resume; never null in a feed"},
+        "items": {"type": "array", "items": {"allOf": [
+            SCHEMAS["Payables"]["properties"]["items"]["items"],
+            {"type": "object", "required": ["posting_id"], "properties": {"posting_id": _I}}]}}}}
 SCHEMAS["Payout"] = {
     "type": "object", "required": ["id", "org_id", "amount_fen", "status"],
     "properties": {"id": _I, "org_id": _I, "amount_fen": _I, "bank_ref": _S,

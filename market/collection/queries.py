@@ -45,6 +45,15 @@ def open_rounds(*, region: str | None = None, category: str | None = None,
     return out
 
 
+def rounds_query(category: str | None = None):
+    """A select of every round (any status), of those collecting the category if given: the
+    rounds change feed's base (GET /collection-rounds?updated_after=)."""
+    stmt = select(CollectionRound)
+    if category:
+        stmt = stmt.where(CollectionRound.items.any(RoundItem.category_code == category.upper()))
+    return stmt
+
+
 def round_json(r: CollectionRound, operator_name: str | None = None) -> dict:
     return {"id": r.id, "number": r.number, "status": r.status, "operator_id": r.operator_id,
             "operator_name": operator_name or r.operator.name, "date": r.day.isoformat(),

@@ -100,6 +100,23 @@ def account_postings(code: str, *, limit: int = 100, before_entry_id: int | None
     return [PostingLine(*r) for r in db.session.execute(q)]
 
 
+def postings_query(code: str) -> Select:
+    """A select of the account's Posting rows (the payables change feed pages it)."""
+    parsed = parse_code(code)
+    return (select(Posting).join(Account, Account.id == Posting.account_id)
+            .where(Account.code == parsed.code))
+
+
+def posting_lines(postings: list[Posting]) -> list[PostingLine]:
+    """The given postings with their entries' time, key and memo, in the order given."""
+    ids = {p.entry_id for p in postings}
+    entries = {e.id: e for e in db.session.scalars(select(Entry).where(Entry.id.in_(ids)))} \
+        if ids else {}
+    return [PostingLine(p.entry_id, entries[p.entry_id].posted_at,
+                        entries[p.entry_id].idempotency_key, entries[p.entry_id].memo,
+                        p.amount_fen, entries[p.entry_id].reverses_id) for p in postings]
+
+
 def paid_out_credits(code: str) -> set[int]:
     """Entries whose credit to a liability account (payable:*) its debits have covered, first in
     first out: a payout pays the oldest money owed first. The ids of the covered entries."""

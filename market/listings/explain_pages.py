@@ -85,7 +85,7 @@ def excluded_page(facts: RequestFacts, *, after: tuple[float, int] | None = None
         ids = _nearest(facts, position, batch)
         if not ids:
             return ExclusionPage(found, None)
-        cands = candidate_facts(facts, operator_ids=[i for i, _k in ids])
+        cands = candidate_facts(facts, operator_ids=[i for i, _k in ids], exclusions_only=True)
         _qualified, excluded = match(facts, cands)
         by_id = {e.operator_id: e for e in excluded}
         where = {c.operator_id: c.coordinates for c in cands}

@@ -13,7 +13,7 @@ import io
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
@@ -42,9 +42,19 @@ def day_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
             datetime.combine(date_to + timedelta(days=1), time(), TZ))
 
 
-def feed_rows(prefix: str | None, date_from: date, date_to: date, *, after_id: int | None = None,
-              limit: int | None = None) -> list[dict]:
-    """Settled lines in the range, by settlement line id; prefix None is every region (staff)."""
+def settlements_query(prefix: str | None) -> Select:
+    """A select of the settled settlements in the region: the change feed's base (a settlement
+    comes again, with all its lines, when it or one of its lines changes)."""
+    stmt = (select(Settlement).join(Order, Order.id == Settlement.order_id)
+            .where(Settlement.status == "settled"))
+    return stmt if prefix is None else stmt.where(order_in_region(prefix))
+
+
+def feed_rows(prefix: str | None, date_from: date | None, date_to: date | None, *,
+              after_id: int | None = None, limit: int | None = None,
+              settlement_ids: list[int] | None = None) -> list[dict]:
+    """Settled lines in the range (or of the given settlements), by settlement line id; prefix
+    None is every region (staff)."""
     gen, op, payer, payee = (aliased(Organisation) for _ in range(4))
     released = (select(func.coalesce(func.sum(Movement.value_fen), 0))
                 .where(Movement.kind == "release", Movement.line_id == SettlementLine.line_id)
@@ -52,7 +62,6 @@ def feed_rows(prefix: str | None, date_from: date, date_to: date, *, after_id: i
     manifests = (select(func.array_agg(aggregate_order_by(Manifest.number, Manifest.number)))
                  .where(Manifest.order_id == Order.id, Manifest.status != "cancelled")
                  .correlate(Order).scalar_subquery())
-    start, end = day_bounds(date_from, date_to)
     stmt = (select(SettlementLine.id, Order.number, Settlement.settled_at, SettlementLine.kind,
                    Order.category_code, Order.waste_code,
                    gen.id, gen.name, gen.credit_code, gen.region_code,
@@ -66,9 +75,13 @@ def feed_rows(prefix: str | None, date_from: date, date_to: date, *, after_id: i
             .join(gen, gen.id == Order.generator_id).join(op, op.id == Order.operator_id)
             .join(payer, payer.id == SettlementLine.payer_org_id)
             .join(payee, payee.id == SettlementLine.payee_org_id)
-            .where(Settlement.status == "settled",
-                   and_(Settlement.settled_at >= start, Settlement.settled_at < end))
+            .where(Settlement.status == "settled")
             .order_by(SettlementLine.id))
+    if date_from is not None and date_to is not None:
+        start, end = day_bounds(date_from, date_to)
+        stmt = stmt.where(and_(Settlement.settled_at >= start, Settlement.settled_at < end))
+    if settlement_ids is not None:
+        stmt = stmt.where(Settlement.id.in_(settlement_ids))
     if prefix is not None:
         stmt = stmt.where(order_in_region(prefix))
     if after_id is not None:

@@ -57,6 +57,12 @@ def alerts(prefix: str | None, *, status: str | None = None, org_id: int | None 
     return list(db.session.scalars(stmt.limit(limit)))
 
 
+def alerts_query(prefix: str | None, status: str | None = None) -> Select:
+    """A select of the alerts in the region (of one status, if given), unordered (a feed's base)."""
+    stmt = _alerts_in(prefix, select(Alert))
+    return stmt.where(Alert.status == status) if status else stmt
+
+
 def visible_alert(prefix: str | None, alert_id: int, *, lock: bool = False) -> Alert:
     stmt = _alerts_in(prefix, select(Alert).where(Alert.id == alert_id))
     alert = db.session.scalar(stmt.with_for_update() if lock else stmt)

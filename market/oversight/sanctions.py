@@ -3,24 +3,19 @@ the oversight models, so any context may read it without an import cycle."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Iterable
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from market import db
 from market.oversight.models import Sanction
 
 
-def blacklisted_ids(org_ids: Iterable[int], *days: date) -> set[int]:
-    """Which of these organisations are under a blacklist in force on any of `days`."""
-    ids = list(org_ids)
-    if not ids or not days:
-        return set()
-    # One statement for every day: matching reads this once per batch of candidates.
-    in_force = or_(*(and_(Sanction.valid_from <= day, Sanction.valid_to >= day)
-                     for day in sorted(set(days))))
-    return set(db.session.scalars(select(Sanction.org_id).where(
-        Sanction.org_id.in_(ids), Sanction.kind == "blacklist", in_force)))
+def blacklisted_clause(org_id_column, *days):
+    """The organisation in `org_id_column` is under a blacklist in force on any of `days` (values
+    or bind parameters): a clause for the matching statements, which read it per operator."""
+    return exists().where(Sanction.org_id == org_id_column, Sanction.kind == "blacklist",
+                          or_(*(and_(Sanction.valid_from <= day, Sanction.valid_to >= day)
+                                for day in days)))
 
 
 def blacklist_in_force(org_id: int, day: date) -> Sanction | None:

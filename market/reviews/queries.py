@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, any_, bindparam, func, literal, select
+from sqlalchemy import Float, Integer, any_, bindparam, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from market import db
@@ -88,14 +88,54 @@ def summary(org_id: int, as_side: str = "operator") -> ReviewSummary:
     return summaries([org_id], as_side).get(org_id, ReviewSummary())
 
 
+def record_columns(org_id_column) -> tuple[list, list]:
+    """The track record of the operator in `org_id_column` of an enclosing query, as LATERAL
+    subqueries to join ON true and their columns: review count, mean, per-criterion means, shipped
+    and on-time manifests (the twin of records(), read in the enclosing statement's round trip).
+    Build the TrackRecord with record_from_columns()."""
+    crit = CRITERIA["generator"]
+    reviews = (select(func.count().label("n"), _float_avg(_mean_expr(crit)).label("mean"),
+                      *(_float_avg(getattr(Review, c)).label(c) for c in crit))
+               .where(Review.side == "generator", Review.subject_org_id == org_id_column)
+               .lateral("track_reviews"))
+    late_after = Manifest.planned_pickup_at + literal(ON_TIME_GRACE)
+    shipped = (select(func.count().label("n"),
+                      func.count().filter(Manifest.shipped_at <= late_after).label("on_time"))
+               .where(Manifest.receiver_org_id == org_id_column,
+                      Manifest.status.in_(SHIPPED_STATUSES), Manifest.shipped_at.is_not(None))
+               .lateral("track_shipped"))
+    return ([reviews, shipped],
+            [reviews.c.n, reviews.c.mean, *(reviews.c[c] for c in crit), shipped.c.n,
+             shipped.c.on_time])
+
+
+_NO_REVIEWS = ReviewSummary()
+
+
+def record_from_columns(n, mean, *rest) -> TrackRecord:
+    """A TrackRecord from the values of record_columns() (or a row of records' statement)."""
+    crit = CRITERIA["generator"]
+    k = len(crit)
+    reviews = (ReviewSummary(int(n), round(mean, 2),
+                             tuple([(c, round(v, 2)) for c, v in zip(crit, rest[:k])]))
+               if n else _NO_REVIEWS)
+    return TrackRecord(reviews, rest[k] or 0, rest[k + 1] or 0)
+
+
+def _float_avg(expr):
+    """avg() as double precision: psycopg returns a float, not a Decimal to convert (matching
+    reads hundreds of these per request)."""
+    return cast(func.avg(expr), Float)
+
+
 @functools.cache
 def _records_statement():
     """Reviews by generators and manifests picked up on time, per operator, in one statement."""
     ids = bindparam("org_ids", type_=ARRAY(Integer))
     crit = CRITERIA["generator"]
     reviews = (select(Review.subject_org_id.label("org_id"), func.count().label("n"),
-                      func.avg(_mean_expr(crit)).label("mean"),
-                      *(func.avg(getattr(Review, c)).label(c) for c in crit))
+                      _float_avg(_mean_expr(crit)).label("mean"),
+                      *(_float_avg(getattr(Review, c)).label(c) for c in crit))
                .where(Review.side == "generator", Review.subject_org_id == any_(ids))
                .group_by(Review.subject_org_id).subquery())
     late_after = Manifest.planned_pickup_at + literal(ON_TIME_GRACE)
@@ -115,16 +155,11 @@ def records(org_ids) -> dict[int, TrackRecord]:
     ids = sorted(set(org_ids))
     if not ids:
         return {}
-    crit = CRITERIA["generator"]
     out = {org_id: TrackRecord() for org_id in ids}
     # Core execution on the session's connection: plain rows, none of the ORM's result handling.
-    for org_id, n, mean, *rest in db.session.connection().execute(_records_statement(),
-                                                                   {"org_ids": ids}):
-        per, (shipped, on_time) = rest[:len(crit)], rest[len(crit):]
-        reviews = (ReviewSummary(int(n), round(float(mean), 2),
-                                 tuple((c, round(float(v), 2)) for c, v in zip(crit, per)))
-                   if n else ReviewSummary())
-        out[org_id] = TrackRecord(reviews, int(shipped or 0), int(on_time or 0))
+    for org_id, *values in db.session.connection().execute(_records_statement(),
+                                                           {"org_ids": ids}):
+        out[org_id] = record_from_columns(*values)
     return out
 
 

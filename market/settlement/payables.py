@@ -50,9 +50,7 @@ class Payables:
 
     def as_json(self) -> dict:
         return {"balance_fen": self.balance_fen,
-                "items": [{"entry_id": i.entry_id, "posted_at": i.posted_at.isoformat(),
-                           "kind": i.kind, "amount_fen": i.amount_fen, "order_id": i.order_id,
-                           "order_number": i.order_number} for i in self.items],
+                "items": [item_json(i) for i in self.items],
                 "pending_reasons": [{"code": r.code, "message": r.message,
                                      "amount_fen": r.amount_fen, "order_id": r.order_id,
                                      "order_number": r.order_number}
@@ -62,7 +60,13 @@ class Payables:
 def payables(org_id: int) -> Payables:
     """The organisation's payable balance, its postings newest first, and what is pending."""
     code = book.payable_account(org_id)
-    postings = ledger.account_postings(code, limit=HISTORY)
+    out = Payables(ledger.balance(code), _items(ledger.account_postings(code, limit=HISTORY)))
+    out.pending_reasons = _reasons(org_id, out.balance_fen)
+    return out
+
+
+def _items(postings: list) -> list[PayableItem]:
+    """PayableItems of ledger PostingLines of a payable account, in the order given."""
     ids = [p.entry_id for p in postings]
     movements = {m.entry_id: m for m in db.session.scalars(
         select(Movement).where(Movement.entry_id.in_(ids)))} if ids else {}
@@ -77,9 +81,29 @@ def payables(org_id: int) -> Payables:
         items.append(PayableItem(p.entry_id, p.posted_at, kind, amount,
                                  order.id if order else None, order.number if order else None,
                                  p.memo))
-    out = Payables(ledger.balance(code), items)
-    out.pending_reasons = _reasons(org_id, out.balance_fen)
-    return out
+    return items
+
+
+# --- the payables change feed: one item per posting on the organisation's payable account ------
+
+def feed_query(org_id: int):
+    """A select of the Posting rows of the organisation's payable account (append-only rows)."""
+    return ledger.postings_query(book.payable_account(org_id))
+
+
+def balance(org_id: int) -> int:
+    return ledger.balance(book.payable_account(org_id))
+
+
+def feed_items(postings: list) -> list[dict]:
+    """The feed's items: each posting as GET /payables lists it, with its own posting_id."""
+    items = _items(ledger.posting_lines(postings))
+    return [{"posting_id": p.id, **item_json(i)} for p, i in zip(postings, items)]
+
+
+def item_json(i: PayableItem) -> dict:
+    return {"entry_id": i.entry_id, "posted_at": i.posted_at.isoformat(), "kind": i.kind,
+            "amount_fen": i.amount_fen, "order_id": i.order_id, "order_number": i.order_number}
 
 
 def _last_bank_payout_returned(org_id: int) -> bool:

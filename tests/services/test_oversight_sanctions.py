@@ -37,6 +37,7 @@ def test_a_blacklisted_operator_drops_out_of_matching_with_the_rule_in_explain(g
     req = create_request(generator, **request_data())
     assert [m.operator_id for m in matches(req)[0]] == [op.id]
     blacklist(regulator, op)
+    assert matches(req)[0] == []  # the ranking statement leaves it out in SQL
     qualified, excluded = matches(req, explain=True)
     assert qualified == []
     assert [(e.operator_id, e.rule) for e in excluded] == [(op.id, "org_blacklisted")]

@@ -76,6 +76,8 @@ def test_matches_carry_the_record_and_the_on_time_rate_enters_the_score(generato
                            {"on_time": 2, "as_agreed": 4, "communication": 3})
     req = create_request(generator, **request_data())
     [m], _excluded = listing_queries.matches(req)
+    # the ranking statement reads the record itself; judging everyone reads it apart: the same
+    assert listing_queries.matches(req, explain=True)[0] == [m]
     assert m.components["on_time"] == 0.5
     rules = {r.rule: r.params for r in m.record}
     assert rules == {"on_time_record": {"rate": 0.5, "manifests": 2},
