@@ -8,12 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField,
                      TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from market.accounts.forms import MultiCheckboxField
 from market.errors import ValidationFailed
 from market.listings.validation import today
 from market.money import kg_from_tonnes, round_half_even
+from market.web.fields import RegionField, region_validators
 from market.web.forms import Form
 
 FORM_CHOICES = [("solid", _l("solid")), ("sludge", _l("sludge")), ("liquid", _l("liquid")),
@@ -72,8 +73,7 @@ class RequestForm(Form):
     hazards = MultiCheckboxField(_l("Hazard characteristics"), choices=HAZARD_CHOICES)
     quantity = DecimalField(_l("Quantity"), places=3, validators=[_number_required()])
     unit = SelectField(_l("Unit"), choices=UNIT_CHOICES, default="t")
-    region_code = StringField(_l("Pickup region code"),
-                              validators=[_required(), Regexp(r"^\d{6}$", message=_l("Six digits."))])
+    region_code = RegionField(_l("Pickup region"), validators=region_validators())
     address = StringField(_l("Pickup address"), validators=[_required(), Length(max=300)])
     window_start = DateField(_l("Wanted from"), validators=[_required()],
                              default=lambda: today() + timedelta(days=7))
@@ -169,8 +169,7 @@ OFFER_FIELD_MAP = {"min_kg": "min_t", "max_kg": "max_t", "unit_price_fen_per_t":
 class OrderFromOfferForm(Form):
     quantity = DecimalField(_l("Quantity"), places=3, validators=[_number_required()])
     unit = SelectField(_l("Unit"), choices=UNIT_CHOICES, default="t")
-    region_code = StringField(_l("Pickup region code"),
-                              validators=[_required(), Regexp(r"^\d{6}$", message=_l("Six digits."))])
+    region_code = RegionField(_l("Pickup region"), validators=region_validators())
     address = StringField(_l("Pickup address"), validators=[_required(), Length(max=300)])
     wanted_on = DateField(_l("Pickup date"), validators=[_required()])
 
