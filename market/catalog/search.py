@@ -108,10 +108,11 @@ class RegionHit:
     name: str
     level: int
     path: list[str]  # names, province first, ending with this region's name
+    codes: list[str]  # their codes
 
     def json(self) -> dict:
         return {"code": self.code, "name": self.name, "level": self.level, "path": self.path,
-                "label": " › ".join(self.path)}
+                "codes": self.codes, "label": " › ".join(self.path)}
 
 
 def search_regions(q: str | None, limit: int = 20) -> list[RegionHit]:
@@ -132,7 +133,7 @@ def search_regions(q: str | None, limit: int = 20) -> list[RegionHit]:
     rows = list(db.session.scalars(select(Region).where(cond)
                                    .order_by(rank, Region.level.desc(), Region.code).limit(200)))
     names = _ancestor_names(rows)
-    hits = [RegionHit(r.code, r.name, r.level, names(r)) for r in rows]
+    hits = [RegionHit(r.code, r.name, r.level, *names(r)) for r in rows]
     if others:
         hits = [h for h in hits if all(any(w in n for n in h.path[:-1]) for w in others)]
     return hits[:limit]
@@ -147,12 +148,13 @@ def _ancestor_names(rows: list[Region]):
         if more:
             grand.update({r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_(more)))})
 
-    def names(r: Region) -> list[str]:
-        out, cur = [r.name], r
+    def names(r: Region) -> tuple[list[str], list[str]]:
+        out, codes, cur = [r.name], [r.code], r
         while cur.parent_code and cur.parent_code in grand:
             cur = grand[cur.parent_code]
             out.insert(0, cur.name)
-        return out
+            codes.insert(0, cur.code)
+        return out, codes
     return names
 
 

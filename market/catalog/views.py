@@ -68,7 +68,7 @@ def waste():
     """?q=废机油: categories and codes for a code, a name or an everyday word, best first."""
     q = _query()
     if not search.normalise(q):
-        raise ValidationFailed(_("Type a waste code, a category or an everyday word such as 废机油 to "
+        raise ValidationFailed(_("Type a waste code, a category or an everyday word such as waste oil to "
                                  "search."), field="q")
     return jsonify({"results": [s.json() for s in search.search_waste(q, _limit())]})
 

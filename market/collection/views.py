@@ -17,6 +17,7 @@ from market.errors import DomainError, NotFound, PermissionDenied
 from market.escrow import funding
 from market.jobs.schedule import TZ
 from market.web.forms import attach_error, flash_outcome, form_status
+from market.web.inputs import whole_number
 
 bp = Blueprint("collection", __name__)
 
@@ -58,7 +59,7 @@ def index():
 def book():
     """Step 2: book a place on a round (the round is a public listing, chosen on step 1)."""
     form = BookForm()
-    round_id = request.values.get("round_id", type=int)
+    round_id = whole_number(request.values.get("round_id"), "round_id")
     if round_id is None:
         return redirect(url_for("collection.index"))  # choose a round first
     r = db.session.get(CollectionRound, round_id)

@@ -140,13 +140,19 @@ def test_saving_a_draft_then_publishing_it(gen_client):
     ({"quantity": "-3"}, "quantity", "Quantity must be more than 0 kg."),
     ({"quantity": "2.5", "unit": "kg"}, "quantity", "Quantity must be a whole number of kilograms."),
     ({"quantity": ""}, "quantity", "This field is required."),
-    ({"waste_code": "999-999-08"}, "waste_code", "Unknown waste code 999-999-08."),
-    ({"category": "HW12"}, "waste_code", "Waste code 900-214-08 belongs to HW08, not HW12."),
+    ({"waste_code": "999-999-08"}, "waste_code",
+     "Unknown waste code 999-999-08: enter eight digits such as 900-214-08, or search by name or everyday "
+     "word and choose a suggestion."),
+    ({"category": "HW12"}, "waste_code", "Waste code 900-214-08 belongs to HW08, not HW12: choose HW08 as "
+                                         "the category, or a code of HW12."),
+    ({"category": "", "waste_code": ""}, "category", "Choose a waste category from the list, or enter a "
+                                                     "waste code"),
     ({"window_start": (today() - timedelta(days=1)).isoformat()}, "window_start",
      "The wanted window cannot start in the past"),
     ({"window_end": today().isoformat(), "window_start": (today() + timedelta(days=3)).isoformat()},
      "window_end", "The window must not end before it starts."),
-    ({"region_code": "999999"}, "region_code", "Region code 999999 is not in the region table."),
+    ({"region_code": "999999"}, "region_code", "Region code 999999 is not in the region table: choose the "
+                                               "province, city and district from the lists, or search by name."),
     ({"region_code": "44"}, "region_code", "Choose a region from the lists"),
     ({"region_code": "", "region_code-province": ""}, "region_code",
      "Choose the province, then the city and district, or search by name."),
