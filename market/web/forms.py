@@ -105,23 +105,28 @@ def form_status(form) -> int:
     return 422 if form.errors or form.form_errors else 200
 
 
-def first_error(form) -> str:
-    """The form's first error with its field's label, for a flash message."""
+def all_errors(form) -> str:
+    """Every error of the form, each with its field's label, for one flash message.
+
+    Forms that redirect after posting (flash_outcome) report every problem at once, like the
+    forms drawn again with their summary (templates/_forms.html form_errors).
+    """
+    problems = []
     for name, errors in form.errors.items():
         label = getattr(form, name).label.text if hasattr(form, name) else name
-        return f"{label}: {errors[0]}"
-    return _("The form expired; reload the page and try again.")
+        problems += [f"{label}: {e}" for e in errors]
+    return " · ".join(problems) or _("The form expired; reload the page and try again.")
 
 
 def flash_outcome(call, success: str, back: str, *, form=None):
     """Run a service; flash its refusal or the success message; redirect back either way.
 
-    A `form` given is validated first: when invalid, its first error is flashed and the service
+    A `form` given is validated first: when invalid, all its errors are flashed and the service
     is not run. NotFound propagates: another organisation's record stays a 404, never a flashed
     message; so does OrganisationSuspended, a 403 that says so on every write.
     """
     if form is not None and not form.validate_on_submit():
-        flash(first_error(form), "error")
+        flash(all_errors(form), "error")
         return redirect(back)
     try:
         call()

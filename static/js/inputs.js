@@ -9,6 +9,8 @@
  *    (GET /catalog/waste?q=…); choosing one sets the category select and the code input in the page,
  *    so nothing else typed is lost. Without JavaScript the Search and suggestion buttons post the
  *    form as a step within it and the server redraws it with everything kept.
+ * 3. Error summary (templates/_forms.html form_errors): it takes the focus when the page opens, and
+ *    each of its links puts the focus in the field it names (a link to a fragment only scrolls).
  */
 (function () {
   "use strict";
@@ -229,7 +231,37 @@
     }
   }
 
+  /* ---- error summary ---- */
+
+  function fieldFor(id) {
+    var target = document.getElementById(id);
+    if (!target) { return null; }
+    if (!/^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(target.tagName)) {
+      target = target.querySelector("input, select, textarea") || target;
+    }
+    if (target.disabled) {
+      // an empty level of the region picker: start again from its search box or first level
+      var box = target.closest("[data-region-picker]");
+      if (box) { target = box.querySelector("input[type=search]:not([hidden])") || box.querySelector("select"); }
+    }
+    return target;
+  }
+
+  function setupErrorSummary(summary) {
+    summary.focus();
+    summary.addEventListener("click", function (e) {
+      var a = e.target.closest("a[href^='#']");
+      if (!a) { return; }
+      var target = fieldFor(a.getAttribute("href").slice(1));
+      if (!target) { return; }
+      e.preventDefault();
+      target.focus();
+      target.scrollIntoView({block: "center"});
+    });
+  }
+
   function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-testid=error-summary]"), setupErrorSummary);
     Array.prototype.forEach.call(document.querySelectorAll("[data-region-picker]"), setupRegionPicker);
     Array.prototype.forEach.call(document.querySelectorAll("[data-waste-search]"), setupWasteSearch);
   }
