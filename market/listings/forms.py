@@ -14,7 +14,7 @@ from market.accounts.forms import MultiCheckboxField
 from market.errors import ValidationFailed
 from market.listings.validation import today
 from market.money import kg_from_tonnes, round_half_even
-from market.web.fields import RegionField, region_validators
+from market.web.fields import RegionField, RegionListField, region_validators
 from market.web.forms import Form
 
 FORM_CHOICES = [("solid", _l("solid")), ("sludge", _l("sludge")), ("liquid", _l("liquid")),
@@ -128,19 +128,23 @@ class ReasonForm(Form):
 
 
 class ServiceAreasForm(Form):
-    prefixes = TextAreaField(_l("Region codes or prefixes"), validators=[Length(max=2000)])
+    prefixes = RegionListField(_l("Service regions"), validators=[Length(max=2000)], prefixes=True)
 
 
 class AlertPreferencesForm(Form):
     categories = MultiCheckboxField(_l("Waste categories"))
-    region_prefixes = TextAreaField(_l("Region codes or prefixes"), validators=[Length(max=2000)])
+    region_prefixes = RegionListField(_l("Regions of the requests"), validators=[Length(max=2000)],
+                                      prefixes=True)
 
 
 class OfferForm(Form):
     category = SelectField(_l("Waste category"), validators=[_required()])
     waste_code = StringField(_l("Waste code (optional)"), validators=[Optional(), Length(max=10)])
     method_code = SelectField(_l("Method"), validators=[_required()])
-    service_region_prefixes = StringField(_l("Service regions"), validators=[_required(), Length(max=500)])
+    service_region_prefixes = RegionListField(
+        _l("Service regions"), prefixes=True,
+        validators=[DataRequired(message=_l("Add at least one province, city or district you collect from.")),
+                    Length(max=500)])
     min_t = DecimalField(_l("Minimum quantity (t)"), places=3, validators=[_number_required()])
     max_t = DecimalField(_l("Maximum quantity (t)"), places=3, validators=[_number_required()])
     unit_price = DecimalField(_l("Unit price (yuan per tonne)"), places=2,
@@ -190,7 +194,7 @@ class OfferFilterForm(Form):
 
     category = SelectField(_l("Waste category"), validators=[Optional()])
     code = StringField(_l("Waste code"), validators=[Optional(), Length(max=10)])
-    region = StringField(_l("Pickup region code"), validators=[Optional(), Length(max=6)])
+    region = RegionField(_l("Pickup region"), validators=[Optional(), Length(max=6)])
     method = SelectField(_l("Method"), validators=[Optional()])
     sort = SelectField(_l("Sort by"), choices=[("price", _l("price")), ("distance", _l("distance"))],
                        default="price", validators=[Optional()])

@@ -143,6 +143,46 @@
         if (first) { e.preventDefault(); first.focus(); }
       }
     });
+    if (box.hasAttribute("data-multi")) { setupRegionList(box, selects, chosen, load); }
+  }
+
+  function asPrefix(code) {
+    if (/0000$/.test(code)) { return code.slice(0, 2); }
+    return /00$/.test(code) ? code.slice(0, 4) : code;
+  }
+
+  function setupRegionList(box, selects, chosen, load) {
+    // Several regions: "Add region" moves the picker's choice into the list of ticked boxes.
+    var list = box.querySelector("[data-region-list]");
+    var add = box.querySelector("[data-region-add]");
+    add.addEventListener("click", function (e) {
+      e.preventDefault();
+      var code = "", names = [];
+      selects.forEach(function (s) {
+        if (s.value) { code = s.value; names.push(s.options[s.selectedIndex].text); }
+      });
+      if (!code) { selects[0].focus(); return; }
+      var value = box.dataset.prefixes ? asPrefix(code) : code;
+      var present = Array.prototype.some.call(list.querySelectorAll("input"), function (i) {
+        return i.value === value;
+      });
+      if (!present) {
+        var li = document.createElement("li");
+        var label = document.createElement("label");
+        var tick = document.createElement("input");
+        tick.type = "checkbox";
+        tick.name = box.dataset.name;
+        tick.value = value;
+        tick.checked = true;
+        tick.setAttribute("data-testid", "region-kept");
+        label.appendChild(tick);
+        label.appendChild(document.createTextNode(" " + names.join(" \u203a ") + " (" + code + ")"));
+        li.appendChild(label);
+        list.appendChild(li);
+      }
+      selects[0].value = "";
+      load(1, "", "").then(function () { chosen.textContent = ""; selects[0].focus(); });
+    });
   }
 
   /* ---- waste search ---- */
