@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from market import db
 from market.demo import seed
-from market.listings.models import DisposalRequest
-from tests.e2e.test_sampling_contract import log_in
+from market.listings.models import DisposalRequest, ServiceArea
+from tests.e2e.test_sampling_contract import log_in, user
 
 pytestmark = [pytest.mark.committed, pytest.mark.e2e]
 
@@ -186,3 +186,36 @@ def test_every_problem_is_reported_at_once_with_links_to_the_fields(page_for, lo
         axe_clean(page)
     db.session.remove()
     assert db.session.scalar(select(DisposalRequest.id).order_by(DisposalRequest.id.desc()).limit(1)) == before
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_service_regions_are_added_with_the_picker(page_for, locale, width):
+    seed()
+    page = log_in(page_for, locale, "op1")
+    w, h = WIDTHS[width]
+    page.set_viewport_size({"width": w, "height": h})
+    page.goto("/account/service-areas")
+    picker = page.get_by_test_id("region-picker-prefixes")
+    picker.get_by_test_id("region-search").fill("东莞")
+    hit = picker.locator("[data-testid=region-suggestion][data-code='441900']")
+    hit.wait_for()
+    hit.click()
+    expect(page.locator("#prefixes-city")).to_have_value("441900")
+    picker.get_by_test_id("region-add").click()
+    kept = picker.get_by_test_id("region-kept")
+    expect(kept).to_have_count(1)
+    assert kept.first.get_attribute("value") == "4419" and kept.first.is_checked()
+    # and a whole province through the lists
+    page.select_option("#prefixes", "450000")
+    picker.get_by_test_id("region-add").click()
+    expect(kept).to_have_count(2)
+    no_sideways_scroll(page)
+    if width == "desktop":
+        axe_clean(page)
+    page.get_by_test_id("areas-form").locator("button.primary").click()
+    page.wait_for_load_state()
+    db.session.remove()
+    org_id = user("op1").org_id
+    assert sorted(db.session.scalars(select(ServiceArea.region_prefix).where(
+        ServiceArea.org_id == org_id))) == ["4419", "45"]
