@@ -66,11 +66,9 @@ def regions():
 @login_required
 def waste():
     """?q=废机油: categories and codes for a code, a name or an everyday word, best first."""
-    q = _query()
-    if not search.normalise(q):
-        raise ValidationFailed(_("Type a waste code, a category or an everyday word such as waste oil to "
-                                 "search."), field="q")
-    return jsonify({"results": [s.json() for s in search.search_waste(q, _limit())]})
+    q, limit = _query(), _limit()
+    # an empty box suggests nothing (as the page's search does), it is not an error
+    return jsonify({"results": [s.json() for s in search.search_waste(q, limit)]})
 
 
 @bp.app_template_global()

@@ -46,7 +46,10 @@ def test_waste_search_needs_a_login_and_finds_everyday_words(client, generator):
         "category": "HW08", "category_name": "废矿物油与含矿物油废物", "code": None, "description": "",
         "matched": "HW08", "rank": 95}
     assert _json(client, "/catalog/waste?q=paint+cans&limit=1")["results"][0]["category"] == "HW49"
-    for url in ("/catalog/waste?q=", "/catalog/waste", "/catalog/waste?q=" + "y" * 51,
-                "/catalog/waste?q=oil&limit=999"):
+    assert _json(client, "/catalog/waste?q=")["results"] == [] == _json(client, "/catalog/waste")["results"]
+    for url, field in (("/catalog/waste?q=" + "y" * 51, "q"), ("/catalog/waste?q=oil&limit=999", "limit"),
+                       ("/catalog/waste?q=oil&limit=-1", "limit")):
         body = _json(client, url, 422)
-        assert body["error"]["field"] in ("q", "limit")
+        assert body["error"]["field"] == field and body["error"]["message"]
+    zh = _json(client, "/catalog/waste?q=" + "y" * 51, 422, lang="zh-CN")["error"]["message"]
+    assert zh == "搜索内容最多 50 个字符。"
