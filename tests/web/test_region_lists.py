@@ -2,11 +2,16 @@
 the region picker, kept as ticked boxes, and still read as the codes or prefixes services take."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from market import db
+from market.collection.models import CollectionRound
 from market.listings.models import ServiceArea
+from market.listings.validation import today
 from market.web.fields import as_code, as_prefix, resolve, split_codes
+from tests.collection_factories import collector
 from tests.fixtures import operator  # noqa: F401
 from tests.web.marketplace import as_user, counts
 
@@ -65,4 +70,31 @@ def test_a_bad_region_in_the_list_is_refused_naming_the_field(client, operator):
     before = counts()
     resp = client.post("/account/service-areas", data={"prefixes": ["99"], "prefixes-province": ""})
     assert resp.status_code == 422 and "No region starts with 99." in resp.get_data(as_text=True)
+    assert counts() == before
+
+
+def test_a_round_is_published_for_the_regions_kept_and_the_one_chosen(client):
+    user = collector()
+    as_user(client, user)
+    day = today() + timedelta(days=7)
+    form = {"date": day.isoformat(), "window_start": "09:00", "window_end": "17:00",
+            "categories": "HW08", "price_fen_per_kg": "300", "minimum_fen": "0",
+            "vehicle_capacity_kg": "1000", "booking_closes_at": f"{(day - timedelta(days=1)).isoformat()}T18:00",
+            "repeat": "none", "region_codes": ["440300"], "region_codes-province": "440000",
+            "region_codes-city": "440600", "region_codes-district": "440605"}
+    page = client.get("/collection/rounds/new").get_data(as_text=True)
+    assert 'name="region_codes" value="440605" checked' in page  # the collector's own district
+    resp = client.post("/collection/rounds/new", data=form)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    rnd = db.session.scalars(select(CollectionRound).where(CollectionRound.operator_id == user.org_id)).one()
+    assert sorted(rnd.region_codes) == ["440300", "440605"]
+
+
+def test_a_round_without_regions_is_refused_saying_what_to_do(client):
+    as_user(client, collector())
+    before = counts()
+    resp = client.post("/collection/rounds/new", data={"region_codes-province": "", "date": "",
+                                                       "categories": "HW08"})
+    assert resp.status_code == 422
+    assert "Add at least one region the round serves." in resp.get_data(as_text=True)
     assert counts() == before
