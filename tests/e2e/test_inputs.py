@@ -219,3 +219,22 @@ def test_service_regions_are_added_with_the_picker(page_for, locale, width):
     org_id = user("op1").org_id
     assert sorted(db.session.scalars(select(ServiceArea.region_prefix).where(
         ServiceArea.org_id == org_id))) == ["4419", "45"]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_the_registration_form_picks_its_region_before_any_login(page_for, locale, width):
+    page = page_for(locale)
+    w, h = WIDTHS[width]
+    page.set_viewport_size({"width": w, "height": h})
+    page.goto("/register")
+    picker = page.get_by_test_id("region-picker-region_code")
+    picker.get_by_test_id("region-search").fill("深圳 南山")
+    hit = picker.locator("[data-testid=region-suggestion][data-code='440305']")
+    hit.wait_for()
+    hit.click()
+    expect(page.locator("#region_code")).to_have_value("440305")
+    assert "(440305)" in picker.get_by_test_id("region-chosen").inner_text()
+    no_sideways_scroll(page)
+    if width == "desktop":
+        axe_clean(page)
