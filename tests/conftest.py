@@ -24,7 +24,8 @@ from market import create_app, db, embedded
 from market.config import ROOT
 
 TEST_INSTANCE = ROOT / "instance"
-REFERENCE_TABLES = {"waste_category", "waste_code", "disposal_method", "region", "alembic_version"}
+REFERENCE_TABLES = {"waste_category", "waste_code", "waste_synonym", "disposal_method", "region",
+                    "alembic_version"}
 
 
 def _database_url() -> tuple[str, bool]:

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from market.accounts.models import OPERATIONS
+from market.web.fields import RegionField, region_validators
 from market.web.forms import Form
 
 
@@ -38,7 +39,7 @@ class RegistrationForm(Form):
         ("generator", _l("generator")), ("operator", _l("operator")),
         ("carrier", _l("carrier")), ("lab", _l("lab"))],
         validators=[_required()])
-    region_code = StringField(_l("Region code"), validators=[_required(), Length(min=6, max=6)])
+    region_code = RegionField(_l("Region"), validators=region_validators())
     address = StringField(_l("Address"), validators=[_required(), Length(max=300)])
     latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(-90, 90)])
     longitude = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(-180, 180)])
@@ -54,7 +55,7 @@ class ProfileForm(Form):
         ("generator", _l("generator")), ("operator", _l("operator")),
         ("carrier", _l("carrier")), ("lab", _l("lab"))],
         validators=[_required()])
-    region_code = StringField(_l("Region code"), validators=[_required(), Length(min=6, max=6)])
+    region_code = RegionField(_l("Region"), validators=region_validators())
     address = StringField(_l("Address"), validators=[_required(), Length(max=300)])
     latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(-90, 90)])
     longitude = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(-180, 180)])

@@ -17,6 +17,7 @@ from market.errors import InvalidState, NotFound, PermissionDenied, ValidationFa
 from market.notifications.messages import as_word, message, verbatim
 from market.notifications.services import notify_org
 from market.uow import transaction
+from market.catalog import messages as catalog_messages
 
 MAX_KG_PER_YEAR = 10_000_000_000  # 10 Mt: beyond any licensed plant
 
@@ -74,7 +75,7 @@ def add_licence_item(actor: User, licence_id: int, *, category_code: str, codes:
         if lic.status == "verified":
             raise InvalidState(_("A verified licence cannot change; register the new licence instead."))
         if db.session.get(WasteCategory, category_code or "") is None:
-            raise ValidationFailed(_("Unknown waste category %(c)s.", c=category_code or "—"), field="category_code")
+            raise ValidationFailed(catalog_messages.unknown_category(category_code), field="category_code")
         codes = [c.strip() for c in codes if c.strip()]
         # A repeated code is a typing slip the operator should see, not something to merge quietly.
         twice = sorted({c for c in codes if codes.count(c) > 1} | {m for m in method_codes
@@ -86,16 +87,16 @@ def add_licence_item(actor: User, licence_id: int, *, category_code: str, codes:
         for code in codes:
             wc = db.session.get(WasteCode, code)
             if wc is None:
-                raise ValidationFailed(_("Unknown waste code %(c)s.", c=code), field="codes")
+                raise ValidationFailed(catalog_messages.unknown_code(code), field="codes")
             if wc.category_code != category_code:
-                raise ValidationFailed(_("Waste code %(c)s belongs to %(cat)s, not %(item)s.",
-                                         c=code, cat=wc.category_code, item=category_code), field="codes")
+                raise ValidationFailed(catalog_messages.code_of_other_category(
+                    code, wc.category_code, category_code), field="codes")
         if not operations or any(op not in OPERATIONS for op in operations):
             raise ValidationFailed(_("Choose operations among 收集, 贮存, 利用, 处置."), field="operations")
         known_methods = set(db.session.scalars(select(DisposalMethod.code)))
         bad = [m for m in method_codes if m not in known_methods]
         if bad:
-            raise ValidationFailed(_("Unknown method code %(c)s.", c=", ".join(bad)), field="method_codes")
+            raise ValidationFailed(catalog_messages.unknown_method(", ".join(bad)), field="method_codes")
         if set(operations) & {"利用", "处置"} and not method_codes:
             raise ValidationFailed(_("Utilisation or disposal needs at least one method code."),
                                    field="method_codes")
@@ -136,7 +137,8 @@ def create_permit(actor: User, *, kind: str, number: str, valid_from: date, vali
     """Add a transport permit (carriers) or CMA accreditation (labs), pending verification."""
     with transaction():
         if kind not in PERMIT_KINDS:
-            raise ValidationFailed(_("Unknown permit kind."), field="kind")
+            raise ValidationFailed(_("Unknown permit kind: choose a transport permit or a CMA "
+                                     "accreditation from the list."), field="kind")
         _require_org_type(actor, "carrier" if kind == "transport" else "lab")
         number = _check_number(number)
         if valid_to < valid_from:

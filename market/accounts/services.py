@@ -101,7 +101,7 @@ def decide_organisation(actor: User, org_id: int, action: str, reason: str = "")
     with transaction():
         _require_admin(actor)
         if action not in _ORG_DECISIONS:
-            raise ValidationFailed(_("Unknown decision."), field="action")
+            raise ValidationFailed(_("Unknown decision: use one of the buttons on the organisation’s page."), field="action")
         sources, target, needs_reason = _ORG_DECISIONS[action]
         org = db.session.execute(select(Organisation).where(Organisation.id == org_id)
                                  .with_for_update()).scalar_one_or_none()

@@ -9,6 +9,7 @@ from market.accounts.models import ORG_TYPES, Organisation
 from market.accounts.policies import normalise_credit_code
 from market.catalog.models import Region
 from market.errors import ValidationFailed
+from market.catalog import messages as catalog_messages
 
 
 def validate_org_fields(name: str, credit_code: str, types: list[str], region_code: str,
@@ -34,8 +35,8 @@ def validate_org_fields(name: str, credit_code: str, types: list[str], region_co
                                field="types")
     region = db.session.get(Region, region_code or "")
     if region is None:
-        raise ValidationFailed(_("Region code %(code)s is not in the region table.",
-                                 code=region_code or "—"), field="region_code")
+        raise ValidationFailed(catalog_messages.unknown_region(region_code),
+                               field="region_code")
     if (latitude is None) != (longitude is None):
         raise ValidationFailed(_("Give both latitude and longitude, or neither."), field="latitude")
     if latitude is not None and not (-90 <= float(latitude) <= 90):

@@ -17,6 +17,7 @@ from market.api.parsing import json_body, query_str
 from market.collection import queries, run, services
 from market.collection.state import BOOKING_STATUSES, ROUND_STATUSES
 from market.errors import ValidationFailed
+from market.catalog import messages as catalog_messages
 
 ID = "int(max=2147483647)"
 
@@ -165,8 +166,7 @@ def list_rounds():
     api_user()
     region = query_str("region", 6)
     if region is not None and not (region.isascii() and region.isdigit()):
-        raise ValidationFailed(_("Region code %(code)s is not in the region table.", code=region),
-                               field="region")
+        raise ValidationFailed(catalog_messages.unknown_region(region), field="region")
     feed = feed_request()
     if feed:
         return jsonify(rounds_feed(feed, region, query_str("category", 10)))

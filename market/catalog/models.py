@@ -112,3 +112,17 @@ class Region(Base):
     name: Mapped[str] = mapped_column(String(100))
     parent_code: Mapped[str | None] = mapped_column(String(6), index=True)
     level: Mapped[int] = mapped_column(SmallInteger)
+
+
+class WasteSynonym(Base):
+    """An everyday word for a kind of waste (废机油, paint cans), mapped to its category and maybe a code.
+
+    Reference data (market/catalog/data/waste_synonyms.csv), read by the waste search. The code is
+    not a foreign key: an imported official list replaces the sample codes.
+    """
+    __tablename__ = "waste_synonym"
+
+    term: Mapped[str] = mapped_column(String(50), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(2))
+    category_code: Mapped[str] = mapped_column(ForeignKey("waste_category.code"), index=True)
+    waste_code: Mapped[str | None] = mapped_column(String(10))

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from market import db
 from market.audit.services import record
 from market.catalog.importers import ParseResult, parse_waste_codes, read_csv_dicts
-from market.catalog.models import DisposalMethod, Region, WasteCategory, WasteCode
+from market.catalog.models import DisposalMethod, Region, WasteCategory, WasteCode, WasteSynonym
 from market.errors import ValidationFailed
 from market.uow import transaction
 
@@ -25,7 +25,7 @@ def _upsert(model, rows: list[dict], key: str) -> None:
 
 
 def load_reference_data() -> dict[str, int]:
-    """Load categories, method codes, regions and the sample code list (idempotent)."""
+    """Load categories, method codes, regions, waste synonyms and the sample code list (idempotent)."""
     with transaction():
         cats = [{"code": r["category"], "name": r["name"], "name_en": r["name_en"]}
                 for r in read_csv_dicts((DATA / "hw_categories.csv").read_text("utf-8"))]
@@ -40,10 +40,18 @@ def load_reference_data() -> dict[str, int]:
                    for r in read_csv_dicts((DATA / "regions.csv").read_text("utf-8"))]
         for i in range(0, len(regions), 1000):
             _upsert(Region, regions[i:i + 1000], "code")
+        synonyms = [{"term": r["term"].strip().lower(), "lang": r["lang"], "category_code": r["category"],
+                     "waste_code": r["waste_code"] or None}
+                    for r in read_csv_dicts((DATA / "waste_synonyms.csv").read_text("utf-8"))]
+        # The file is the whole table: a word removed from it leaves the search.
+        db.session.execute(WasteSynonym.__table__.delete().where(
+            WasteSynonym.term.not_in([r["term"] for r in synonyms])))
+        _upsert(WasteSynonym, synonyms, "term")
     has_codes = db.session.scalar(select(WasteCode.code).limit(1))
     if not has_codes:
         import_waste_codes((DATA / "waste_codes_sample.csv").read_text("utf-8"), sample=True)
-    return {"categories": len(cats), "methods": len(methods), "regions": len(regions)}
+    return {"categories": len(cats), "methods": len(methods), "regions": len(regions),
+            "synonyms": len(synonyms)}
 
 
 def import_waste_codes(text: str, *, sample: bool = False) -> ParseResult:

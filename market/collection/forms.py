@@ -6,6 +6,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, I
                      SelectField, StringField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from market.web.fields import RegionField, RegionListField, region_validators
 from market.web.forms import Form
 
 
@@ -17,8 +18,7 @@ class BookForm(Form):
                                 validators=[DataRequired(), NumberRange(min=1)])
     containers = IntegerField(_l("Containers"), default=1,
                               validators=[DataRequired(), NumberRange(min=1, max=1000)])
-    region_code = StringField(_l("Pickup region code"), validators=[DataRequired(),
-                                                                    Length(max=6)])
+    region_code = RegionField(_l("Pickup region"), validators=region_validators())
     address = StringField(_l("Pickup address"), validators=[DataRequired(), Length(max=300)])
 
     def service_data(self) -> dict:
@@ -32,8 +32,8 @@ class PublishForm(Form):
     date = DateField(_l("Date"), validators=[DataRequired()])
     window_start = StringField(_l("From"), default="09:00", validators=[DataRequired()])
     window_end = StringField(_l("To"), default="17:00", validators=[DataRequired()])
-    region_codes = StringField(_l("Region codes served (comma separated)"),
-                               validators=[DataRequired()])
+    region_codes = RegionListField(_l("Regions served"), validators=[
+        DataRequired(message=_l("Add at least one region the round serves."))])
     categories = StringField(_l("Categories collected (comma separated)"),
                              validators=[DataRequired()])
     price_fen_per_kg = IntegerField(_l("Price per kg (fen; negative: you pay)"),

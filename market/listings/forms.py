@@ -8,12 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField,
                      TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from market.accounts.forms import MultiCheckboxField
 from market.errors import ValidationFailed
 from market.listings.validation import today
 from market.money import kg_from_tonnes, round_half_even
+from market.web.fields import RegionField, RegionListField, region_validators
 from market.web.forms import Form
 
 FORM_CHOICES = [("solid", _l("solid")), ("sludge", _l("sludge")), ("liquid", _l("liquid")),
@@ -72,8 +73,7 @@ class RequestForm(Form):
     hazards = MultiCheckboxField(_l("Hazard characteristics"), choices=HAZARD_CHOICES)
     quantity = DecimalField(_l("Quantity"), places=3, validators=[_number_required()])
     unit = SelectField(_l("Unit"), choices=UNIT_CHOICES, default="t")
-    region_code = StringField(_l("Pickup region code"),
-                              validators=[_required(), Regexp(r"^\d{6}$", message=_l("Six digits."))])
+    region_code = RegionField(_l("Pickup region"), validators=region_validators())
     address = StringField(_l("Pickup address"), validators=[_required(), Length(max=300)])
     window_start = DateField(_l("Wanted from"), validators=[_required()],
                              default=lambda: today() + timedelta(days=7))
@@ -128,19 +128,23 @@ class ReasonForm(Form):
 
 
 class ServiceAreasForm(Form):
-    prefixes = TextAreaField(_l("Region codes or prefixes"), validators=[Length(max=2000)])
+    prefixes = RegionListField(_l("Service regions"), validators=[Length(max=2000)], prefixes=True)
 
 
 class AlertPreferencesForm(Form):
     categories = MultiCheckboxField(_l("Waste categories"))
-    region_prefixes = TextAreaField(_l("Region codes or prefixes"), validators=[Length(max=2000)])
+    region_prefixes = RegionListField(_l("Regions of the requests"), validators=[Length(max=2000)],
+                                      prefixes=True)
 
 
 class OfferForm(Form):
     category = SelectField(_l("Waste category"), validators=[_required()])
     waste_code = StringField(_l("Waste code (optional)"), validators=[Optional(), Length(max=10)])
     method_code = SelectField(_l("Method"), validators=[_required()])
-    service_region_prefixes = StringField(_l("Service regions"), validators=[_required(), Length(max=500)])
+    service_region_prefixes = RegionListField(
+        _l("Service regions"), prefixes=True,
+        validators=[DataRequired(message=_l("Add at least one province, city or district you collect from.")),
+                    Length(max=500)])
     min_t = DecimalField(_l("Minimum quantity (t)"), places=3, validators=[_number_required()])
     max_t = DecimalField(_l("Maximum quantity (t)"), places=3, validators=[_number_required()])
     unit_price = DecimalField(_l("Unit price (yuan per tonne)"), places=2,
@@ -169,8 +173,7 @@ OFFER_FIELD_MAP = {"min_kg": "min_t", "max_kg": "max_t", "unit_price_fen_per_t":
 class OrderFromOfferForm(Form):
     quantity = DecimalField(_l("Quantity"), places=3, validators=[_number_required()])
     unit = SelectField(_l("Unit"), choices=UNIT_CHOICES, default="t")
-    region_code = StringField(_l("Pickup region code"),
-                              validators=[_required(), Regexp(r"^\d{6}$", message=_l("Six digits."))])
+    region_code = RegionField(_l("Pickup region"), validators=region_validators())
     address = StringField(_l("Pickup address"), validators=[_required(), Length(max=300)])
     wanted_on = DateField(_l("Pickup date"), validators=[_required()])
 
@@ -191,7 +194,7 @@ class OfferFilterForm(Form):
 
     category = SelectField(_l("Waste category"), validators=[Optional()])
     code = StringField(_l("Waste code"), validators=[Optional(), Length(max=10)])
-    region = StringField(_l("Pickup region code"), validators=[Optional(), Length(max=6)])
+    region = RegionField(_l("Pickup region"), validators=[Optional(), Length(max=6)])
     method = SelectField(_l("Method"), validators=[Optional()])
     sort = SelectField(_l("Sort by"), choices=[("price", _l("price")), ("distance", _l("distance"))],
                        default="price", validators=[Optional()])

@@ -17,7 +17,7 @@ from market.listings.queries import open_requests_for_operator, quotes_of_operat
 from market.listings.validation import today
 from market.money import line_amount_fen
 from market.orders.models import Order
-from market.web.forms import attach_error, flash_outcome
+from market.web.forms import attach_error, flash_outcome, form_status
 from market.web.security import require_org_type
 
 bp = Blueprint("quotes", __name__)
@@ -96,7 +96,7 @@ def service_areas():
         else:
             flash(_("Service areas saved."), "success")
             return redirect(url_for("quotes.service_areas"))
-    return _render_areas(422, areas_form=form)
+    return _render_areas(form_status(form), areas_form=form)
 
 
 @bp.post("/account/alerts")
@@ -114,4 +114,4 @@ def alerts():
         else:
             flash(_("Alert preferences saved."), "success")
             return redirect(url_for("quotes.service_areas"))
-    return _render_areas(422, alerts_form=form)
+    return _render_areas(form_status(form), alerts_form=form)

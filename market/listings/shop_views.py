@@ -151,7 +151,7 @@ def _edit_offer(offer: StorefrontOffer):
 
 def _order(offer: StorefrontOffer):
     form = OrderFromOfferForm()
-    status = 422
+    status = 200 if form.refining else 422  # a step of the region picker redraws the form
     if form.validate_on_submit():
         try:
             order = lifecycle.order_from_offer(

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from market import db
 from market.acting import suspended
 from market.accounts.models import User
+from market.catalog import messages as catalog_messages
 from market.catalog.models import DisposalMethod, Region, WasteCategory, WasteCode
 from market.db import utcnow
 from market.errors import PermissionDenied, ValidationFailed
@@ -61,7 +62,7 @@ def money_fen(value, field: str, *, negative: bool = True, optional: bool = Fals
 def category(code: str | None, field: str = "category") -> str:
     code = (code or "").strip().upper()
     if db.session.get(WasteCategory, code) is None:
-        raise ValidationFailed(_("Unknown waste category %(c)s.", c=code or "—"), field=field)
+        raise ValidationFailed(catalog_messages.unknown_category(code), field=field)
     return code
 
 
@@ -72,18 +73,17 @@ def waste_code(code: str | None, category_code: str, field: str = "waste_code") 
         return None
     wc = db.session.get(WasteCode, code)
     if wc is None:
-        raise ValidationFailed(_("Unknown waste code %(c)s.", c=code), field=field)
+        raise ValidationFailed(catalog_messages.unknown_code(code), field=field)
     if wc.category_code != category_code:
-        raise ValidationFailed(_("Waste code %(c)s belongs to %(cat)s, not %(chosen)s.",
-                                 c=code, cat=wc.category_code, chosen=category_code), field=field)
+        raise ValidationFailed(catalog_messages.code_of_other_category(
+            code, wc.category_code, category_code), field=field)
     return code
 
 
 def region(code: str | None, field: str = "region_code") -> Region:
     r = db.session.get(Region, (code or "").strip())
     if r is None:
-        raise ValidationFailed(_("Region code %(code)s is not in the region table.", code=code or "—"),
-                               field=field)
+        raise ValidationFailed(catalog_messages.unknown_region(code), field=field)
     return r
 
 
@@ -106,7 +106,7 @@ def region_prefixes(prefixes, field: str) -> list[str]:
 def method(code: str | None, field: str = "method_code") -> str:
     code = (code or "").strip().upper()
     if db.session.get(DisposalMethod, code) is None:
-        raise ValidationFailed(_("Unknown method code %(c)s.", c=code or "—"), field=field)
+        raise ValidationFailed(catalog_messages.unknown_method(code), field=field)
     return code
 
 

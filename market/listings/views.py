@@ -104,9 +104,8 @@ def new():
                   if req.status == "open" else _("Request %(number)s saved as a draft.", number=req.number),
                   "success")
             return redirect(url_for("listings.detail", request_id=req.id))
-    q = request.args.get("q", "")
-    return render_template("listings/request_new.html", form=form, q=q,
-                           codes=_code_choices(q), searched=bool(q)), form_status(form)
+    return render_template("listings/request_new.html", form=form, codes=_code_choices("")), \
+        form_status(form)
 
 
 EXCLUDED_PER_PAGE = 50

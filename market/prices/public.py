@@ -17,6 +17,7 @@ from market.errors import NotFound, ValidationFailed
 from market.prices import calendar as cal
 from market.prices import queries
 from market.prices.models import PriceCell, PricePublication
+from market.catalog import messages as catalog_messages
 
 METHODS = ("R", "D10", "D1", "D9", "C1", "other")
 NUMBERS = ("trades", "kg", "vwap", "median", "p10", "p25", "p75", "p90")
@@ -50,7 +51,7 @@ def parse_filters(args) -> Filters:
             raise ValidationFailed(_("Give the month of the version."), field="month")
     category = args.get("category") or None
     if category is not None and not re.fullmatch(r"HW\d{2}", category):
-        raise ValidationFailed(_("Unknown waste category %(c)s.", c=category), field="category")
+        raise ValidationFailed(catalog_messages.unknown_category(category), field="category")
     method = args.get("method") or None
     if method is not None and method not in METHODS + ("*",):
         raise ValidationFailed(_("Choose one of: %(choices)s.", choices=", ".join(METHODS + ("*",))),

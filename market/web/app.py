@@ -13,6 +13,7 @@ from market.accounts.views import bp as accounts_bp
 from market.admin.views import bp as admin_bp
 from market.api import bp as api_bp
 from market.api.docs import docs_bp as api_docs_bp
+from market.catalog.views import bp as catalog_bp
 from market.collection.views import bp as collection_bp
 from market.contracts.views import bp as contracts_bp
 from market.escrow.views import bp as escrow_bp
@@ -74,7 +75,7 @@ def register_blueprints(app: Flask) -> None:
                shops_bp, orders_bp, escrow_bp, finance_bp, sampling_bp, contracts_bp,
                manifests_bp, settlement_bp, payouts_bp, reviews_bp, statements_bp, prices_bp,
                reconciliation_bp, oversight_bp, webhooks_bp, api_docs_bp, imports_bp,
-               collection_bp):
+               collection_bp, catalog_bp):
         app.register_blueprint(bp)
     csrf.exempt(stripe_webhook)  # Stripe signs its requests; there is no session to forge
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply

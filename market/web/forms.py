@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import flash, redirect
+from flask import flash, has_request_context, redirect, request
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, FloatField, IntegerField, StringField, TextAreaField
@@ -39,13 +39,46 @@ def _one_line(field, parse):
     return process_formdata
 
 
+# A form posted by a button named REFINE is a step within the form, not its submission: a waste
+# search, a waste code chosen from the results ("pick:HW08:900-214-08"), the region picker's next
+# level. The form is drawn again with everything typed kept, and nothing is validated or saved.
+# It is how the pages' helpers work without JavaScript (with it, static/js/inputs.js does the same
+# in the page).
+REFINE = "_refine"
+PICK = "pick:"
+
+
 class Form(FlaskForm):
     """Every web form derives from this (tests/web/test_hostile_inputs.py checks).
 
     Text is checked for every request by market.web.inputs; here, every number field refuses
     NaN, infinities and magnitudes no quantity, price or id can have, and every one-line text
     field (all but text areas) refuses line breaks, with a message on the field.
+    A post by a REFINE button is a step within the form (validate_on_submit is False, no errors).
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        step = self.refine_step
+        if step.startswith(PICK) and hasattr(self, "category") and hasattr(self, "waste_code"):
+            category, _sep, code = step[len(PICK):].partition(":")
+            self.category.data, self.waste_code.data = category.strip(), code.strip()
+
+    @property
+    def refine_step(self) -> str:
+        """The REFINE button's value when this post is a step within the form, else ""."""
+        if not has_request_context() or request.method != "POST":
+            return ""
+        return (request.form.get(REFINE) or "").strip()
+
+    @property
+    def refining(self) -> bool:
+        return bool(self.refine_step)
+
+    def validate_on_submit(self, extra_validators=None) -> bool:
+        if self.refining:
+            return False
+        return super().validate_on_submit(extra_validators=extra_validators)
 
     class Meta(FlaskForm.Meta):
         def bind_field(self, form, unbound_field, options):
@@ -72,23 +105,28 @@ def form_status(form) -> int:
     return 422 if form.errors or form.form_errors else 200
 
 
-def first_error(form) -> str:
-    """The form's first error with its field's label, for a flash message."""
+def all_errors(form) -> str:
+    """Every error of the form, each with its field's label, for one flash message.
+
+    Forms that redirect after posting (flash_outcome) report every problem at once, like the
+    forms drawn again with their summary (templates/_forms.html form_errors).
+    """
+    problems = []
     for name, errors in form.errors.items():
         label = getattr(form, name).label.text if hasattr(form, name) else name
-        return f"{label}: {errors[0]}"
-    return _("The form expired; reload the page and try again.")
+        problems += [f"{label}: {e}" for e in errors]
+    return " · ".join(problems) or _("The form expired; reload the page and try again.")
 
 
 def flash_outcome(call, success: str, back: str, *, form=None):
     """Run a service; flash its refusal or the success message; redirect back either way.
 
-    A `form` given is validated first: when invalid, its first error is flashed and the service
+    A `form` given is validated first: when invalid, all its errors are flashed and the service
     is not run. NotFound propagates: another organisation's record stays a 404, never a flashed
     message; so does OrganisationSuspended, a 403 that says so on every write.
     """
     if form is not None and not form.validate_on_submit():
-        flash(first_error(form), "error")
+        flash(all_errors(form), "error")
         return redirect(back)
     try:
         call()

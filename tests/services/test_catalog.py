@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from market import db
 from market.audit.models import AuditEvent
-from market.catalog.models import DisposalMethod, Region, WasteCategory, WasteCode
+from market.catalog.models import DisposalMethod, Region, WasteCategory, WasteCode, WasteSynonym
 from market.catalog.services import import_waste_codes, load_reference_data
 from market.errors import ValidationFailed
 
@@ -38,12 +38,12 @@ def synthetic_codes(n_per_category: int = 3) -> str:
 
 
 def test_reference_data_is_loaded_and_loading_again_changes_nothing():
-    before = {m: _count(m) for m in (WasteCategory, Region, DisposalMethod, WasteCode)}
-    assert before == {WasteCategory: 46, Region: 3217, DisposalMethod: 27, WasteCode: 8}
+    before = {m: _count(m) for m in (WasteCategory, Region, DisposalMethod, WasteCode, WasteSynonym)}
+    assert before == {WasteCategory: 46, Region: 3217, DisposalMethod: 27, WasteCode: 8, WasteSynonym: 122}
     counts = load_reference_data()
-    assert counts == {"categories": 46, "methods": 27, "regions": 3217}
+    assert counts == {"categories": 46, "methods": 27, "regions": 3217, "synonyms": 122}
     counts = load_reference_data()
-    after = {m: _count(m) for m in (WasteCategory, Region, DisposalMethod, WasteCode)}
+    after = {m: _count(m) for m in (WasteCategory, Region, DisposalMethod, WasteCode, WasteSynonym)}
     assert after == before
     codes = _codes()
     assert set(codes) == SAMPLE_CODES

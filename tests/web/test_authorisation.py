@@ -43,7 +43,8 @@ PUBLIC = {"static", "pages.index", "pages.set_language", "accounts.login", "acco
           "prices.methodology", "prices.methodology_source", "api_docs.docs",
           "escrow.stripe_webhook",  # authenticated by Stripe's signature, not a login
           "manifests.driver",  # the driver signs with a one-time code, not a login
-          "manifests.verify"}  # the manifest PDF's QR code: number + token, no personal data
+          "manifests.verify",  # the manifest PDF's QR code: number + token, no personal data
+          "catalog.regions"}  # the region picker of the registration form
 # Arguments that are public handles rather than scoped records (the manifest number is printed).
 TOKEN_ARGS = {"token", "number"}
 

@@ -80,6 +80,9 @@ def test_admin_rejects_with_a_reason_and_nothing_changes(client, generator, admi
 def test_admin_approves_and_the_new_values_go_live(client, generator, admin):
     req = _request(generator, name="深圳市华芯电子科技有限公司", address="新地址", region_code="440305")
     as_user(client, admin)
+    # the regions are shown with their names, not as bare codes
+    row = client.get("/admin/changes").get_data(as_text=True)
+    assert "广东省 › 深圳市 › 宝安区 (440306)" in row and "广东省 › 深圳市 › 南山区 (440305)" in row
     client.post(f"/admin/changes/{req.id}", data={"action": "approve", "reason": ""})
     assert organisation_row(generator.org_id)[0] == "深圳市华芯电子科技有限公司"
     assert organisation_row(generator.org_id)[3] == "440305"

@@ -47,11 +47,59 @@ def test_new_request_form_defaults_to_the_organisation_and_lists_codes(gen_clien
 
 
 @pytest.mark.parametrize("q, code", [("废矿物油", "900-249-08"), ("HW17", "336-064-17"),
-                                     ("表面处理", "336-064-17"), ("900-214", "900-214-08")])
-def test_waste_codes_are_found_by_code_name_or_category_in_chinese(gen_client, q, code):
-    resp = gen_client.get("/requests/new", query_string={"q": q})
+                                     ("表面处理", "336-064-17"), ("900-214", "900-214-08"),
+                                     ("废机油", "900-214-08"), ("实验室废液", "900-047-49"),
+                                     ("paint cans", "900-041-49")])
+def test_the_waste_search_without_javascript_keeps_everything_typed(gen_client, q, code):
+    typed = form_data(category="", waste_code="", address="宝安区测试路9号", quantity="3.25",
+                      waste_q=q, _refine="waste")
+    before = counts()
+    resp = gen_client.post("/requests/new", data=typed)
+    assert resp.status_code == 200  # a step within the form: no errors, nothing saved
+    page = resp.get_data(as_text=True)
+    assert f'data-code="{code}"' in page and 'data-testid="error-summary"' not in page
+    assert 'value="宝安区测试路9号"' in page and 'value="3.25"' in page and f'value="{q}"' in page
+    assert counts() == before
+
+
+def test_choosing_a_suggestion_without_javascript_fills_category_and_code_only(gen_client):
+    typed = form_data(category="", waste_code="", address="宝安区测试路9号", description="车间的废机油",
+                      waste_q="废机油", _refine="pick:HW08:900-214-08")
+    resp = gen_client.post("/requests/new", data=typed)
     assert resp.status_code == 200
-    assert f'data-code="{code}"' in resp.get_data(as_text=True)
+    page = resp.get_data(as_text=True)
+    assert '<option selected value="HW08">' in page and 'value="900-214-08"' in page
+    assert 'value="宝安区测试路9号"' in page and "车间的废机油" in page
+    assert gen_client.post("/requests/new", data=form_data(category="HW08", waste_code="900-214-08",
+                                                            address="宝安区测试路9号")).status_code == 302
+    assert only_request().waste_code == "900-214-08"
+
+
+def test_the_region_picker_without_javascript_resolves_the_deepest_level(gen_client):
+    # province and city chosen, the next level asked for: the districts of 深圳市 are offered
+    typed = form_data(region_code="", **{"region_code-province": "440000", "region_code-city": "440300",
+                                         "_refine": "region"})
+    before = counts()
+    resp = gen_client.post("/requests/new", data=typed)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and '<option value="440305">南山区</option>' in page
+    assert '<option value="440300" selected>深圳市</option>' in page and counts() == before
+    # district chosen: saved as 440305
+    resp = gen_client.post("/requests/new", data=form_data(region_code="440305", **{
+        "region_code-province": "440000", "region_code-city": "440300"}))
+    assert resp.status_code == 302 and only_request().region_code == "440305"
+
+
+def test_a_stale_city_or_district_left_after_changing_province_is_ignored(gen_client):
+    # the province changed to 北京市 but 深圳市/南山区 were still selected: Beijing, not Nanshan
+    resp = gen_client.post("/requests/new", data=form_data(region_code="440305", **{
+        "region_code-province": "110000", "region_code-city": "440300"}))
+    assert resp.status_code == 302 and only_request().region_code == "110000"
+
+
+def test_the_chosen_region_is_shown_with_its_names(gen_client):
+    page = gen_client.get("/requests/new").get_data(as_text=True)
+    assert "广东省 › 深圳市 › 宝安区" in page and "(440306)" in page
 
 
 def test_a_found_code_fills_the_form(gen_client):
@@ -92,14 +140,22 @@ def test_saving_a_draft_then_publishing_it(gen_client):
     ({"quantity": "-3"}, "quantity", "Quantity must be more than 0 kg."),
     ({"quantity": "2.5", "unit": "kg"}, "quantity", "Quantity must be a whole number of kilograms."),
     ({"quantity": ""}, "quantity", "This field is required."),
-    ({"waste_code": "999-999-08"}, "waste_code", "Unknown waste code 999-999-08."),
-    ({"category": "HW12"}, "waste_code", "Waste code 900-214-08 belongs to HW08, not HW12."),
+    ({"waste_code": "999-999-08"}, "waste_code",
+     "Unknown waste code 999-999-08: enter eight digits such as 900-214-08, or search by name or everyday "
+     "word and choose a suggestion."),
+    ({"category": "HW12"}, "waste_code", "Waste code 900-214-08 belongs to HW08, not HW12: choose HW08 as "
+                                         "the category, or a code of HW12."),
+    ({"category": "", "waste_code": ""}, "category", "Choose a waste category from the list, or enter a "
+                                                     "waste code"),
     ({"window_start": (today() - timedelta(days=1)).isoformat()}, "window_start",
      "The wanted window cannot start in the past"),
     ({"window_end": today().isoformat(), "window_start": (today() + timedelta(days=3)).isoformat()},
      "window_end", "The window must not end before it starts."),
-    ({"region_code": "999999"}, "region_code", "Region code 999999 is not in the region table."),
-    ({"region_code": "44"}, "region_code", "Six digits."),
+    ({"region_code": "999999"}, "region_code", "Region code 999999 is not in the region table: choose the "
+                                               "province, city and district from the lists, or search by name."),
+    ({"region_code": "44"}, "region_code", "Choose a region from the lists"),
+    ({"region_code": "", "region_code-province": ""}, "region_code",
+     "Choose the province, then the city and district, or search by name."),
     ({"address": ""}, "address", "This field is required."),
     ({"hazards": ["X"]}, "hazards", "is not a valid choice"),
 ])

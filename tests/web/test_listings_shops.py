@@ -45,7 +45,7 @@ def test_an_operator_publishes_an_offer_in_yuan_and_tonnes(client, operator):
 @pytest.mark.parametrize("overrides, field, message", [
     ({"category": "HW17"}, "category", "None of your valid licence items covers HW17 with method R9."),
     ({"method_code": "D10"}, "method_code", "None of your valid licence items covers HW08 with method D10."),
-    ({"waste_code": "900-252-12"}, "waste_code", "Waste code 900-252-12 belongs to HW12, not HW08."),
+    ({"waste_code": "900-252-12"}, "waste_code", "Waste code 900-252-12 belongs to HW12, not HW08: choose HW12"),
     ({"max_t": "0.1"}, "max_t", "The maximum must not be below the minimum."),
     ({"min_t": "0"}, "min_t", "Quantity must be more than 0 kg."),
     ({"service_region_prefixes": "4"}, "service_region_prefixes",
