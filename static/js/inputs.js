@@ -300,7 +300,26 @@
     });
   }
 
+  /* ---- Enter submits the form, not the first step button ----
+     Forms with a region picker or a waste search carry "step" buttons (name=_refine) before their
+     own submit button; the browser's implicit submission would press the first of them. */
+
+  function setupImplicitSubmit(form) {
+    form.addEventListener("keydown", function (e) {
+      var t = e.target;
+      if (e.key !== "Enter" || e.defaultPrevented || t.tagName !== "INPUT" ||
+          /^(search|submit|button|checkbox|radio|file)$/.test(t.type)) { return; }
+      var main = form.querySelector("button[type=submit]:not([name=_refine]), input[type=submit]");
+      if (!main) { return; }
+      e.preventDefault();
+      if (form.requestSubmit) { form.requestSubmit(main); } else { main.click(); }
+    });
+  }
+
   function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
+      if (form.querySelector("button[name=_refine]")) { setupImplicitSubmit(form); }
+    });
     Array.prototype.forEach.call(document.querySelectorAll("[data-testid=error-summary]"), setupErrorSummary);
     Array.prototype.forEach.call(document.querySelectorAll("[data-region-picker]"), setupRegionPicker);
     Array.prototype.forEach.call(document.querySelectorAll("[data-waste-search]"), setupWasteSearch);

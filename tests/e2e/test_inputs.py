@@ -12,7 +12,7 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from market import db
 from market.demo import seed
@@ -238,3 +238,18 @@ def test_the_registration_form_picks_its_region_before_any_login(page_for, local
     no_sideways_scroll(page)
     if width == "desktop":
         axe_clean(page)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_enter_in_a_field_posts_the_form_not_a_search_step(page_for, locale):
+    """The picker's and the search's step buttons come first in the form; Enter still posts it."""
+    page = request_form(page_for, locale, "desktop")
+    db.session.remove()
+    before = db.session.scalar(select(func.count()).select_from(DisposalRequest))
+    page.fill("input[name=quantity]", "3")
+    page.select_option("select[name=category]", "HW49")
+    page.locator("input[name=quantity]").press("Enter")
+    page.wait_for_url(re.compile(r".*/requests/\d+$"))
+    req = latest_request()
+    assert db.session.scalar(select(func.count()).select_from(DisposalRequest)) == before + 1
+    assert (req.quantity_kg, req.status) == (3000, "open")
