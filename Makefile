@@ -3,7 +3,8 @@
 #   make run            install, start embedded PostgreSQL+Redis (unless DATABASE_URL/REDIS_URL
 #                       are set), migrate, load reference + demo data, start a worker and the
 #                       web server on http://127.0.0.1:5000 (PORT=... overrides)
-#   make test           run the whole suite (PYTEST_ARGS="-k foo -x" passes extra arguments)
+#   make test           run the whole suite in TEST_WORKERS=2 parallel workers
+#                       (PYTEST_ARGS="-k foo -x" passes extra arguments; TEST_WORKERS=0: one process)
 #   make bench          run every bench/*.py (bench/_*.py are their shared helpers)
 #   make services-down  stop the embedded PostgreSQL and Redis
 #   make clean          remove caches and compiled translations (keeps .venv and instance/)
@@ -20,6 +21,7 @@ FLASK := $(VENV)/bin/flask
 STAMP := $(VENV)/.installed
 PORT ?= 5000
 PYTEST_ARGS ?=
+TEST_WORKERS ?= 2
 
 export FLASK_APP := wsgi
 export PORT
@@ -32,7 +34,7 @@ MO_FILES := $(PO_FILES:.po=.mo)
 .PHONY: help venv install translations run test bench services-down clean distclean
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- environment ---------------------------------------------------------------
 
@@ -66,7 +68,7 @@ services-down:
 
 # pytest exits 5 when it collected no tests; that is a failure here, with a clear message.
 test: install
-	@rc=0; $(PY) -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(PY) -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) — failing" >&2; fi; \
 	exit $$rc
 

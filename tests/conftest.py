@@ -9,6 +9,7 @@ database after the named one by its worker number (gw1: named + 1, modulo 16).
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 
@@ -32,9 +33,17 @@ def _database_url() -> tuple[str, bool]:
     """The test database URL, and whether this run owns (and drops) it."""
     if os.environ.get("TEST_DATABASE_URL"):
         return db.sqlalchemy_url(os.environ["TEST_DATABASE_URL"]), False
-    server = os.environ.get("DATABASE_URL") or embedded.start_postgres(TEST_INSTANCE)
+    server = os.environ.get("DATABASE_URL") or _embedded_postgres()
     u = make_url(db.sqlalchemy_url(server)).set(database=f"hazex_test_{os.getpid()}")
     return u.render_as_string(hide_password=False), True
+
+
+def _embedded_postgres() -> str:
+    """The embedded server, started once however many xdist workers ask at the same moment."""
+    TEST_INSTANCE.mkdir(parents=True, exist_ok=True)
+    with open(TEST_INSTANCE / ".test-start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return embedded.start_postgres(TEST_INSTANCE)
 
 
 def _xdist_worker_number() -> int:

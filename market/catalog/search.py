@@ -50,7 +50,8 @@ def search_waste(q: str | None, limit: int = 10) -> list[Suggestion]:
     text = normalise(q)
     if not text:
         return []
-    cats = {c.code: c.name for c in db.session.scalars(select(WasteCategory))}
+    categories = list(db.session.scalars(select(WasteCategory)))
+    cats = {c.code: c.name for c in categories}   # shown in the page language
     found: dict[tuple[str, str | None], Suggestion] = {}
 
     def add(category: str, code: WasteCode | None, matched: str, rank: int) -> None:
@@ -82,11 +83,12 @@ def search_waste(q: str | None, limit: int = 10) -> list[Suggestion]:
                 codes_by_id[word.waste_code] = db.session.get(WasteCode, word.waste_code)
             if codes_by_id[word.waste_code] is not None:
                 add(word.category_code, codes_by_id[word.waste_code], word.term, rank)
-    for category, name in cats.items():
-        if text == name.lower():
-            add(category, None, name, CATEGORY_NAME)
-        elif len(text) >= 2 and text in name.lower():
-            add(category, None, name, NAME_PART)
+    for c in categories:   # found by its name in either language, whatever the page's
+        for name in filter(None, (c.name_zh, c.name_en)):
+            if text == name.lower():
+                add(c.code, None, name, CATEGORY_NAME)
+            elif len(text) >= 2 and text in name.lower():
+                add(c.code, None, name, NAME_PART)
     if len(text) >= 2:
         for code in _codes(WasteCode.description.ilike(f"%{_escape(text)}%", escape="\\")):
             add(code.category_code, code, code.code, DESCRIPTION)

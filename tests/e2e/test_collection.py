@@ -57,7 +57,7 @@ def test_a_repair_shop_books_on_a_phone_and_the_round_settles_each_booking(
     phone.goto("/collection")                                             # 1. find
     assert phone.get_by_test_id("finder-region").input_value() == "440605"
     card = phone.locator(f"[data-testid=round][data-round-id='{round_id}']")
-    assert "每千克" in card.inner_text()
+    assert "每吨" in card.inner_text()   # prices per tonne everywhere
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     card.get_by_test_id("book-round").click()                             # 2. book
     phone.get_by_test_id("book-category").select_option("HW08")

@@ -61,5 +61,7 @@ def test_the_order_list_names_the_category_in_the_page_language(client, generato
 @pytest.mark.parametrize("q", ["表面处理", "surface treatment"])
 def test_the_waste_search_finds_a_category_by_either_name_on_an_english_page(client, generator, q):
     as_user(client, generator, "en")
-    page = client.get("/requests/new", query_string={"q": q}).get_data(as_text=True)
-    assert 'data-code="336-064-17"' in page
+    results = client.get("/catalog/waste", query_string={"q": q},
+                         headers={"Accept": "application/json"}).get_json()["results"]
+    assert results[0]["category"] == "HW17"
+    assert results[0]["category_name"] == "Surface treatment waste"

@@ -43,8 +43,11 @@ def test_waste_search_needs_a_login_and_finds_everyday_words(client, generator):
     results = _json(client, "/catalog/waste?q=%E5%BA%9F%E6%9C%BA%E6%B2%B9")["results"]  # 废机油
     assert results[0]["category"] == "HW08" and results[0]["code"] == "900-214-08"
     assert _json(client, "/catalog/waste?q=HW08")["results"][0] == {
-        "category": "HW08", "category_name": "废矿物油与含矿物油废物", "code": None, "description": "",
+        "category": "HW08", "category_name": "Waste mineral oil and waste containing mineral oil",
+        "code": None, "description": "",
         "matched": "HW08", "rank": 95}
+    assert _json(client, "/catalog/waste?q=HW08", lang="zh-CN")["results"][0]["category_name"] == \
+        "废矿物油与含矿物油废物"
     assert _json(client, "/catalog/waste?q=paint+cans&limit=1")["results"][0]["category"] == "HW49"
     assert _json(client, "/catalog/waste?q=")["results"] == [] == _json(client, "/catalog/waste")["results"]
     for url, field in (("/catalog/waste?q=" + "y" * 51, "q"), ("/catalog/waste?q=oil&limit=999", "limit"),
