@@ -77,7 +77,7 @@ LICENCES = {
 # Fictional staff names for the demo logins.
 PEOPLE = {"gen1": "陈志强", "gen2": "黄少华", "gen3": "林晓敏", "op1": "刘建国", "op2": "张丽娟",
           "op3": "梁永辉", "carrier": "何国栋", "lab": "吴静怡", "reg-sz": "郑海燕", "reg-gd": "王立新",
-          "finance": "周敏 (finance)", "admin": "李涛 (admin)", "collector": "邓志明",
+          "finance": "周敏", "admin": "李涛", "collector": "邓志明",
           "school": "钟老师", "repair2": "冯师傅"}
 
 PLATFORM = [("reg-sz", "深圳市生态环境局", "regulator", "440300", "4403"),

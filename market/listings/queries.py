@@ -31,7 +31,7 @@ from market.listings.validation import today
 from market.money import line_amount_fen
 from market.orders.models import Order
 from market.oversight.sanctions import blacklisted_clause
-from market.reviews.queries import TrackRecord, record_columns, record_from_columns, records
+from market.reviews.queries import TrackRecord, ranking_figures, record_columns, records
 
 
 def request_facts(req: DisposalRequest) -> RequestFacts:
@@ -111,7 +111,7 @@ def _ranking_statement():
                 .where(ServiceArea.org_id == cand.c.org_id).scalar_subquery())
     c = cand.c
     # The track record (reviews, on-time manifests) of each qualifying operator comes along.
-    track, track_columns = record_columns(c.org_id)
+    track, track_columns = record_columns(c.org_id, criteria=False)
     # Coordinates as double precision and the reserved sum as bigint: hundreds of rows per
     # request, so no numeric text to parse into Decimals only to turn them into float and int.
     stmt = (select(c.org_id, c.name, c.status, c.region_code, cast(c.latitude, Float),
@@ -216,13 +216,14 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
     items: dict[int, list[ItemFacts]] = defaultdict(list)
     ranking = not (explain or operator_id is not None or operator_ids is not None)
     track: dict[int, TrackRecord] = defaultdict(TrackRecord)
+    figures: dict[int, tuple] = {}   # ranking: (reviews, average, shipped, on-time rate) per operator
     barred: set[int] = set()  # the ranking statement leaves blacklisted operators out itself
     for (org_id, name, status, region, lat, lon, credit, prefixes, lic_id, lic_no, lic_status, vfrom,
          vto, item_id, cat, codes, ops, methods, approved, reserved, *extra) in _item_rows(
             facts, explain=explain, operator_id=operator_id, item_ids=item_ids,
             operator_ids=operator_ids):
-        if ranking and org_id not in track:  # the ranking statement's track record columns
-            track[org_id] = record_from_columns(*extra)
+        if ranking and org_id not in figures:  # the ranking statement's track record columns
+            figures[org_id] = ranking_figures(*extra)
         elif not ranking and extra[0]:  # judging everyone: blacklisted in force, a column
             barred.add(org_id)
         if org_id not in orgs:
@@ -240,10 +241,13 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
     offers = {} if exclusions_only else _best_offers(facts, orgs)
     if not (ranking or exclusions_only):
         track = records(orgs)  # one batch for all candidates, never one query per operator
+    if not ranking:
+        figures = {org_id: (rec.reviews.count, rec.reviews.average, rec.shipped_manifests,
+                            rec.on_time_rate) for org_id, rec in ((k, track[k]) for k in orgs)}
     out = []
     for org_id, o in orgs.items():
         price, fee = offers.get(org_id, (None, 0))
-        rec = track[org_id]
+        review_count, review_average, shipped, on_time_rate = figures[org_id]
         out.append(CandidateFacts(
             operator_id=org_id, name=o["name"], verified=o["status"] == "verified",
             suspended=o["status"] == "suspended", blacklisted=org_id in barred,
@@ -252,8 +256,8 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
             # An operator that has not said where it collects serves its own province.
             service_prefixes=tuple(o["prefixes"] or [o["region"][:2]]),
             storefront_price_fen_per_t=price, storefront_transport_fen=fee,
-            on_time_rate=rec.on_time_rate, on_time_manifests=rec.shipped_manifests,
-            review_average=rec.reviews.average, review_count=rec.reviews.count,
+            on_time_rate=on_time_rate, on_time_manifests=shipped,
+            review_average=review_average, review_count=review_count,
             credit_score=o["credit"]))
     return out
 

@@ -88,13 +88,14 @@ def summary(org_id: int, as_side: str = "operator") -> ReviewSummary:
     return summaries([org_id], as_side).get(org_id, ReviewSummary())
 
 
-def record_columns(org_id_column) -> tuple[list, list]:
+def record_columns(org_id_column, *, criteria: bool = True) -> tuple[list, list]:
     """The track record of the operator in `org_id_column` of an enclosing query, as LATERAL
-    subqueries to join ON true and their columns: review count, mean, per-criterion means, shipped
-    and on-time manifests (the twin of records(), read in the enclosing statement's round trip).
-    Build the TrackRecord with record_from_columns()."""
-    crit = CRITERIA["generator"]
-    reviews = (select(func.count().label("n"), _float_avg(_mean_expr(crit)).label("mean"),
+    subqueries to join ON true and their columns: review count, mean, per-criterion means (unless
+    `criteria` is False: ranking reads only the mean), shipped and on-time manifests (the twin of
+    records(), read in the enclosing statement's round trip). Build the TrackRecord with
+    record_from_columns(), or the ranking's figures with ranking_figures()."""
+    crit = CRITERIA["generator"] if criteria else ()
+    reviews = (select(func.count().label("n"), _float_avg(_mean_expr(CRITERIA["generator"])).label("mean"),
                       *(_float_avg(getattr(Review, c)).label(c) for c in crit))
                .where(Review.side == "generator", Review.subject_org_id == org_id_column)
                .lateral("track_reviews"))
@@ -107,6 +108,14 @@ def record_columns(org_id_column) -> tuple[list, list]:
     return ([reviews, shipped],
             [reviews.c.n, reviews.c.mean, *(reviews.c[c] for c in crit), shipped.c.n,
              shipped.c.on_time])
+
+
+def ranking_figures(n, mean, shipped, on_time) -> tuple[int, float | None, int, float | None]:
+    """(review count, review average, shipped manifests, on-time rate) from the columns of
+    record_columns(criteria=False), rounded as TrackRecord rounds them: what ranking reads, without
+    building a TrackRecord for each of hundreds of candidates."""
+    return (n, round(mean, 2) if n else None, shipped or 0,
+            (on_time or 0) / shipped if shipped else None)
 
 
 _NO_REVIEWS = ReviewSummary()
