@@ -25,6 +25,22 @@ def _localised_sql(zh, en):
     return func.coalesce(en, zh) if _english() else zh
 
 
+def localised_name(zh: str, en: str, doc: str) -> hybrid_property:
+    """A name in the page language from the columns `zh` and `en`, in Python and in queries;
+    setting it sets the Chinese (official) name."""
+    def fget(self):
+        return _localised(getattr(self, zh), getattr(self, en))
+
+    def fset(self, value: str) -> None:
+        setattr(self, zh, value)
+
+    def expr(cls):
+        return _localised_sql(getattr(cls, zh), getattr(cls, en))
+
+    fget.__doc__ = doc
+    return hybrid_property(fget, fset, expr=expr)
+
+
 class WasteCategory(Base):
     """One of the 46 HW categories of the National Hazardous Waste List."""
     __tablename__ = "waste_category"
@@ -33,19 +49,8 @@ class WasteCategory(Base):
     name_zh: Mapped[str] = mapped_column("name", String(100))  # the official (Chinese) name
     name_en: Mapped[str | None] = mapped_column(String(200))  # data/SOURCES.md says where from
 
-    @hybrid_property
-    def name(self) -> str:
-        """The name in the page language (English pages: name_en)."""
-        return _localised(self.name_zh, self.name_en)
-
-    @name.inplace.setter
-    def _name_setter(self, value: str) -> None:
-        self.name_zh = value
-
-    @name.inplace.expression
-    @classmethod
-    def _name_expression(cls):
-        return _localised_sql(cls.name_zh, cls.name_en)
+    name = localised_name("name_zh", "name_en",
+                          "The name in the page language (English pages: name_en).")
 
     @property
     def number(self) -> str:
@@ -76,32 +81,11 @@ class DisposalMethod(Base):
     group_name_en: Mapped[str | None] = mapped_column(String(100))
     national: Mapped[bool] = mapped_column(Boolean)
 
-    @hybrid_property
-    def name(self) -> str:
-        """The name in the page language (English pages: the Basel Annex IV wording)."""
-        return _localised(self.name_zh, self.name_en)
+    name = localised_name("name_zh", "name_en",
+                          "The name in the page language (English pages: the Basel Annex IV wording).")
 
-    @name.inplace.setter
-    def _name_setter(self, value: str) -> None:
-        self.name_zh = value
-
-    @name.inplace.expression
-    @classmethod
-    def _name_expression(cls):
-        return _localised_sql(cls.name_zh, cls.name_en)
-
-    @hybrid_property
-    def group_name(self) -> str:
-        return _localised(self.group_name_zh, self.group_name_en)
-
-    @group_name.inplace.setter
-    def _group_name_setter(self, value: str) -> None:
-        self.group_name_zh = value
-
-    @group_name.inplace.expression
-    @classmethod
-    def _group_name_expression(cls):
-        return _localised_sql(cls.group_name_zh, cls.group_name_en)
+    group_name = localised_name("group_name_zh", "group_name_en",
+                                "The method group's name in the page language.")
 
 
 class Region(Base):
