@@ -36,6 +36,18 @@
 
   /* ---- region picker ---- */
 
+  // A search box: searches as one types and on Enter; the down arrow moves into the suggestions.
+  function searchAsYouType(input, results, run) {
+    input.addEventListener("input", run);
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); run(); }
+      if (e.key === "ArrowDown") {
+        var first = results.querySelector("button");
+        if (first) { e.preventDefault(); first.focus(); }
+      }
+    });
+  }
+
   function fillSelect(select, regions, none, chosen) {
     while (select.options.length) { select.remove(0); }
     select.add(new Option(none, ""));
@@ -135,14 +147,7 @@
         status.textContent = String(body.regions.length);
       }).catch(function (err) { status.textContent = err.message; });
     }, 200);
-    input.addEventListener("input", run);
-    input.addEventListener("keydown", function (e) {
-      if (e.key === "Enter") { e.preventDefault(); run(); }
-      if (e.key === "ArrowDown") {
-        var first = results.querySelector("button");
-        if (first) { e.preventDefault(); first.focus(); }
-      }
-    });
+    searchAsYouType(input, results, run);
     if (box.hasAttribute("data-multi")) { setupRegionList(box, selects, chosen, load); }
   }
 
@@ -250,14 +255,7 @@
       }).catch(function (err) { status.textContent = err.message; });
     }, 200);
 
-    input.addEventListener("input", run);
-    input.addEventListener("keydown", function (e) {
-      if (e.key === "Enter") { e.preventDefault(); run(); }
-      if (e.key === "ArrowDown") {
-        var first = results.querySelector("button");
-        if (first) { e.preventDefault(); first.focus(); }
-      }
-    });
+    searchAsYouType(input, results, run);
     // The server-drawn suggestions (after a search without JavaScript) fill the fields in the page.
     results.addEventListener("click", function (e) {
       var b = e.target.closest("button[name=_refine]");
