@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from market import db
 from market.catalog.models import Region, WasteCategory, WasteCode, WasteSynonym
+from market.catalog.queries import region_path, regions
 
 MAX_QUERY = 50
 CATEGORY_RE = re.compile(r"^hw ?(\d{1,2})$")
@@ -166,20 +167,10 @@ def picker(code: str | None) -> dict:
     levels[i] is (options, chosen) for province, the province's children, the city's children.
     """
     code = (code or "").strip()
-    path = []
-    r = db.session.get(Region, code) if len(code) == 6 and code.isdigit() else None
-    while r is not None:
-        path.insert(0, r)
-        r = db.session.get(Region, r.parent_code) if r.parent_code else None
-    levels = [(children(None), path[0].code if path else "")]
-    levels.append((children(path[0].code), path[1].code if len(path) > 1 else "") if path else ([], ""))
-    levels.append((children(path[1].code), path[2].code if len(path) > 2 else "")
+    path = region_path(code) if len(code) == 6 and code.isdigit() else []
+    levels = [(regions(None), path[0].code if path else "")]
+    levels.append((regions(path[0].code), path[1].code if len(path) > 1 else "") if path else ([], ""))
+    levels.append((regions(path[1].code), path[2].code if len(path) > 2 else "")
                   if len(path) > 1 else ([], ""))
     return {"levels": levels, "path": [p.name for p in path], "code": path[-1].code if path else code,
             "known": bool(path)}
-
-
-def children(parent: str | None) -> list[Region]:
-    stmt = select(Region).order_by(Region.code)
-    stmt = stmt.where(Region.parent_code == parent) if parent else stmt.where(Region.level == 1)
-    return list(db.session.scalars(stmt))

@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import login_required
 from flask_babel import gettext as _
 
-from market.catalog import search
+from market.catalog import queries, search
 from market.errors import ValidationFailed
 
 bp = Blueprint("catalog", __name__)
@@ -47,11 +47,10 @@ def regions():
         if not (parent.isascii() and parent.isdigit() and len(parent) == 6):
             raise ValidationFailed(_("%(field)s must be a region code of 6 digits, e.g. 440300.",
                                      field="parent"), field="parent")
-        known = search.picker(parent)["known"]
-        if not known:
+        if queries.region(parent) is None:
             raise ValidationFailed(_("Region code %(code)s is not in the region table; choose a province "
                                      "from the list.", code=parent), field="parent")
-        rows = search.children(parent)
+        rows = queries.regions(parent)
         return jsonify({"regions": [{"code": r.code, "name": r.name, "level": r.level} for r in rows]})
     if request.args.get("q") is not None:
         q = _query()
@@ -59,7 +58,7 @@ def regions():
             raise ValidationFailed(_("Type part of a region's name, e.g. 南山, to search."), field="q")
         return jsonify({"regions": [h.json() for h in search.search_regions(q, limit)]})
     return jsonify({"regions": [{"code": r.code, "name": r.name, "level": r.level}
-                                for r in search.children(None)]})
+                                for r in queries.regions(None)]})
 
 
 @bp.get("/catalog/waste")
@@ -86,5 +85,5 @@ def waste_suggestions(q: str | None) -> list:
 @bp.app_template_global()
 def region_label(code: str | None) -> str:
     """A region code with its names, e.g. "广东省 › 深圳市 › 南山区 (440305)"."""
-    data = search.picker(code)
-    return f"{' › '.join(data['path'])} ({data['code']})" if data["known"] else (code or "")
+    path = queries.region_path(code) if code else []
+    return f"{' › '.join(r.name for r in path)} ({path[-1].code})" if path else (code or "")
