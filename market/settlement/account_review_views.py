@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from market.admin.views import bp
-from market.errors import DomainError, NotFound
 from market.settlement import bank_accounts as accounts
 from market.settlement import batches
 from market.settlement.forms import RejectAccountForm
+from market.web.forms import flash_outcome
 
 
 @bp.get("/bank-accounts")
@@ -21,22 +21,10 @@ def bank_accounts():
                            reject_form=RejectAccountForm())
 
 
-def _review(action, done: str):
-    try:
-        action()
-    except NotFound:
-        raise
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(done, "success")
-    return redirect(url_for("admin.bank_accounts"))
-
-
 @bp.post("/bank-accounts/<int:account_id>/verify")
 def verify_account(account_id):
-    return _review(lambda: accounts.verify(current_user, account_id),
-                   _("Bank account verified."))
+    return flash_outcome(lambda: accounts.verify(current_user, account_id),
+                         _("Bank account verified."), url_for("admin.bank_accounts"))
 
 
 @bp.post("/bank-accounts/<int:account_id>/reject")
@@ -45,5 +33,6 @@ def reject_account(account_id):
     if not form.validate():
         flash(_("%(field)s is required.", field=_("Reason")), "error")
         return redirect(url_for("admin.bank_accounts"))
-    return _review(lambda: accounts.reject(current_user, account_id, form.reason.data),
-                   _("Bank account rejected; the organisation is told why."))
+    return flash_outcome(lambda: accounts.reject(current_user, account_id, form.reason.data),
+                         _("Bank account rejected; the organisation is told why."),
+                         url_for("admin.bank_accounts"))
