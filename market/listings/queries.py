@@ -1,11 +1,11 @@
 """Read side of listings: the facts matching needs, matches, and tenant-scoped lists.
 
 candidate_facts() loads everything the pure matcher needs in a fixed number of statements whatever
-the number of operators. Ranking takes two: the qualifying licence items with their licence,
-organisation, service areas, reserved kg (GROUP BY item for the year) and the operator's track
-record (blacklisted operators left out), then the operators' standing offers for the category.
-Judging every operator (explain) reads the items of all of them with their blacklists in force,
-then offers and track records, a statement each (a page of explanations needs neither).
+the number of operators. Ranking takes one: the qualifying licence items with their licence,
+organisation, service areas, reserved kg (GROUP BY item for the year), the operator's best
+standing offer and its track record (blacklisted operators left out). Judging every operator
+(explain) reads the items of all of them with their blacklists in force and best offers, then
+their track records (a page of explanations needs neither offers nor records).
 """
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from collections import defaultdict
 from dataclasses import replace
 
 from flask_babel import gettext as _
-from sqlalchemy import (BigInteger, Date, Float, Integer, and_, any_, bindparam, cast, func, or_,
-                        select, true, type_coerce)
+from sqlalchemy import (BigInteger, Date, Float, Numeric, and_, any_, bindparam, cast, func, null,
+                        or_, select, true, type_coerce)
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.sql.sqltypes import NULLTYPE
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from market import db
 from market.accounts.models import Licence, LicenceItem, Organisation, User
@@ -110,37 +110,33 @@ def _ranking_statement():
     prefixes = (select(func.array_agg(ServiceArea.region_prefix))
                 .where(ServiceArea.org_id == cand.c.org_id).scalar_subquery())
     c = cand.c
-    # The track record (reviews, on-time manifests) of each qualifying operator comes along.
-    track, track_columns = record_columns(c.org_id, criteria=False)
+    # The operator's best standing offer and its track record (reviews, on-time manifests) come
+    # along: no further round trip for either.
+    offer = _best_offer(c.org_id)
+    track, track_on, track_columns = record_columns(c.org_id)
     # Coordinates as double precision and the reserved sum as bigint: hundreds of rows per
     # request, so no numeric text to parse into Decimals only to turn them into float and int.
-    stmt = (select(c.org_id, c.name, c.status, c.region_code, cast(c.latitude, Float),
+    return (select(c.org_id, c.name, c.status, c.region_code, cast(c.latitude, Float),
                    cast(c.longitude, Float), c.credit_score, _as_is(prefixes), c.lic_id, c.number,
                    c.lic_status, c.valid_from, c.valid_to, c.item_id, c.category_code,
                    _as_is(c.codes), _as_is(c.operations), _as_is(c.method_codes),
                    c.approved_kg_per_year, cast(func.coalesce(reserved.c.kg, 0), BigInteger),
-                   *track_columns)
+                   offer.c.price, offer.c.fee, *track_columns)
             .select_from(cand)
-            .outerjoin(reserved, reserved.c.licence_item_id == c.item_id))
-    for lateral in track:
-        stmt = stmt.join(lateral, true())
-    return (stmt
+            .outerjoin(reserved, reserved.c.licence_item_id == c.item_id)
+            .outerjoin(offer, true())
+            .outerjoin(track, track_on)
             # Received-beyond-reservations is zero until manifests exist (see capacity.py).
             .where(c.approved_kg_per_year - func.coalesce(reserved.c.kg, 0) >= bindparam("quantity")))
 
 
 def _ranking_rows(facts: RequestFacts):
-    r = facts.region_code
     # Core execution on the session's connection: plain rows, none of the ORM's result handling.
-    return db.session.connection().execute(_ranking_statement(), dict(
-        p2=r[:2], p4=r[:4], p6=r[:6], province_lo=r[:2] + "0000", province_hi=r[:2] + "9999",
-        wanted_on=facts.wanted_on, today=today(), category=facts.category, code=facts.code,
-        operations=sorted(allowed_operations(facts.small_lot)), year=facts.wanted_on.year,
-        quantity=facts.quantity_kg)).all()
+    return db.session.connection().execute(_ranking_statement(), _request_params(facts)).all()
 
 
 def _all_rows(facts: RequestFacts, operator_id: int | None, item_ids: list[int] | None,
-              operator_ids: list[int] | None = None):
+              operator_ids: list[int] | None = None, *, offers: bool = True):
     # Every operator (or the ones asked about), with or without licences, so that each excluded
     # one can be told the first rule it fails.
     where = [_is_operator()]
@@ -156,52 +152,64 @@ def _all_rows(facts: RequestFacts, operator_id: int | None, item_ids: list[int] 
     prefixes = (select(func.array_agg(ServiceArea.region_prefix))
                 .where(ServiceArea.org_id == Organisation.id).correlate(Organisation).scalar_subquery())
     cols = _base_columns()
-    barred = blacklisted_clause(Organisation.id, bindparam("today", today(), type_=Date),
-                                bindparam("wanted_on", facts.wanted_on, type_=Date))
+    barred = blacklisted_clause(Organisation.id, bindparam("today", type_=Date),
+                                bindparam("wanted_on", type_=Date))
+    offer = _best_offer(Organisation.id)
     stmt = (select(*cols[:7], _as_is(prefixes), *cols[7:14], *map(_as_is, cols[14:17]), cols[17],
-                   func.coalesce(reserved.c.kg, 0), barred)
+                   func.coalesce(reserved.c.kg, 0),
+                   *((offer.c.price, offer.c.fee) if offers else (null(), null())), barred)
             .select_from(Organisation)
             .outerjoin(Licence, Licence.org_id == Organisation.id)
             .outerjoin(LicenceItem, LicenceItem.licence_id == Licence.id)
             .outerjoin(reserved, reserved.c.licence_item_id == LicenceItem.id).where(*where))
-    return db.session.connection().execute(stmt).all()
+    if offers:
+        stmt = stmt.outerjoin(offer, true())
+    return db.session.connection().execute(stmt, _request_params(facts)).all()
 
 
 def _item_rows(facts: RequestFacts, *, explain: bool, operator_id: int | None,
-               item_ids: list[int] | None, operator_ids: list[int] | None = None):
+               item_ids: list[int] | None, operator_ids: list[int] | None = None,
+               offers: bool = True):
     if explain or operator_id is not None or operator_ids is not None:
-        return _all_rows(facts, operator_id, item_ids, operator_ids)
+        return _all_rows(facts, operator_id, item_ids, operator_ids, offers=offers)
     return _ranking_rows(facts)
 
 
-@functools.cache
-def _offers_statement():
-    code = bindparam("code", type_=StorefrontOffer.waste_code.type)
-    return (select(StorefrontOffer.operator_id, StorefrontOffer.unit_price_fen_per_t,
-                   StorefrontOffer.transport_fee_fen, _as_is(StorefrontOffer.service_region_prefixes))
+def _best_offer(org_id_column):
+    """The operator's cheapest active standing offer serving the request, as a LATERAL to join ON
+    true: its unit price and transport fee (NULLs when it has none).
+
+    Cheapest by the exact total, unit price × kg / 1000 + transport fee; rounding that to fen
+    (money.line_amount_fen) never reorders two offers, so it picks an offer of the lowest total.
+    Offer regions are 2, 4 or 6 digit prefixes, so serving the pickup region is overlapping its
+    own three prefixes.
+    """
+    o = StorefrontOffer
+    quantity = bindparam("quantity", type_=BigInteger)
+    total = cast(o.unit_price_fen_per_t, Numeric) * quantity / 1000 + o.transport_fee_fen
+    return (select(o.unit_price_fen_per_t.label("price"), o.transport_fee_fen.label("fee"))
             # `active`, not `active IS true`: only the former lets the planner use the partial
-            # index ix_storefront_offer_category_active (measured: 0.9 ms against 8 ms)
-            .where(StorefrontOffer.active,
-                   StorefrontOffer.category_code == bindparam("category"),
-                   StorefrontOffer.operator_id == any_(bindparam("org_ids", type_=ARRAY(Integer))),
-                   StorefrontOffer.min_kg <= bindparam("quantity"),
-                   StorefrontOffer.max_kg >= bindparam("quantity"),
+            # index ix_storefront_offer_category_active
+            .where(o.operator_id == org_id_column, o.active,
+                   o.category_code == bindparam("category"),
+                   o.min_kg <= quantity, o.max_kg >= quantity,
                    # an offer for a code applies only to requests naming that code
-                   or_(StorefrontOffer.waste_code.is_(None), StorefrontOffer.waste_code == code)))
+                   or_(o.waste_code.is_(None),
+                       o.waste_code == bindparam("code", type_=o.waste_code.type)),
+                   o.service_region_prefixes.overlap(cast(
+                       array([bindparam("p2"), bindparam("p4"), bindparam("p6")]),
+                       o.service_region_prefixes.type)))
+            .order_by(total, o.id).limit(1).lateral("best_offer"))
 
 
-def _best_offers(facts: RequestFacts, org_ids) -> dict[int, tuple[int, int]]:
-    """Per operator, the cheapest active offer (unit price, transport fee) serving this request."""
-    best: dict[int, tuple[int, int, int]] = {}
-    rows = db.session.connection().execute(_offers_statement(), dict(
-        category=facts.category, org_ids=list(org_ids), quantity=facts.quantity_kg, code=facts.code))
-    for org_id, price, fee, prefixes in rows:
-        if not any(facts.region_code.startswith(p) for p in prefixes):
-            continue
-        total = line_amount_fen(price, facts.quantity_kg) + fee
-        if org_id not in best or total < best[org_id][0]:
-            best[org_id] = (total, price, fee)
-    return {k: (price, fee) for k, (_t, price, fee) in best.items()}
+def _request_params(facts: RequestFacts) -> dict:
+    """The bind parameters the statements above share."""
+    r = facts.region_code
+    return dict(p2=r[:2], p4=r[:4], p6=r[:6], province_lo=r[:2] + "0000",
+                province_hi=r[:2] + "9999", wanted_on=facts.wanted_on, today=today(),
+                category=facts.category, code=facts.code,
+                operations=sorted(allowed_operations(facts.small_lot)), year=facts.wanted_on.year,
+                quantity=facts.quantity_kg)
 
 
 def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: int | None = None,
@@ -215,20 +223,19 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
     orgs: dict[int, dict] = {}
     items: dict[int, list[ItemFacts]] = defaultdict(list)
     ranking = not (explain or operator_id is not None or operator_ids is not None)
-    track: dict[int, TrackRecord] = defaultdict(TrackRecord)
     figures: dict[int, tuple] = {}   # ranking: (reviews, average, shipped, on-time rate) per operator
     barred: set[int] = set()  # the ranking statement leaves blacklisted operators out itself
     for (org_id, name, status, region, lat, lon, credit, prefixes, lic_id, lic_no, lic_status, vfrom,
-         vto, item_id, cat, codes, ops, methods, approved, reserved, *extra) in _item_rows(
+         vto, item_id, cat, codes, ops, methods, approved, reserved, price, fee, *extra) in _item_rows(
             facts, explain=explain, operator_id=operator_id, item_ids=item_ids,
-            operator_ids=operator_ids):
+            operator_ids=operator_ids, offers=not exclusions_only):
         if ranking and org_id not in figures:  # the ranking statement's track record columns
             figures[org_id] = ranking_figures(*extra)
         elif not ranking and extra[0]:  # judging everyone: blacklisted in force, a column
             barred.add(org_id)
         if org_id not in orgs:
             orgs[org_id] = dict(name=name, status=status, credit=credit, region=region,
-                                prefixes=prefixes,
+                                prefixes=prefixes, price=price, fee=fee or 0,
                                 coords=None if lat is None or lon is None else (float(lat), float(lon)))
         if item_id is not None:
             items[org_id].append(ItemFacts(
@@ -238,15 +245,13 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
                 reserved_kg=int(reserved)))
     if not orgs:
         return []
-    offers = {} if exclusions_only else _best_offers(facts, orgs)
-    if not (ranking or exclusions_only):
-        track = records(orgs)  # one batch for all candidates, never one query per operator
     if not ranking:
+        # one batch for all candidates, never one query per operator
+        track = defaultdict(TrackRecord) if exclusions_only else records(orgs)
         figures = {org_id: (rec.reviews.count, rec.reviews.average, rec.shipped_manifests,
                             rec.on_time_rate) for org_id, rec in ((k, track[k]) for k in orgs)}
     out = []
     for org_id, o in orgs.items():
-        price, fee = offers.get(org_id, (None, 0))
         review_count, review_average, shipped, on_time_rate = figures[org_id]
         out.append(CandidateFacts(
             operator_id=org_id, name=o["name"], verified=o["status"] == "verified",
@@ -255,7 +260,7 @@ def candidate_facts(facts: RequestFacts, *, explain: bool = False, operator_id: 
             items=tuple(items[org_id]),
             # An operator that has not said where it collects serves its own province.
             service_prefixes=tuple(o["prefixes"] or [o["region"][:2]]),
-            storefront_price_fen_per_t=price, storefront_transport_fen=fee,
+            storefront_price_fen_per_t=o["price"], storefront_transport_fen=o["fee"],
             on_time_rate=on_time_rate, on_time_manifests=shipped,
             review_average=review_average, review_count=review_count,
             credit_score=o["credit"]))

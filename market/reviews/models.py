@@ -1,14 +1,12 @@
 """A party's review of the other party of a settled order."""
 from __future__ import annotations
 
-from sqlalchemy import (CheckConstraint, ForeignKey, Index, SmallInteger, String, Text,
-                        UniqueConstraint, text)
+from sqlalchemy import (BigInteger, CheckConstraint, ForeignKey, Index, Integer, SmallInteger,
+                        String, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from market.db import Base, Timestamped, sql_in
-from market.manifests.models import Manifest
-from market.reviews.policies import (ALL_CRITERIA, CRITERIA, MAX_SCORE, MIN_SCORE,
-                                     SHIPPED_STATUSES)
+from market.reviews.policies import ALL_CRITERIA, CRITERIA, MAX_SCORE, MIN_SCORE
 
 
 def _side_has_its_scores(side: str) -> str:
@@ -44,7 +42,7 @@ class Review(Timestamped, Base):
         CheckConstraint(" AND ".join(f"({c} IS NULL OR {c} BETWEEN {MIN_SCORE} AND {MAX_SCORE})"
                                      for c in ALL_CRITERIA), name="score_range"),
         CheckConstraint("reviewer_org_id <> subject_org_id", name="distinct_parties"),
-        # Track records are read with every match (reviews.queries.records): index-only scans.
+        # A side's review summaries of a batch of organisations (reviews.queries.summaries).
         Index("ix_order_review_subject", "subject_org_id", "side",
               postgresql_include=list(ALL_CRITERIA)),
     )
@@ -54,9 +52,27 @@ class Review(Timestamped, Base):
         return {c: getattr(self, c) for c in CRITERIA[self.side]}
 
 
-# The other half of a track record: an operator's shipped manifests with their pickup times, read
-# with every match. Kept beside the query that needs it (reviews.queries.records) so the scan is
-# index-only however many manifests an operator has; its migration is 0009_reviews.
-Index("ix_manifest_shipped_receiver", Manifest.receiver_org_id,
-      postgresql_include=["planned_pickup_at", "shipped_at"],
-      postgresql_where=text(f"{sql_in('status', SHIPPED_STATUSES)} AND shipped_at IS NOT NULL"))
+class OperatorTrackRecord(Base):
+    """An operator's track record as running totals: its reviews by generators (count and points
+    per criterion) and its shipped manifests, of them how many picked up on time.
+
+    Matching reads it for hundreds of candidates per request, so it is one primary-key row per
+    operator rather than aggregates over its reviews and manifests. Triggers on order_review and
+    manifest keep it (migration 0024_track_records, which spells out SHIPPED_STATUSES and
+    ON_TIME_GRACE of reviews.policies); application code never writes it.
+    """
+    __tablename__ = "operator_track_record"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
+    reviews: Mapped[int] = mapped_column(Integer, server_default="0")
+    on_time_points: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    as_agreed_points: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    communication_points: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    shipped_manifests: Mapped[int] = mapped_column(Integer, server_default="0")
+    on_time_manifests: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    __table_args__ = (
+        CheckConstraint("reviews >= 0 AND on_time_points >= 0 AND as_agreed_points >= 0 "
+                        "AND communication_points >= 0", name="reviews_counted"),
+        CheckConstraint("on_time_manifests BETWEEN 0 AND shipped_manifests", name="manifests_counted"),
+    )

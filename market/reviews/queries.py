@@ -1,21 +1,20 @@
 """Read side of reviews: an order's reviews, and an organisation's record as others rated it.
 
 record_of() and records() answer with one statement whatever the number of organisations, so the
-matching path asks once per batch of candidates, never once per operator.
+matching path asks once per batch of candidates, never once per operator. Track records are running
+totals the database keeps (models.OperatorTrackRecord).
 """
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Float, Integer, any_, bindparam, cast, func, literal, select
+from sqlalchemy import Integer, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from market import db
-from market.manifests.models import Manifest
-from market.reviews.models import Review
-from market.reviews.policies import (CRITERIA, ON_TIME_GRACE, REVIEWABLE_STATUSES,
-                                     SHIPPED_STATUSES, subject_side)
+from market.reviews.models import OperatorTrackRecord, Review
+from market.reviews.policies import CRITERIA, REVIEWABLE_STATUSES, subject_side
 
 
 @dataclass(frozen=True)
@@ -88,75 +87,44 @@ def summary(org_id: int, as_side: str = "operator") -> ReviewSummary:
     return summaries([org_id], as_side).get(org_id, ReviewSummary())
 
 
-def record_columns(org_id_column, *, criteria: bool = True) -> tuple[list, list]:
-    """The track record of the operator in `org_id_column` of an enclosing query, as LATERAL
-    subqueries to join ON true and their columns: review count, mean, per-criterion means (unless
-    `criteria` is False: ranking reads only the mean), shipped and on-time manifests (the twin of
-    records(), read in the enclosing statement's round trip). Build the TrackRecord with
-    record_from_columns(), or the ranking's figures with ranking_figures()."""
-    crit = CRITERIA["generator"] if criteria else ()
-    reviews = (select(func.count().label("n"), _float_avg(_mean_expr(CRITERIA["generator"])).label("mean"),
-                      *(_float_avg(getattr(Review, c)).label(c) for c in crit))
-               .where(Review.side == "generator", Review.subject_org_id == org_id_column)
-               .lateral("track_reviews"))
-    late_after = Manifest.planned_pickup_at + literal(ON_TIME_GRACE)
-    shipped = (select(func.count().label("n"),
-                      func.count().filter(Manifest.shipped_at <= late_after).label("on_time"))
-               .where(Manifest.receiver_org_id == org_id_column,
-                      Manifest.status.in_(SHIPPED_STATUSES), Manifest.shipped_at.is_not(None))
-               .lateral("track_shipped"))
-    return ([reviews, shipped],
-            [reviews.c.n, reviews.c.mean, *(reviews.c[c] for c in crit), shipped.c.n,
-             shipped.c.on_time])
+def record_columns(org_id_column) -> tuple:
+    """The track record of the operator in `org_id_column` of an enclosing query: the table to
+    outer-join ON the returned condition and its columns (review count, points, shipped and on-time
+    manifests), read in the enclosing statement's round trip. Turn a row's values into the
+    ranking's figures with ranking_figures()."""
+    t = OperatorTrackRecord
+    points = t.on_time_points + t.as_agreed_points + t.communication_points
+    return (t, t.org_id == org_id_column,
+            [t.reviews, points, t.shipped_manifests, t.on_time_manifests])
 
 
-def ranking_figures(n, mean, shipped, on_time) -> tuple[int, float | None, int, float | None]:
+def ranking_figures(n, points, shipped, on_time) -> tuple[int, float | None, int, float | None]:
     """(review count, review average, shipped manifests, on-time rate) from the columns of
-    record_columns(criteria=False), rounded as TrackRecord rounds them: what ranking reads, without
-    building a TrackRecord for each of hundreds of candidates."""
-    return (n, round(mean, 2) if n else None, shipped or 0,
-            (on_time or 0) / shipped if shipped else None)
+    record_columns(), rounded as TrackRecord rounds them: what ranking reads, without building a
+    TrackRecord for each of hundreds of candidates. An operator without a row has NULLs."""
+    n, shipped = n or 0, shipped or 0
+    return (n, round(points / (_POINTS_PER_REVIEW * n), 2) if n else None, shipped,
+            on_time / shipped if shipped else None)
 
 
 _NO_REVIEWS = ReviewSummary()
+_POINTS_PER_REVIEW = len(CRITERIA["generator"])  # each review's mean is its points over these
 
 
-def record_from_columns(n, mean, *rest) -> TrackRecord:
-    """A TrackRecord from the values of record_columns() (or a row of records' statement)."""
+def _record(n, criteria_points, shipped, on_time) -> TrackRecord:
     crit = CRITERIA["generator"]
-    k = len(crit)
-    reviews = (ReviewSummary(int(n), round(mean, 2),
-                             tuple([(c, round(v, 2)) for c, v in zip(crit, rest[:k])]))
+    reviews = (ReviewSummary(n, round(sum(criteria_points) / (_POINTS_PER_REVIEW * n), 2),
+                             tuple([(c, round(p / n, 2)) for c, p in zip(crit, criteria_points)]))
                if n else _NO_REVIEWS)
-    return TrackRecord(reviews, rest[k] or 0, rest[k + 1] or 0)
-
-
-def _float_avg(expr):
-    """avg() as double precision: psycopg returns a float, not a Decimal to convert (matching
-    reads hundreds of these per request)."""
-    return cast(func.avg(expr), Float)
+    return TrackRecord(reviews, shipped, on_time)
 
 
 @functools.cache
 def _records_statement():
-    """Reviews by generators and manifests picked up on time, per operator, in one statement."""
-    ids = bindparam("org_ids", type_=ARRAY(Integer))
-    crit = CRITERIA["generator"]
-    reviews = (select(Review.subject_org_id.label("org_id"), func.count().label("n"),
-                      _float_avg(_mean_expr(crit)).label("mean"),
-                      *(_float_avg(getattr(Review, c)).label(c) for c in crit))
-               .where(Review.side == "generator", Review.subject_org_id == any_(ids))
-               .group_by(Review.subject_org_id).subquery())
-    late_after = Manifest.planned_pickup_at + literal(ON_TIME_GRACE)
-    shipped = (select(Manifest.receiver_org_id.label("org_id"), func.count().label("n"),
-                      func.count().filter(Manifest.shipped_at <= late_after).label("on_time"))
-               .where(Manifest.receiver_org_id == any_(ids),
-                      Manifest.status.in_(SHIPPED_STATUSES), Manifest.shipped_at.is_not(None))
-               .group_by(Manifest.receiver_org_id).subquery())
-    return (select(func.coalesce(reviews.c.org_id, shipped.c.org_id), reviews.c.n, reviews.c.mean,
-                   *(reviews.c[c] for c in crit), shipped.c.n, shipped.c.on_time)
-            .select_from(reviews.outerjoin(shipped, reviews.c.org_id == shipped.c.org_id,
-                                           full=True)))
+    t = OperatorTrackRecord
+    return (select(t.org_id, t.reviews, *(getattr(t, f"{c}_points") for c in CRITERIA["generator"]),
+                   t.shipped_manifests, t.on_time_manifests)
+            .where(t.org_id == any_(bindparam("org_ids", type_=ARRAY(Integer)))))
 
 
 def records(org_ids) -> dict[int, TrackRecord]:
@@ -166,9 +134,9 @@ def records(org_ids) -> dict[int, TrackRecord]:
         return {}
     out = {org_id: TrackRecord() for org_id in ids}
     # Core execution on the session's connection: plain rows, none of the ORM's result handling.
-    for org_id, *values in db.session.connection().execute(_records_statement(),
-                                                           {"org_ids": ids}):
-        out[org_id] = record_from_columns(*values)
+    for org_id, n, *points, shipped, on_time in db.session.connection().execute(
+            _records_statement(), {"org_ids": ids}):
+        out[org_id] = _record(n, points, shipped, on_time)
     return out
 
 

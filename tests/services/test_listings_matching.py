@@ -197,11 +197,11 @@ def test_candidate_facts_take_few_statements_whatever_the_number_of_operators(re
     db.session.flush()
     many = count_statements(lambda: queries.candidate_facts(facts))
     many_explained = count_statements(lambda: queries.candidate_facts(facts, explain=True))
-    # qualifying items with their track records (reviews and on-time manifests; blacklists in
-    # force left out in SQL), offers; explaining: every item with its blacklist flag, offers,
-    # track records
-    assert few == many == 2
-    assert few_explained == many_explained == 3
+    # qualifying items with their best offers and track records (reviews and on-time manifests;
+    # blacklists in force left out in SQL); explaining: every item with its blacklist flag and
+    # best offer, then track records
+    assert few == many == 1
+    assert few_explained == many_explained == 2
     # a page of explanations needs neither prices nor track records: one statement
     ids = [c.operator_id for c in queries.candidate_facts(facts, explain=True)]
     assert count_statements(lambda: queries.candidate_facts(
@@ -267,3 +267,24 @@ def test_ranking_query_agrees_with_the_pure_rules_on_a_varied_market(generator):
             [(m.operator_id, m.licence_item_id, m.score) for m in explained], facts
         checked += bool(ranked)
     assert checked >= 5  # the market is varied enough that many requests do match
+
+
+def test_a_match_prices_the_operators_cheapest_offer_that_serves_the_request(request_):
+    """5,000 kg from 440306 of 900-214-08: total = unit price × 5 t + transport fee."""
+    org = operator_org()
+    LicenceItemFactory(licence__org=org)
+
+    def offer(price, fee=0, **kw):
+        StorefrontOfferFactory(operator=org, unit_price_fen_per_t=price, transport_fee_fen=fee, **kw)
+
+    offer(100_000, 600_000)                                      # 1,100,000: the transport dearer
+    offer(140_000, 50_000, waste_code="900-214-08")              # 750,000: for the request's code
+    offer(120_000, 100_000, service_region_prefixes=["440306"])  # 700,000: the cheapest that serves
+    # cheaper still, but none of these serves this request
+    offer(10_000, service_region_prefixes=["4401"])              # another city
+    offer(10_000, waste_code="900-249-08")                       # another code
+    offer(10_000, active=False)
+    offer(10_000, min_kg=10_000)                                 # not for a lot this small
+    for explain_ in (False, True):
+        [m] = [m for m in queries.matches(request_, explain=explain_)[0] if m.operator_id == org.id]
+        assert m.storefront_total_fen == 700_000

@@ -6,6 +6,8 @@ import itertools
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from market import db
 from market.listings import queries as listing_queries
@@ -13,7 +15,8 @@ from market.listings.explain import reason_message
 from market.listings.services import create_request
 from market.manifests.models import Manifest, ManifestLine
 from market.reviews import services
-from market.reviews.policies import ON_TIME_GRACE
+from market.reviews.models import OperatorTrackRecord, Review
+from market.reviews.policies import ON_TIME_GRACE, SHIPPED_STATUSES
 from market.reviews.queries import ReviewSummary, TrackRecord, record_of, records
 from tests.escrow_factories import make_order
 from tests.factories import OrganisationFactory, UserFactory
@@ -108,3 +111,70 @@ def test_the_shop_shows_the_on_time_rate_and_reviews(client, generator, operator
     as_user(client, generator, lang="zh-CN")
     page = text(client.get(f"/shops/{operator.org_id}"))
     assert "按时提运（已起运联单 4 份）" in page and "产废单位评价：1 条" in page
+
+
+# --- the running totals the database keeps (reviews.models.OperatorTrackRecord) -------------------
+
+_FROM_HISTORY = sql("""
+    SELECT o.id, count(DISTINCT r.id),
+           coalesce(sum(r.on_time), 0), coalesce(sum(r.as_agreed), 0), coalesce(sum(r.communication), 0),
+           (SELECT count(*) FROM manifest m WHERE m.receiver_org_id = o.id
+               AND m.status = ANY(:shipped) AND m.shipped_at IS NOT NULL),
+           (SELECT count(*) FROM manifest m WHERE m.receiver_org_id = o.id
+               AND m.status = ANY(:shipped) AND m.shipped_at <= m.planned_pickup_at + :grace)
+    FROM organisation o LEFT JOIN order_review r ON r.subject_org_id = o.id AND r.side = 'generator'
+    GROUP BY o.id""")
+
+
+def _kept() -> dict[int, tuple]:
+    rows = db.session.execute(select(OperatorTrackRecord)).scalars()
+    return {r.org_id: (r.reviews, r.on_time_points, r.as_agreed_points, r.communication_points,
+                       r.shipped_manifests, r.on_time_manifests) for r in rows}
+
+
+def assert_totals_match_history() -> None:
+    """Every organisation's kept totals equal the aggregates over its reviews and manifests, with
+    the policy's shipped statuses and grace (the migration spells both out)."""
+    db.session.flush()
+    kept = _kept()
+    for org_id, *history in db.session.execute(_FROM_HISTORY, {
+            "shipped": list(SHIPPED_STATUSES), "grace": ON_TIME_GRACE}):
+        assert kept.get(org_id, (0,) * 6) == tuple(history), f"organisation {org_id}"
+
+
+def test_the_kept_totals_follow_every_change_to_reviews_and_manifests():
+    first, second = make_order(status="settled"), make_order(status="settled")
+    on_time = manifest(first, shipped_after=timedelta(minutes=10))
+    late = manifest(first, shipped_after=ON_TIME_GRACE + timedelta(seconds=1), status="shipped")
+    draft = manifest(first, shipped_after=None, status="draft")
+    assert_totals_match_history()
+    assert _kept()[first.operator_id][4:] == (2, 1)
+
+    draft.status, draft.shipped_at = "shipped", PLANNED + ON_TIME_GRACE  # signed at the gate
+    assert_totals_match_history()
+    late.planned_pickup_at = PLANNED + timedelta(hours=2)  # the plan corrected: now on time
+    assert_totals_match_history()
+    on_time.receiver_org_id = second.operator_id  # the manifest named the wrong receiver
+    assert_totals_match_history()
+    late.status = "cancelled"
+    assert_totals_match_history()
+    db.session.delete(draft)
+    assert_totals_match_history()
+    assert _kept()[first.operator_id][4:] == (0, 0) and _kept()[second.operator_id][4:] == (1, 1)
+
+    services.submit_review(UserFactory(org=first.generator), first.id,
+                           {"on_time": 5, "as_agreed": 4, "communication": 2})
+    # the operator rating its generator says nothing about the operator's own record
+    operator_review = services.submit_review(UserFactory(org=first.operator), first.id,
+                                             {"as_declared": 1, "payment": 1})
+    assert_totals_match_history()
+    assert _kept()[first.operator_id][:4] == (1, 5, 4, 2)
+    assert first.generator_id not in _kept()
+    review = db.session.scalar(select(Review).where(Review.order_id == first.id,
+                                                    Review.side == "generator"))
+    review.subject_org_id, review.communication = second.operator_id, 3
+    assert_totals_match_history()
+    db.session.delete(review)
+    db.session.delete(operator_review)
+    assert_totals_match_history()
+    assert record_of(first.operator_id) == TrackRecord()
