@@ -50,6 +50,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from market.money import line_amount_fen
 
@@ -85,8 +86,9 @@ class RequestFacts:
     method_group: str | None = None
 
 
-@dataclass(frozen=True)
-class ItemFacts:
+# ItemFacts and CandidateFacts are named tuples rather than frozen dataclasses: matching builds
+# hundreds of each per request, and a frozen dataclass costs three times as much to construct.
+class ItemFacts(NamedTuple):
     """A licence item with its licence's validity and its capacity use for the wanted year."""
     item_id: int
     licence_id: int
@@ -107,8 +109,7 @@ class ItemFacts:
         return self.approved_kg - self.reserved_kg - self.received_kg
 
 
-@dataclass(frozen=True)
-class CandidateFacts:
+class CandidateFacts(NamedTuple):
     operator_id: int
     name: str
     verified: bool

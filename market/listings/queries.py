@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from dataclasses import replace
 
 from flask_babel import gettext as _
 from sqlalchemy import (BigInteger, Date, Float, Numeric, and_, any_, bindparam, cast, func, null,
@@ -284,7 +283,7 @@ def judge_operator(facts: RequestFacts, operator_id: int, *, item_ids: list[int]
     found = candidate_facts(facts, operator_id=operator_id, item_ids=item_ids)
     cand = found[0] if found else CandidateFacts(operator_id=operator_id, name="", verified=False)
     if override:
-        cand = replace(cand, **override(cand))
+        cand = cand._replace(**override(cand))
     return evaluate(facts, cand)
 
 
