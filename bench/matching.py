@@ -21,6 +21,7 @@ Last line: BENCH matching p50_ms=… p95_ms=… baseline_ms=… ratio_p95=… ex
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -196,6 +197,7 @@ def run(n_matches: int, home_share: float) -> dict:
     for facts in requests[:50]:  # warm the caches and the connection
         match(facts, candidate_facts(facts))
         db.session.rollback()
+    gc.freeze()  # as a served process does once started (wsgi.py)
     explain_all = []
     for facts in requests[:10]:  # judging every operator at once: shown for comparison only
         t0 = time.perf_counter()
