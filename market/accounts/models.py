@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index,
-                        Integer, Numeric, SmallInteger, String, Text, UniqueConstraint, text)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, FetchedValue,
+                        ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -230,6 +231,21 @@ class LicenceItem(Base):
     operations: Mapped[list[str]] = mapped_column(ARRAY(String(4)))
     method_codes: Mapped[list[str]] = mapped_column(ARRAY(String(4)), default=list)
     approved_kg_per_year: Mapped[int] = mapped_column(BigInteger)
+    # Copies of its licence's holder and terms, kept by the database (migration
+    # 0025_licence_item_terms) so that matching finds the qualifying items of a category without
+    # joining every licence; the application reads the licence itself and never writes these.
+    # No foreign key on the holder: the licence's own one vouches for it, and a second path from
+    # items to organisations would make every implicit join between them ambiguous.
+    licence_org_id: Mapped[int] = mapped_column(Integer, server_default=FetchedValue(),
+                                                server_onupdate=FetchedValue())
+    licence_status: Mapped[str] = mapped_column(String(20), server_default=FetchedValue(),
+                                                server_onupdate=FetchedValue())
+    licence_valid_from: Mapped[date] = mapped_column(Date, server_default=FetchedValue(),
+                                                     server_onupdate=FetchedValue())
+    licence_valid_to: Mapped[date] = mapped_column(Date, server_default=FetchedValue(),
+                                                   server_onupdate=FetchedValue())
+    licence_number: Mapped[str] = mapped_column(String(60), server_default=FetchedValue(),
+                                                server_onupdate=FetchedValue())
 
     licence: Mapped[Licence] = relationship(back_populates="items")
 

@@ -1,8 +1,8 @@
 """Read side of listings: the facts matching needs, matches, and tenant-scoped lists.
 
 candidate_facts() loads everything the pure matcher needs in a fixed number of statements whatever
-the number of operators. Ranking takes one: the qualifying licence items with their licence,
-organisation, service areas, reserved kg (GROUP BY item for the year), the operator's best
+the number of operators. Ranking takes one: the qualifying licence items with their licence's
+terms (copied onto each item), organisation, service areas, reserved kg (GROUP BY item for the year), the operator's best
 standing offer and its track record (blacklisted operators left out). Judging every operator
 (explain) reads the items of all of them with their blacklists in force and best offers, then
 their track records (a page of explanations needs neither offers nor records).
@@ -40,13 +40,20 @@ def request_facts(req: DisposalRequest) -> RequestFacts:
                         coordinates=req.coordinates, method_group=req.method_group)
 
 
-def _base_columns():
+def _base_columns(*, licence_from_item: bool = False):
+    """The organisation, licence and item columns of a candidate row; the licence's from the
+    item's own copies of them (accounts.models.LicenceItem) where the statement does without
+    joining licences."""
+    i = LicenceItem
+    licence = ((i.licence_id.label("lic_id"), i.licence_number.label("number"),
+                i.licence_status.label("lic_status"), i.licence_valid_from.label("valid_from"),
+                i.licence_valid_to.label("valid_to")) if licence_from_item else
+               (Licence.id.label("lic_id"), Licence.number, Licence.status.label("lic_status"),
+                Licence.valid_from, Licence.valid_to))
     return (Organisation.id.label("org_id"), Organisation.name, Organisation.status,
             Organisation.region_code, Organisation.latitude, Organisation.longitude,
-            Organisation.credit_score, Licence.id.label("lic_id"), Licence.number,
-            Licence.status.label("lic_status"), Licence.valid_from, Licence.valid_to,
-            LicenceItem.id.label("item_id"), LicenceItem.category_code, LicenceItem.codes,
-            LicenceItem.operations, LicenceItem.method_codes, LicenceItem.approved_kg_per_year)
+            Organisation.credit_score, *licence, i.id.label("item_id"), i.category_code, i.codes,
+            i.operations, i.method_codes, i.approved_kg_per_year)
 
 
 def _as_is(column):
@@ -90,16 +97,15 @@ def _ranking_statement():
     # matching.match() still judges every row, and a test holds this path equal to the explain
     # path, which filters nothing. Keep these conditions in step with matching.py.
     code = bindparam("code", type_=LicenceItem.codes.type.item_type)
-    cand = (select(*_base_columns()).select_from(LicenceItem)
-            .join(Licence, Licence.id == LicenceItem.licence_id)
-            .join(Organisation, Organisation.id == Licence.org_id)
+    cand = (select(*_base_columns(licence_from_item=True)).select_from(LicenceItem)
+            .join(Organisation, Organisation.id == LicenceItem.licence_org_id)
             .where(_serves(), _is_operator(),
-                   Organisation.status == "verified", Licence.status == "verified",
+                   Organisation.status == "verified", LicenceItem.licence_status == "verified",
                    # rule 1's blacklist here too: no third round trip for sanctions
                    ~blacklisted_clause(Organisation.id, bindparam("today", type_=Date),
                                        bindparam("wanted_on", type_=Date)),
-                   Licence.valid_from <= bindparam("wanted_on"),
-                   Licence.valid_to >= bindparam("wanted_on"),
+                   LicenceItem.licence_valid_from <= bindparam("wanted_on"),
+                   LicenceItem.licence_valid_to >= bindparam("wanted_on"),
                    LicenceItem.category_code == bindparam("category"),
                    LicenceItem.operations.overlap(bindparam("operations", type_=LicenceItem.operations.type)),
                    or_(code.is_(None), func.cardinality(LicenceItem.codes) == 0,

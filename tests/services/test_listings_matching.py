@@ -6,9 +6,11 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
+from sqlalchemy import text as sql
 
 from market import db
+from market.accounts.models import LicenceItem
 from market.listings import queries
 from market.listings.explain import exclusion_message, reason_message
 from market.listings.matching import RequestFacts
@@ -288,3 +290,42 @@ def test_a_match_prices_the_operators_cheapest_offer_that_serves_the_request(req
     for explain_ in (False, True):
         [m] = [m for m in queries.matches(request_, explain=explain_)[0] if m.operator_id == org.id]
         assert m.storefront_total_fen == 700_000
+
+
+_COPIES_ASTRAY = sql("""
+    SELECT count(*) FROM licence_item i JOIN licence l ON l.id = i.licence_id
+    WHERE (i.licence_org_id, i.licence_status, i.licence_valid_from, i.licence_valid_to,
+           i.licence_number) IS DISTINCT FROM (l.org_id, l.status, l.valid_from, l.valid_to, l.number)""")
+
+
+def test_a_change_to_a_licence_reaches_its_items_and_matching_at_once(request_):
+    """Ranking reads the licence's holder and terms from copies on its items (migration 0025)."""
+    org, other = operator_org(), operator_org()
+    item = LicenceItemFactory(licence__org=org)
+    licence = item.licence
+
+    def ranked() -> list[int]:
+        db.session.flush()
+        assert db.session.scalar(_COPIES_ASTRAY) == 0
+        ranking = [m.operator_id for m in queries.matches(request_)[0]]
+        assert ranking == [m.operator_id for m in queries.matches(request_, explain=True)[0]]
+        return ranking
+
+    assert ranked() == [org.id]
+    licence.status = "rejected"
+    assert ranked() == []
+    licence.status, licence.valid_to = "verified", today()  # expires before the wanted date
+    assert ranked() == []
+    licence.valid_to = today() + timedelta(days=365)
+    licence.number = "粤危废换证00001"
+    assert ranked() == [org.id]
+    [m] = queries.matches(request_)[0]
+    assert m.reasons[1].params["licence"] == "粤危废换证00001"
+    licence.org_id = other.id  # the licence recorded against the wrong holder, corrected
+    assert ranked() == [other.id]
+    LicenceItemFactory(licence=licence, category_code="HW17")  # a new item copies its licence
+    assert ranked() == [other.id]
+    # the copies follow the licence whatever is written to them
+    db.session.execute(update(LicenceItem).where(LicenceItem.id == item.id)
+                       .values(licence_org_id=org.id, licence_status="pending"))
+    assert ranked() == [other.id]
