@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import warnings
 
 import psycopg
 import pytest
@@ -188,10 +189,26 @@ def _remove_all_sessions() -> None:
     sessions.clear()
 
 
+# Other connections to this worker's own database still inside a transaction once a test is over:
+# what a late request of the test's browser, or a thread it started, left open. Their locks would
+# hold the TRUNCATE below for ever (seen once in CI: a live-server request's SELECT on app_user).
+_LEFTOVER_TRANSACTIONS = text("""
+    SELECT pid, left(query, 200) FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid()
+      AND state IN ('idle in transaction', 'idle in transaction (aborted)')""")
+
+
 def truncate_all() -> None:
-    """Empty every non-reference table after a committing test (audit triggers bypassed)."""
+    """Empty every non-reference table after a committing test (audit triggers bypassed).
+
+    A transaction the test left open is ended first, with a warning naming its last statement;
+    a lock still held past the timeout fails the test instead of hanging the suite."""
     tables = [t.name for t in db.Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
     with db.engine().begin() as conn:
+        for pid, query in conn.execute(_LEFTOVER_TRANSACTIONS).all():
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            warnings.warn(f"ended a transaction the test left open (pid {pid}): {query}")
+        conn.execute(text("SET LOCAL lock_timeout = '60s'"))
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
