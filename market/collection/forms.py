@@ -1,12 +1,16 @@
 """Forms of the collection pages: find and book a round from a phone, publish and run a round."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField,
-                     SelectField, StringField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from decimal import Decimal
 
-from market.web.fields import RegionField, RegionListField, region_validators
+from flask_babel import lazy_gettext as _l
+from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, HiddenField,
+                     IntegerField, SelectField, StringField)
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
+                                ValidationError)
+
+from market.web.fields import (MONEY_RANGE, RegionField, RegionListField, fen_from_yuan,
+                               region_validators)
 from market.web.forms import Form
 
 
@@ -36,10 +40,11 @@ class PublishForm(Form):
         DataRequired(message=_l("Add at least one region the round serves."))])
     categories = StringField(_l("Categories collected (comma separated)"),
                              validators=[DataRequired()])
-    price_fen_per_kg = IntegerField(_l("Price per kg (fen; negative: you pay)"),
-                                    validators=[InputRequired()])
-    minimum_fen = IntegerField(_l("Minimum charge per pickup (fen)"), default=0,
-                               validators=[Optional(), NumberRange(min=0)])
+    # In yuan per tonne, as every price on the exchange is shown; a round keeps whole fen per kg.
+    price = DecimalField(_l("Price (yuan per tonne; negative: you pay)"), places=2,
+                         validators=[InputRequired(), MONEY_RANGE])
+    minimum = DecimalField(_l("Minimum charge per pickup (yuan)"), places=2, default=Decimal("0"),
+                           validators=[Optional(), NumberRange(min=0), MONEY_RANGE])
     vehicle_capacity_kg = IntegerField(_l("Vehicle capacity (kg)"),
                                        validators=[DataRequired(), NumberRange(min=1)])
     booking_closes_at = DateTimeLocalField(_l("Bookings close"), format="%Y-%m-%dT%H:%M",
@@ -47,14 +52,23 @@ class PublishForm(Form):
     repeat = SelectField(_l("Repeat"), choices=[("none", _l("once")), ("weekly", _l("weekly")),
                                                 ("monthly", _l("monthly"))], default="none")
 
+    def validate_price(self, field):
+        if field.data is not None and (field.data * 100) % 1000:
+            raise ValidationError(_l("Enter the price in steps of ¥10 per tonne (1 fen per kg)."))
+
     def service_data(self, tz) -> dict:
         return {"date": self.date.data, "window_start": self.window_start.data,
                 "window_end": self.window_end.data, "region_codes": self.region_codes.data,
-                "categories": self.categories.data, "price_fen_per_kg": self.price_fen_per_kg.data,
-                "minimum_fen": self.minimum_fen.data or 0,
+                "categories": self.categories.data,
+                "price_fen_per_kg": int(self.price.data * 100 / 1000),
+                "minimum_fen": fen_from_yuan(self.minimum.data) or 0,
                 "vehicle_capacity_kg": self.vehicle_capacity_kg.data,
                 "booking_closes_at": self.booking_closes_at.data.replace(tzinfo=tz),
                 "repeat": self.repeat.data}
+
+
+# The service's names for the two amounts, and the fields that take them in yuan.
+PUBLISH_FIELD_MAP = {"price_fen_per_kg": "price", "minimum_fen": "minimum"}
 
 
 class StartForm(Form):

@@ -10,8 +10,8 @@ from flask_login import current_user, login_required
 
 from market import db
 from market.collection import queries, run, services
-from market.collection.forms import (BookForm, CancelForm, PickupForm, PublishForm, ReceiveForm,
-                                     StartForm)
+from market.collection.forms import (PUBLISH_FIELD_MAP, BookForm, CancelForm, PickupForm,
+                                     PublishForm, ReceiveForm, StartForm)
 from market.collection.models import CollectionRound
 from market.errors import DomainError, NotFound, PermissionDenied
 from market.escrow import funding
@@ -136,7 +136,7 @@ def publish():
         try:
             rounds = services.publish_round(current_user, form.service_data(TZ))
         except DomainError as exc:
-            attach_error(form, exc)
+            attach_error(form, exc, PUBLISH_FIELD_MAP)
         else:
             flash(_("Round %(number)s published.", number=rounds[0].number), "success")
             return redirect(_round_url(rounds[0].id))

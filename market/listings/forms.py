@@ -13,8 +13,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from market.accounts.forms import MultiCheckboxField
 from market.errors import ValidationFailed
 from market.listings.validation import today
-from market.money import kg_from_tonnes, round_half_even
-from market.web.fields import RegionField, RegionListField, region_validators
+from market.money import kg_from_tonnes
+from market.web.fields import (MONEY_RANGE, RegionField, RegionListField, fen_from_yuan,
+                               region_validators)
 from market.web.forms import Form
 
 FORM_CHOICES = [("solid", _l("solid")), ("sludge", _l("sludge")), ("liquid", _l("liquid")),
@@ -28,8 +29,6 @@ METHOD_GROUP_CHOICES = [("", _l("any method")), ("R", _l("utilisation (R)")),
                         ("C1", _l("cement kiln co-processing (C1)")), ("other", _l("other"))]
 RECURRING_CHOICES = [("none", _l("one-off")), ("weekly", _l("weekly")), ("monthly", _l("monthly"))]
 UNIT_CHOICES = [("t", _l("t")), ("kg", _l("kg"))]
-# A yuan amount with at most two decimals; larger values are refused by the services.
-MONEY_RANGE = NumberRange(min=-10**11, max=10**11)
 
 
 def _required():
@@ -39,11 +38,6 @@ def _required():
 def _number_required():
     # DataRequired would call 0 missing; zero must reach the services, which name the rule.
     return InputRequired(message=_l("This field is required."))
-
-
-def fen_from_yuan(yuan: Decimal | None) -> int | None:
-    """Yuan as typed (two decimals at most) to integer fen, by the one rounding rule."""
-    return None if yuan is None else round_half_even(Decimal(yuan) * 100)
 
 
 def kg_from(quantity: Decimal | None, unit: str, field: str = "quantity_kg") -> int | None:

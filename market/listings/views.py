@@ -20,7 +20,7 @@ from market.listings import browse, quotes, services
 from market.listings.explain import exclusion_message, reason_message
 from market.listings.explain_pages import excluded_page
 from market.listings.forms import (QUOTE_FIELD_MAP, REQUEST_FIELD_MAP, QuoteForm, ReasonForm,
-                                   RepostForm, RequestFilterForm, RequestForm, fen_from_yuan)
+                                   RepostForm, RequestFilterForm, RequestForm)
 from market.listings.models import REQUEST_STATUSES, DisposalRequest, Quote
 from market.listings.queries import (matches, open_requests_for_operator, quotes_for_request,
                                      request_facts, requests_of)
@@ -29,6 +29,7 @@ from market.listings.validation import today
 from market.orders import lifecycle
 from market.orders.models import Order
 from market.orders.queries import visible_orders
+from market.web.fields import fen_from_yuan
 from market.web.forms import attach_error, flash_outcome, form_status
 from market.region_scope import request_in_region
 from market.web.security import require_org_type

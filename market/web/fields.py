@@ -1,4 +1,4 @@
-"""Form fields shared by the pages' forms: the region picker's field.
+"""Form fields shared by the pages' forms: the region picker's field, and money typed in yuan.
 
 A RegionField is drawn by templates/_forms.html as three selects (province, city, district) with a
 name search (static/js/inputs.js). Its data is always one six-digit code, so services and the API
@@ -8,10 +8,23 @@ A form posted with the code alone (scripts, tests, the old forms) is read as tha
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.utils import unset_value
-from wtforms.validators import DataRequired, Regexp
+from wtforms.validators import DataRequired, NumberRange, Regexp
+
+from market.money import round_half_even
+
+# A yuan amount with at most two decimals; larger values are refused by the services.
+MONEY_RANGE = NumberRange(min=-10**11, max=10**11)
+
+
+def fen_from_yuan(yuan: Decimal | None) -> int | None:
+    """Yuan as typed (two decimals at most) to integer fen, by the one rounding rule."""
+    return None if yuan is None else round_half_even(Decimal(yuan) * 100)
+
 
 PROVINCE, CITY, DISTRICT = "-province", "-city", "-district"
 

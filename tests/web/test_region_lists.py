@@ -78,7 +78,7 @@ def test_a_round_is_published_for_the_regions_kept_and_the_one_chosen(client):
     as_user(client, user)
     day = today() + timedelta(days=7)
     form = {"date": day.isoformat(), "window_start": "09:00", "window_end": "17:00",
-            "categories": "HW08", "price_fen_per_kg": "300", "minimum_fen": "0",
+            "categories": "HW08", "price": "3000", "minimum": "0",
             "vehicle_capacity_kg": "1000", "booking_closes_at": f"{(day - timedelta(days=1)).isoformat()}T18:00",
             "repeat": "none", "region_codes": ["440300"], "region_codes-province": "440000",
             "region_codes-city": "440600", "region_codes-district": "440605"}
