@@ -2,10 +2,11 @@
 
 candidate_facts() loads everything the pure matcher needs in a fixed number of statements whatever
 the number of operators. Ranking takes one: the qualifying licence items with their licence's
-terms (copied onto each item), organisation, service areas, reserved kg (GROUP BY item for the year), the operator's best
-standing offer and its track record (blacklisted operators left out). Judging every operator
-(explain) reads the items of all of them with their blacklists in force and best offers, then
-their track records (a page of explanations needs neither offers nor records).
+terms (copied onto each item), organisation, service areas, reserved kg (GROUP BY item for the
+year), the operator's best standing offer and its track record (blacklisted operators left out).
+Judging every operator (explain) reads the items of all of them with their blacklists in force
+and best offers, then their track records (a page of explanations needs neither offers nor
+records).
 """
 from __future__ import annotations
 

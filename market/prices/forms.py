@@ -1,13 +1,11 @@
 """Forms of the administrators' price page."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DecimalField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from market.money import round_half_even
+from market.web.fields import fen_from_yuan
 from market.web.forms import Form
 
 RELEASE_CHOICES = [("preliminary", _l("preliminary")), ("final", _l("final"))]
@@ -31,4 +29,4 @@ class TariffForm(Form):
     source = StringField(_l("Source (price notice)"), validators=[Optional(), Length(max=300)])
 
     def price_fen(self) -> int:
-        return round_half_even(Decimal(self.price_yuan.data) * 100)
+        return fen_from_yuan(self.price_yuan.data)

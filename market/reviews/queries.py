@@ -93,9 +93,9 @@ def record_columns(org_id_column) -> tuple:
     manifests), read in the enclosing statement's round trip. Turn a row's values into the
     ranking's figures with ranking_figures()."""
     t = OperatorTrackRecord
-    points = t.on_time_points + t.as_agreed_points + t.communication_points
+    first, *rest = _points_columns()
     return (t, t.org_id == org_id_column,
-            [t.reviews, points, t.shipped_manifests, t.on_time_manifests])
+            [t.reviews, sum(rest, first), t.shipped_manifests, t.on_time_manifests])
 
 
 def ranking_figures(n, points, shipped, on_time) -> tuple[int, float | None, int, float | None]:
@@ -103,17 +103,27 @@ def ranking_figures(n, points, shipped, on_time) -> tuple[int, float | None, int
     record_columns(), rounded as TrackRecord rounds them: what ranking reads, without building a
     TrackRecord for each of hundreds of candidates. An operator without a row has NULLs."""
     n, shipped = n or 0, shipped or 0
-    return (n, round(points / (_POINTS_PER_REVIEW * n), 2) if n else None, shipped,
+    return (n, _review_average(n, points) if n else None, shipped,
             on_time / shipped if shipped else None)
 
 
 _NO_REVIEWS = ReviewSummary()
-_POINTS_PER_REVIEW = len(CRITERIA["generator"])  # each review's mean is its points over these
+
+
+def _points_columns() -> list:
+    """The running totals of the points generators gave, one per criterion in its order."""
+    return [getattr(OperatorTrackRecord, f"{c}_points") for c in CRITERIA["generator"]]
+
+
+def _review_average(n: int, points: int) -> float:
+    """The mean of n reviews' mean scores from their points: each review's mean is its points
+    over the number of criteria."""
+    return round(points / (len(CRITERIA["generator"]) * n), 2)
 
 
 def _record(n, criteria_points, shipped, on_time) -> TrackRecord:
     crit = CRITERIA["generator"]
-    reviews = (ReviewSummary(n, round(sum(criteria_points) / (_POINTS_PER_REVIEW * n), 2),
+    reviews = (ReviewSummary(n, _review_average(n, sum(criteria_points)),
                              tuple([(c, round(p / n, 2)) for c, p in zip(crit, criteria_points)]))
                if n else _NO_REVIEWS)
     return TrackRecord(reviews, shipped, on_time)
@@ -122,8 +132,7 @@ def _record(n, criteria_points, shipped, on_time) -> TrackRecord:
 @functools.cache
 def _records_statement():
     t = OperatorTrackRecord
-    return (select(t.org_id, t.reviews, *(getattr(t, f"{c}_points") for c in CRITERIA["generator"]),
-                   t.shipped_manifests, t.on_time_manifests)
+    return (select(t.org_id, t.reviews, *_points_columns(), t.shipped_manifests, t.on_time_manifests)
             .where(t.org_id == any_(bindparam("org_ids", type_=ARRAY(Integer)))))
 
 
